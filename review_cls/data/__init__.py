@@ -1,0 +1,1 @@
+"""Reading, cleaning, splitting, resampling and batching review tables."""

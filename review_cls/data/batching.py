@@ -1,0 +1,75 @@
+"""Tokenize once per split and batch reviews of similar length, so short reviews are not padded to 128 tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch.utils.data import Dataset, Sampler
+
+
+class TokenizedReviews(Dataset):
+    """Token ids of one split, tokenized once up front; padding happens per batch in the collator."""
+
+    def __init__(self, input_ids: list[list[int]], labels: Sequence[int] | None = None) -> None:
+        if labels is not None and len(labels) != len(input_ids):
+            raise ValueError(f"{len(input_ids)} texts but {len(labels)} labels")
+        self.input_ids = input_ids
+        self.labels = None if labels is None else [int(label) for label in labels]
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    def __getitem__(self, index: int) -> dict[str, list[int] | int]:
+        item: dict[str, list[int] | int] = {"input_ids": self.input_ids[index]}
+        if self.labels is not None:
+            item["labels"] = self.labels[index]
+        return item
+
+    @property
+    def lengths(self) -> list[int]:
+        return [len(ids) for ids in self.input_ids]
+
+
+def tokenize_texts(tokenizer, texts: list[str], max_length: int) -> list[list[int]]:
+    """Fast-tokenize a whole split in one call; truncate at ``max_length``, no padding."""
+    encoded = tokenizer(
+        texts, truncation=True, max_length=max_length, padding=False,
+        return_attention_mask=False, return_token_type_ids=False,
+    )
+    return encoded["input_ids"]
+
+
+class EpochSampler(Sampler[int]):
+    """Shuffled order that depends only on (seed, epoch), optionally grouped so neighbours have similar lengths.
+
+    With ``group_by_length`` the shuffled indices are cut into mega-batches of ``batch_size * mega_batch_factor``
+    and each mega-batch is sorted by length, so consecutive ``batch_size`` slices need little padding while batches
+    stay random. Depending only on (seed, epoch) makes a resumed run see exactly the batches of an uninterrupted one.
+    """
+
+    def __init__(
+        self, lengths: Sequence[int], batch_size: int, seed: int = 0,
+        group_by_length: bool = True, mega_batch_factor: int = 50,
+    ) -> None:
+        self.lengths = torch.as_tensor(lengths)
+        self.mega_batch_size = max(batch_size * mega_batch_factor, batch_size)
+        self.group_by_length = group_by_length
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        order = torch.randperm(len(self.lengths), generator=generator)
+        if not self.group_by_length:
+            yield from order.tolist()
+            return
+        for mega_batch in order.split(self.mega_batch_size):
+            by_length = torch.argsort(self.lengths[mega_batch], descending=True, stable=True)
+            yield from mega_batch[by_length].tolist()

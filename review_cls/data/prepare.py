@@ -1,0 +1,153 @@
+"""Turn a raw review table into clean (text, label) rows and a reproducible stratified split."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from review_cls.errors import DataError
+
+log = logging.getLogger(__name__)
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class LabeledReviews:
+    """Clean reviews: ``row_ids`` point back to the rows of the source file (0-based, header excluded)."""
+
+    row_ids: np.ndarray
+    texts: list[str]
+    labels: list[str]
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> None:
+    """Fail with the columns that do exist when a needed one is missing."""
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise DataError(
+            f"Column(s) {', '.join(map(repr, missing))} not found in '{source}'. "
+            f"Columns present: {', '.join(map(repr, frame.columns))}. "
+            "Set data.text_column / data.label_column to the right names."
+        )
+
+
+def label_names(values: pd.Series, source: str, column: str) -> list[str]:
+    """Map label values to their string names; integer-like labels keep their number as name."""
+    kinds = {type(value) for value in values}
+    numeric = all(issubclass(kind, (int, float, np.integer, np.floating)) and not issubclass(kind, bool) for kind in kinds)
+    if numeric:
+        as_float = values.astype(float)
+        if not np.all(np.isfinite(as_float)) or not np.all(as_float == np.round(as_float)):
+            bad = values[~(np.isfinite(as_float) & (as_float == np.round(as_float)))].iloc[0]
+            raise DataError(f"Label column '{column}' in '{source}' holds the non-integer number {bad!r}; labels must be names or integers.")
+        return [str(int(value)) for value in as_float]
+    if len(kinds) > 1 or not all(issubclass(kind, str) for kind in kinds):
+        examples = {kind.__name__: values[values.map(type) == kind].iloc[0] for kind in kinds}
+        raise DataError(
+            f"Label column '{column}' in '{source}' mixes value types: "
+            + ", ".join(f"{name} (e.g. {example!r})" for name, example in examples.items())
+            + ". Use one type for all labels."
+        )
+    return [value.strip() for value in values]
+
+
+def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | None, source: str) -> LabeledReviews:
+    """Drop empty texts and exact duplicates (a duplicate on both sides of a split leaks) and check labels."""
+    columns = [text_column] + ([label_column] if label_column else [])
+    require_columns(frame, columns, source)
+    texts = frame[text_column].map(lambda value: value.strip() if isinstance(value, str) else value)
+    texts = texts.where(texts.map(lambda value: isinstance(value, str) and value != ""), None)
+    keep = texts.notna()
+    dropped_empty = int((~keep).sum())
+    if dropped_empty:
+        log.warning("Dropped %d row(s) with an empty or missing '%s' in %s.", dropped_empty, text_column, source)
+    if not keep.any():
+        raise DataError(f"Every value of text column '{text_column}' in '{source}' is empty; nothing to learn from.")
+    if label_column:
+        missing_labels = keep & frame[label_column].isna()
+        if missing_labels.any():
+            rows = (np.flatnonzero(missing_labels.to_numpy())[:5] + 2).tolist()
+            raise DataError(
+                f"Label column '{label_column}' in '{source}' is empty in {int(missing_labels.sum())} row(s) "
+                f"(file lines {rows}...). Fill them in or remove those rows."
+            )
+    kept = frame.loc[keep]
+    kept_texts = texts[keep]
+    duplicated = kept_texts.duplicated(keep="first")
+    if duplicated.any():
+        log.warning("Removed %d exact duplicate review text(s) in %s before splitting.", int(duplicated.sum()), source)
+    kept, kept_texts = kept.loc[~duplicated], kept_texts[~duplicated]
+    labels = label_names(kept[label_column], source, label_column) if label_column else []
+    row_ids = np.flatnonzero(keep.to_numpy())[~duplicated.to_numpy()]
+    return LabeledReviews(row_ids=row_ids, texts=kept_texts.astype(str).tolist(), labels=labels, source=source)
+
+
+def drop_rare_classes(reviews: LabeledReviews, min_class_count: int) -> LabeledReviews:
+    """Drop classes with fewer than ``min_class_count`` reviews, warning with their names and counts."""
+    counts = pd.Series(reviews.labels).value_counts()
+    rare = counts[counts < min_class_count]
+    if rare.empty:
+        return reviews
+    log.warning("Dropping class(es) below min_class_count=%d: %s.", min_class_count, dict(rare))
+    keep = np.array([label not in rare.index for label in reviews.labels])
+    return LabeledReviews(
+        row_ids=reviews.row_ids[keep],
+        texts=[text for text, kept in zip(reviews.texts, keep) if kept],
+        labels=[label for label, kept in zip(reviews.labels, keep) if kept],
+        source=reviews.source,
+    )
+
+
+def check_class_counts(reviews: LabeledReviews, val_size: float, test_size: float) -> None:
+    """A stratified split needs two classes and enough reviews of each to put one in every split."""
+    counts = pd.Series(reviews.labels).value_counts()
+    if len(counts) < 2:
+        raise DataError(f"'{reviews.source}' has a single class ({counts.index[0]!r}); a classifier needs at least two.")
+    needed = 1 + sum(1 for size in (val_size, test_size) if size > 0)
+    too_small = counts[counts < needed]
+    if not too_small.empty:
+        raise DataError(
+            f"Class(es) too small for a stratified train/val/test split in '{reviews.source}': "
+            + ", ".join(f"{label!r} has {count}" for label, count in too_small.items())
+            + f" (need at least {needed}). Add examples, or set data.min_class_count={needed} to drop such classes."
+        )
+
+
+def stratified_split(labels: list[str], val_size: float, test_size: float, seed: int) -> dict[str, np.ndarray]:
+    """Seeded stratified split into positions of ``labels``; val/test keep the natural class mix."""
+    positions = np.arange(len(labels))
+    label_array = np.asarray(labels)
+    train_val, test = train_test_split(positions, test_size=test_size, stratify=label_array, random_state=seed)
+    relative_val = val_size / (1.0 - test_size)
+    train, val = train_test_split(
+        train_val, test_size=relative_val, stratify=label_array[train_val], random_state=seed
+    )
+    return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
+
+
+def save_split(path: Path, row_ids: dict[str, np.ndarray], source: str) -> None:
+    """Write the row ids of each split so a run (or a baseline) can be reproduced exactly."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"source": source, **{name: [int(i) for i in row_ids[name]] for name in SPLITS}}
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload))
+    tmp.replace(path)
+
+
+def load_split(path: str | Path) -> dict[str, np.ndarray]:
+    """Read a split written by :func:`save_split`."""
+    try:
+        payload = json.loads(Path(path).read_text())
+        return {name: np.asarray(payload[name], dtype=np.int64) for name in SPLITS}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"Cannot use split file '{path}': {exc}. It must be a split.json written by a training run.") from exc

@@ -1,0 +1,1 @@
+"""The classifier: backbone loading, focal loss and the LightningModule."""

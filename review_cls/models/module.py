@@ -1,0 +1,145 @@
+"""LightningModule: a BERT-family sequence classifier trained with focal loss, AdamW and linear warmup."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import lightning as L
+import torch
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, MulticlassRecall
+from transformers import get_linear_schedule_with_warmup
+
+from review_cls.errors import ConfigError
+from review_cls.models.backbone import build_classifier
+from review_cls.models.focal_loss import FocalLoss
+
+STAGES = ("train", "val", "test")
+NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
+
+
+class ReviewClassifier(L.LightningModule):
+    """Holds only plain hyperparameters, so checkpoints reload with ``torch.load(weights_only=True)``.
+
+    ``backbone_config`` is the encoder's config as a dict (labels included); ``pretrained`` names where the
+    starting weights came from and is only read when ``init_from_pretrained`` is true (a fresh run, not a reload).
+    """
+
+    def __init__(
+        self,
+        backbone_config: dict[str, Any],
+        labels: Sequence[str],
+        pretrained: str | None = None,
+        init_from_pretrained: bool = True,
+        lr: float = 2e-5,
+        weight_decay: float = 0.1,
+        warmup_ratio: float = 0.1,
+        betas: Sequence[float] = (0.9, 0.999),
+        gamma: float = 2.0,
+        alpha: Sequence[float] | None = None,
+    ) -> None:
+        super().__init__()
+        check_optimizer_settings(lr, weight_decay, warmup_ratio)
+        self.save_hyperparameters()
+        self.labels = list(labels)
+        self.model = build_classifier(backbone_config, pretrained if init_from_pretrained else None)
+        self.model.train()  # from_pretrained returns eval mode, and Lightning keeps submodule modes: dropout would be off
+        self.loss_fn = FocalLoss(gamma=gamma, alpha=alpha)
+        self.tokenizer_files: dict[str, str] | None = None
+        num_classes = len(self.labels)
+        summary = MetricCollection(
+            {
+                "acc": MulticlassAccuracy(num_classes, average="micro"),
+                "f1_macro": MulticlassF1Score(num_classes, average="macro"),
+                "f1_weighted": MulticlassF1Score(num_classes, average="weighted"),
+            }
+        )
+        # keyed "<stage>_" because nn.Module already has a `train` attribute
+        self.metrics = torch.nn.ModuleDict({f"{stage}_": summary.clone(prefix=f"{stage}/") for stage in STAGES})
+        per_class = MetricCollection(
+            {"f1": MulticlassF1Score(num_classes, average=None), "recall": MulticlassRecall(num_classes, average=None)}
+        )
+        self.per_class = torch.nn.ModuleDict({f"{stage}_": per_class.clone(prefix=f"{stage}/") for stage in ("val", "test")})
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    def _shared_step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
+        logits = self(batch["input_ids"], batch["attention_mask"])
+        loss = self.loss_fn(logits, batch["labels"])
+        predictions = logits.argmax(dim=-1)
+        batch_size = batch["labels"].shape[0]
+        self.metrics[f"{stage}_"].update(predictions, batch["labels"])
+        self.log(f"{stage}/loss", loss, on_step=stage == "train", on_epoch=True, prog_bar=True, batch_size=batch_size)
+        if f"{stage}_" in self.per_class:
+            self.per_class[f"{stage}_"].update(predictions, batch["labels"])
+        return loss
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._shared_step(batch, "train")
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._shared_step(batch, "val")
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._shared_step(batch, "test")
+
+    def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        """Class probabilities (fp32) for each review of the batch."""
+        return self(batch["input_ids"], batch["attention_mask"]).float().softmax(dim=-1)
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch_metrics("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch_metrics("test")
+
+    def _log_epoch_metrics(self, stage: str) -> None:
+        """Log the epoch's summary metrics and, for val/test, one scalar per class named after the label."""
+        self.log_dict(self.metrics[f"{stage}_"].compute(), prog_bar=stage != "train")
+        self.metrics[f"{stage}_"].reset()
+        if f"{stage}_" not in self.per_class:
+            return
+        for name, values in self.per_class[f"{stage}_"].compute().items():
+            self.log_dict({f"{name}/{label}": value for label, value in zip(self.labels, values)})
+        self.per_class[f"{stage}_"].reset()
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        """AdamW without decay on biases and norm weights; linear warmup over a fraction of the real step count."""
+        decay, no_decay = [], []
+        for name, parameter in self.named_parameters():
+            if parameter.requires_grad:
+                (no_decay if name.endswith(NO_DECAY) else decay).append(parameter)
+        optimizer = torch.optim.AdamW(
+            [
+                {"params": decay, "weight_decay": self.hparams.weight_decay},
+                {"params": no_decay, "weight_decay": 0.0},
+            ],
+            lr=self.hparams.lr,
+            betas=tuple(self.hparams.betas),
+        )
+        total_steps = max(int(self.trainer.estimated_stepping_batches), 1)
+        warmup_steps = int(self.hparams.warmup_ratio * total_steps)
+        scheduler = get_linear_schedule_with_warmup(optimizer, warmup_steps, total_steps)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Carry the tokenizer's files (plain text) so predict/export need nothing but the checkpoint."""
+        checkpoint["tokenizer_files"] = self.tokenizer_files
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.tokenizer_files = checkpoint.get("tokenizer_files")
+
+
+def check_optimizer_settings(lr: float, weight_decay: float, warmup_ratio: float) -> None:
+    """Reject impossible optimizer settings before the backbone is even loaded."""
+    if not lr > 0:
+        raise ConfigError(f"model.lr must be > 0, got {lr}.")
+    if weight_decay < 0:
+        raise ConfigError(f"model.weight_decay must be >= 0, got {weight_decay}.")
+    if not 0 <= warmup_ratio < 1:
+        raise ConfigError(f"model.warmup_ratio must be in [0, 1), got {warmup_ratio}.")
