@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import pickle
+import zipfile
 from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import PreTrainedTokenizerBase
 
 from review_cls.errors import CheckpointError
 
 LAST = "last"
+REQUIRED_HPARAMS = ("backbone_config", "labels")
 
 
 def resolve_ckpt_path(ckpt_path: str | None, log_dir: Path) -> str | None:
@@ -21,3 +28,43 @@ def resolve_ckpt_path(ckpt_path: str | None, log_dir: Path) -> str | None:
     if not Path(ckpt_path).is_file():
         raise CheckpointError(f"Checkpoint '{ckpt_path}' does not exist.")
     return str(ckpt_path)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """``torch.load(weights_only=True)`` with corrupt, truncated and foreign checkpoints reported as such."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"Checkpoint '{path}' does not exist.")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CheckpointError(
+            f"Checkpoint '{path}' cannot be read (corrupt, truncated, or holding pickled objects): {exc}"
+        ) from exc
+    hparams = checkpoint.get("hyper_parameters", {}) if isinstance(checkpoint, dict) else {}
+    if "state_dict" not in checkpoint or any(key not in hparams for key in REQUIRED_HPARAMS):
+        raise CheckpointError(
+            f"'{path}' is not a review_cls checkpoint (it lacks the classifier's labels and backbone config). "
+            "Use a .ckpt written by `python -m review_cls.train`."
+        )
+    return checkpoint
+
+
+def load_classifier(path: str | Path):
+    """The trained classifier (eval mode, CPU) and its own tokenizer, from a review_cls checkpoint."""
+    from review_cls.models.backbone import tokenizer_from_files
+    from review_cls.models.module import ReviewClassifier
+
+    checkpoint = read_checkpoint(path)
+    hparams = dict(checkpoint["hyper_parameters"], init_from_pretrained=False)
+    model = ReviewClassifier(**hparams)
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"Weights in '{path}' do not fit its own model config: {exc}") from exc
+    files = checkpoint.get("tokenizer_files")
+    if not files:
+        raise CheckpointError(f"Checkpoint '{path}' carries no tokenizer; it was not written by review_cls.train.")
+    tokenizer: PreTrainedTokenizerBase = tokenizer_from_files(files)
+    model.tokenizer_files = files
+    return model.eval(), tokenizer

@@ -54,7 +54,7 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def small_reviews_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 180-row slice of the demo data, 30 reviews per class, as a user's CSV file."""
     frame = pd.read_csv(DEMO_CSV)
-    sample = frame.groupby("category", group_keys=False).apply(lambda group: group.head(30))
+    sample = frame.groupby("category").head(30)
     path = tmp_path_factory.mktemp("data") / "reviews.csv"
     sample.sample(frac=1.0, random_state=0).to_csv(path, index=False)
     return path
@@ -90,3 +90,21 @@ def compose_train_cfg(tiny_bert_dir: Path, small_reviews_csv: Path, tmp_path: Pa
         return cfg
 
     return _compose
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tiny_bert_dir: Path, small_reviews_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``last.ckpt`` of a 1-epoch tiny-BERT run on the small CSV, trained once per session.
+
+    The run folder (TensorBoard events, reports) is ``tiny_checkpoint.parent.parent``; treat it as read-only.
+    """
+    from review_cls.training import run_training
+
+    out_dir = tmp_path_factory.mktemp("tiny_run")
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose(config_name="train", overrides=tiny_overrides(tiny_bert_dir, small_reviews_csv, out_dir))
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(out_dir)
+        cfg.trainer.max_epochs = 1
+    run_training(cfg)
+    return out_dir / "checkpoints" / "last.ckpt"

@@ -38,6 +38,7 @@ def build_review_classifier(
         backbone_config=config,
         labels=list(labels),
         pretrained=pretrained,
+        max_length=max_length,
         lr=lr,
         weight_decay=weight_decay,
         warmup_ratio=warmup_ratio,

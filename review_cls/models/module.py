@@ -24,6 +24,7 @@ class ReviewClassifier(L.LightningModule):
 
     ``backbone_config`` is the encoder's config as a dict (labels included); ``pretrained`` names where the
     starting weights came from and is only read when ``init_from_pretrained`` is true (a fresh run, not a reload).
+    ``max_length`` is the truncation length used in training, kept so inference truncates the same way.
     """
 
     def __init__(
@@ -32,6 +33,7 @@ class ReviewClassifier(L.LightningModule):
         labels: Sequence[str],
         pretrained: str | None = None,
         init_from_pretrained: bool = True,
+        max_length: int = 128,
         lr: float = 2e-5,
         weight_decay: float = 0.1,
         warmup_ratio: float = 0.1,
