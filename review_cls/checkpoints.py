@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +35,21 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"Checkpoint '{path}' does not exist.")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as exc:
+    except Exception as exc:  # torch.load raises a dozen different types on corrupt bytes
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        if "Weights only load failed" in reason:  # torch's own text goes on to suggest weights_only=False: never
+            reason = "torch.load(weights_only=True) refused its content"
         raise CheckpointError(
-            f"Checkpoint '{path}' cannot be read (corrupt, truncated, or holding pickled objects): {exc}"
+            f"Checkpoint '{path}' cannot be read: it is corrupt or truncated (e.g. a copy cut short), not a PyTorch "
+            "checkpoint, or holds pickled Python objects, which a weights-only load refuses because they could run "
+            f"code. Use a complete .ckpt written by `python -m review_cls.train`. ({reason})"
         ) from exc
-    hparams = checkpoint.get("hyper_parameters", {}) if isinstance(checkpoint, dict) else {}
-    if "state_dict" not in checkpoint or any(key not in hparams for key in REQUIRED_HPARAMS):
+    hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
+    if (
+        not isinstance(hparams, dict)
+        or not isinstance(checkpoint.get("state_dict"), dict)
+        or any(key not in hparams for key in REQUIRED_HPARAMS)
+    ):
         raise CheckpointError(
             f"'{path}' is not a review_cls checkpoint (it lacks the classifier's labels and backbone config). "
             "Use a .ckpt written by `python -m review_cls.train`."
@@ -57,14 +64,20 @@ def load_classifier(path: str | Path):
 
     checkpoint = read_checkpoint(path)
     hparams = dict(checkpoint["hyper_parameters"], init_from_pretrained=False)
-    model = ReviewClassifier(**hparams)
     try:
+        model = ReviewClassifier(**hparams)
         model.load_state_dict(checkpoint["state_dict"])
-    except RuntimeError as exc:
-        raise CheckpointError(f"Weights in '{path}' do not fit its own model config: {exc}") from exc
+    except (RuntimeError, TypeError, ValueError, KeyError) as exc:
+        raise CheckpointError(
+            f"Checkpoint '{path}' does not rebuild into a review_cls classifier (its weights or settings do not fit "
+            f"its own model config; made by another model or version?): {exc}"
+        ) from exc
     files = checkpoint.get("tokenizer_files")
-    if not files:
+    if not isinstance(files, dict) or not files:
         raise CheckpointError(f"Checkpoint '{path}' carries no tokenizer; it was not written by review_cls.train.")
-    tokenizer: PreTrainedTokenizerBase = tokenizer_from_files(files)
+    try:
+        tokenizer: PreTrainedTokenizerBase = tokenizer_from_files(files)
+    except (OSError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"The tokenizer stored in checkpoint '{path}' cannot be rebuilt: {exc}") from exc
     model.tokenizer_files = files
     return model.eval(), tokenizer

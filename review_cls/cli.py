@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from omegaconf import DictConfig
 
 from review_cls.errors import ReviewClsError
 
-log = logging.getLogger("review_cls")
 Result = TypeVar("Result")
 
 
@@ -20,6 +18,16 @@ def run_job(job: Callable[[DictConfig], Result], cfg: DictConfig) -> Result:
     try:
         return job(cfg)
     except ReviewClsError as exc:
-        log.error("%s", exc)
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+
+
+def require_settings(cfg: DictConfig, names: Sequence[str], usage: str) -> None:
+    """Settings marked ``???`` in the config that the user left out -> a ConfigError showing the usage line."""
+    from omegaconf import OmegaConf
+
+    from review_cls.errors import ConfigError
+
+    missing = [name for name in names if OmegaConf.is_missing(cfg, name)]
+    if missing:
+        raise ConfigError(f"Set {', '.join(f'{name}=...' for name in missing)} (usage: {usage}).")

@@ -15,3 +15,7 @@ class ConfigError(ReviewClsError):
 
 class CheckpointError(ReviewClsError):
     """A checkpoint or exported model cannot be used for the requested job."""
+
+
+class TrainingDivergedError(ReviewClsError):
+    """The training loss became NaN or infinite: no later epoch can recover, so the run stops with a clear reason."""

@@ -15,3 +15,10 @@ def resolve_precision(requested: str | int | None, accelerator: str = AUTO) -> s
     if gpu_wanted and torch.cuda.is_available():
         return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
     return "32-true"
+
+
+def resolve_device(requested: str = AUTO) -> torch.device:
+    """``auto`` -> the first GPU when there is one, else the CPU; anything else (``cpu``, ``cuda:1``) as given."""
+    if str(requested) == AUTO:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(str(requested))

@@ -7,14 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from review_cls.baseline import baseline_for_run
 from review_cls.checkpoints import resolve_ckpt_path
 from review_cls.data.datamodule import ReviewDataModule
+from review_cls.errors import ConfigError
+from review_cls.failed_runs import settles_failed_run
 from review_cls.hardware import resolve_precision
+from review_cls.interrupts import fit_or_interrupt, stop_after_interrupt
 from review_cls.models.backbone import tokenizer_files
 from review_cls.models.module import ReviewClassifier
+from review_cls.preflight import check_training_settings
+from review_cls.reports.run_reports import report_training_run
+from review_cls.sweeps.record import best_checkpoint_score, class_support, write_run_record
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +40,13 @@ def build_trainer(cfg: DictConfig, callbacks: list[L.Callback], loggers: list[An
     """The Trainer from config, with ``precision: auto`` resolved for the hardware at hand."""
     trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
     trainer_cfg["precision"] = resolve_precision(trainer_cfg.get("precision"), trainer_cfg.get("accelerator", "auto"))
-    return instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False)
+    try:
+        return instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False)
+    except InstantiationException as exc:
+        raise ConfigError(
+            f"The trainer settings are not usable: {exc.__cause__ or exc}. Check the trainer.* overrides "
+            "(precision, accelerator, devices, strategy)."
+        ) from exc
 
 
 def build_datamodule(cfg: DictConfig) -> ReviewDataModule:
@@ -43,24 +57,41 @@ def build_datamodule(cfg: DictConfig) -> ReviewDataModule:
 
 def build_model(cfg: DictConfig, datamodule: ReviewDataModule) -> ReviewClassifier:
     model: ReviewClassifier = instantiate(cfg.model)(
-        labels=datamodule.labels, train_label_ids=datamodule.train_label_ids, max_length=datamodule.max_length
+        labels=datamodule.labels, train_label_ids=datamodule.train_label_ids, max_length=datamodule.max_length,
+        vocab_size=len(datamodule.tokenizer),
     )
     model.tokenizer_files = tokenizer_files(datamodule.tokenizer)
     return model
 
 
+@settles_failed_run
 def run_training(cfg: DictConfig) -> dict[str, float]:
-    """Fit, then test the best checkpoint; returns every logged metric as a float."""
+    """Fit, then test the best checkpoint; returns every logged metric as a float.
+
+    Settings are checked before any data is read; Ctrl+C still tests and reports the best checkpoint so far.
+    """
+    check_training_settings(cfg)
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir))
     L.seed_everything(cfg.seed, workers=True)
     datamodule = build_datamodule(cfg)
     model = build_model(cfg, datamodule)
     trainer = build_trainer(cfg, instantiate_callbacks(cfg.get("callbacks")), instantiate_loggers(cfg.get("logger")))
-    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir))
-    if cfg.get("train", True):
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    interrupted = cfg.get("train", True) and fit_or_interrupt(trainer, model, datamodule, ckpt_path)
     metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
+    metrics.update(best_checkpoint_score(trainer))
     if cfg.get("test", True):
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-        trainer.test(model, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
+        # train=false tests the given checkpoint (e.g. to evaluate one on 1 vs N devices)
+        tested = best or (None if cfg.get("train", True) else ckpt_path)
+        trainer.test(model, datamodule=datamodule, ckpt_path=tested, weights_only=True)
         metrics.update({name: float(value) for name, value in trainer.callback_metrics.items()})
+    if cfg.get("baseline", False) and trainer.is_global_zero:
+        metrics.update(baseline_for_run(cfg))
+    report_training_run(cfg, trainer, model, datamodule, metrics, ckpt_path=tested if cfg.get("test", True) else None,
+                        tested=bool(cfg.get("test", True)))
+    if trainer.is_global_zero:
+        support = class_support(datamodule.splits["test"].labels) if cfg.get("test", True) else None
+        write_run_record(cfg.paths.output_dir, metrics, cfg.get("optimized_metric", ""), test_support=support)
+    if interrupted:
+        stop_after_interrupt(trainer, cfg.paths.output_dir)
     return metrics

@@ -117,3 +117,15 @@ def test_unknown_val_label_cannot_happen_and_tiny_class_is_named(tiny_bert_dir, 
                                 tokenizer=str(tiny_bert_dir), min_class_count=3)
     dropping.setup()
     assert "lonely" not in dropping.labels
+
+
+def test_file_data_config_without_a_path_fails_clearly():
+    from hydra import compose, initialize_config_dir
+
+    from review_cls.data.io import resolve_input_path
+    from tests.conftest import CONF_DIR
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose(config_name="train", overrides=["data=file"])
+    with pytest.raises(DataError, match="data.path="):
+        resolve_input_path(cfg.data.path)

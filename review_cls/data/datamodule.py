@@ -10,10 +10,12 @@ from typing import Any
 import lightning as L
 import numpy as np
 import pandas as pd
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Sampler
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from review_cls.data.batching import EpochSampler, TokenizedReviews, tokenize_texts
+from review_cls.data.distributed import eval_sampler
+from review_cls.data.char_vocab import build_char_tokenizer, char_vocab_size
 from review_cls.data.io import read_table
 from review_cls.data.prepare import (
     SPLITS,
@@ -92,7 +94,16 @@ class ReviewDataModule(L.LightningDataModule):
     def tokenizer(self) -> PreTrainedTokenizerBase:
         if self._tokenizer is None:
             source = self.tokenizer_source
-            self._tokenizer = source if isinstance(source, PreTrainedTokenizerBase) else load_tokenizer(source)
+            if isinstance(source, PreTrainedTokenizerBase):
+                self._tokenizer = source
+            elif char_vocab_size(source):
+                if "train" not in self.splits:
+                    raise ConfigError(f"data.tokenizer={source} is built from the training split: call setup() first.")
+                self._tokenizer = build_char_tokenizer(self.splits["train"].texts, char_vocab_size(source))
+                if self.output_dir is not None:
+                    self._tokenizer.save_pretrained(self.output_dir / "char_tokenizer")
+            else:
+                self._tokenizer = load_tokenizer(source)
         return self._tokenizer
 
     @property
@@ -123,6 +134,11 @@ class ReviewDataModule(L.LightningDataModule):
             ids = tokenize_texts(self.tokenizer, split.texts, self.max_length)
             self.datasets[name] = TokenizedReviews(ids, [self.label2id[label] for label in split.labels])
         log.info("Split sizes: %s", {name: len(data) for name, data in self.datasets.items()})
+
+    def clean_splits(self) -> tuple[dict[str, LabeledReviews], list[str]]:
+        """The clean train/val/test reviews (no resampling, no tokenizing) and the label order: what a baseline needs."""
+        splits = self._split_reviews()
+        return splits, sorted(set(splits["train"].labels), key=_label_sort_key)
 
     def _split_reviews(self) -> dict[str, LabeledReviews]:
         if self.split_paths:
@@ -164,9 +180,10 @@ class ReviewDataModule(L.LightningDataModule):
         return self._eval_loader("test")
 
     def _eval_loader(self, name: str) -> DataLoader:
-        return self._loader(self.datasets[name], self.eval_batch_size, None)
+        dataset = self.datasets[name]
+        return self._loader(dataset, self.eval_batch_size, eval_sampler(dataset))
 
-    def _loader(self, dataset: TokenizedReviews, batch_size: int, sampler: EpochSampler | None) -> DataLoader:
+    def _loader(self, dataset: TokenizedReviews, batch_size: int, sampler: Sampler[int] | None) -> DataLoader:
         return DataLoader(
             dataset, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=self.collator,
             num_workers=self.num_workers, persistent_workers=self.num_workers > 0,

@@ -39,12 +39,23 @@ def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> Non
             f"Columns present: {', '.join(map(repr, frame.columns))}. "
             "Set data.text_column / data.label_column to the right names."
         )
+    repeated = [column for column in columns if list(frame.columns).count(column) > 1]
+    if repeated:
+        raise DataError(
+            f"Column name(s) {', '.join(map(repr, repeated))} occur more than once in '{source}' "
+            "(after turning column names into text). Rename the duplicates so each column has its own name."
+        )
 
 
 def label_names(values: pd.Series, source: str, column: str) -> list[str]:
     """Map label values to their string names; integer-like labels keep their number as name."""
     kinds = {type(value) for value in values}
-    numeric = all(issubclass(kind, (int, float, np.integer, np.floating)) and not issubclass(kind, bool) for kind in kinds)
+    if kinds and all(issubclass(kind, (bool, np.bool_)) for kind in kinds):
+        return [str(bool(value)) for value in values]
+    numeric = all(
+        issubclass(kind, (int, float, np.integer, np.floating)) and not issubclass(kind, (bool, np.bool_))
+        for kind in kinds
+    )
     if numeric:
         as_float = values.astype(float)
         if not np.all(np.isfinite(as_float)) or not np.all(as_float == np.round(as_float)):
@@ -72,9 +83,16 @@ def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | Non
     if dropped_empty:
         log.warning("Dropped %d row(s) with an empty or missing '%s' in %s.", dropped_empty, text_column, source)
     if not keep.any():
-        raise DataError(f"Every value of text column '{text_column}' in '{source}' is empty; nothing to learn from.")
+        values = frame[text_column].dropna()
+        example = f" (e.g. {values.iloc[0]}, a {type(values.iloc[0]).__name__})" if not values.empty else ""
+        raise DataError(
+            f"Every value of text column '{text_column}' in '{source}' is empty or not text{example}; nothing to "
+            f"learn from. Check data.text_column (columns present: {', '.join(map(repr, frame.columns))})."
+        )
     if label_column:
-        missing_labels = keep & frame[label_column].isna()
+        label_values = frame[label_column]
+        blank = label_values.map(lambda value: isinstance(value, str) and not value.strip())
+        missing_labels = keep & (label_values.isna() | blank)
         if missing_labels.any():
             rows = (np.flatnonzero(missing_labels.to_numpy())[:5] + 2).tolist()
             raise DataError(
@@ -111,6 +129,8 @@ def drop_rare_classes(reviews: LabeledReviews, min_class_count: int) -> LabeledR
 def check_class_counts(reviews: LabeledReviews, val_size: float, test_size: float) -> None:
     """A stratified split needs two classes and enough reviews of each to put one in every split."""
     counts = pd.Series(reviews.labels).value_counts()
+    if counts.empty:
+        raise DataError(f"No reviews left in '{reviews.source}' (data.min_class_count may have dropped every class).")
     if len(counts) < 2:
         raise DataError(f"'{reviews.source}' has a single class ({counts.index[0]!r}); a classifier needs at least two.")
     needed = 1 + sum(1 for size in (val_size, test_size) if size > 0)
@@ -127,11 +147,19 @@ def stratified_split(labels: list[str], val_size: float, test_size: float, seed:
     """Seeded stratified split into positions of ``labels``; val/test keep the natural class mix."""
     positions = np.arange(len(labels))
     label_array = np.asarray(labels)
-    train_val, test = train_test_split(positions, test_size=test_size, stratify=label_array, random_state=seed)
-    relative_val = val_size / (1.0 - test_size)
-    train, val = train_test_split(
-        train_val, test_size=relative_val, stratify=label_array[train_val], random_state=seed
-    )
+    try:
+        train_val, test = train_test_split(positions, test_size=test_size, stratify=label_array, random_state=seed)
+        relative_val = val_size / (1.0 - test_size)
+        train, val = train_test_split(
+            train_val, test_size=relative_val, stratify=label_array[train_val], random_state=seed
+        )
+    except ValueError as exc:
+        classes = len(set(labels))
+        raise DataError(
+            f"Cannot split {len(labels)} reviews of {classes} classes with data.val_size={val_size} and "
+            f"data.test_size={test_size}: {exc}. Each split needs at least one review per class: raise "
+            "data.val_size / data.test_size, add reviews, or drop rare classes with data.min_class_count=N."
+        ) from exc
     return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
 
 

@@ -7,7 +7,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import (
+    AutoConfig,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PretrainedConfig,
+    PreTrainedTokenizerBase,
+)
 
 from review_cls.errors import ConfigError
 
@@ -37,13 +43,18 @@ def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
         raise ConfigError(_load_hint(name, source, exc)) from exc
 
 
-def backbone_config(name: str, num_labels: int, id2label: dict[int, str], dropout: float | None) -> dict[str, Any]:
-    """The model config as a plain dict (saved in checkpoints) with our labels and dropout applied."""
+def encoder_config(name: str) -> PretrainedConfig:
+    """The encoder's own config (a small JSON file): enough to check settings before any weights are read."""
     source = resolve_pretrained(name)
     try:
-        config = AutoConfig.from_pretrained(source, trust_remote_code=False)
+        return AutoConfig.from_pretrained(source, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         raise ConfigError(_load_hint(name, source, exc)) from exc
+
+
+def backbone_config(name: str, num_labels: int, id2label: dict[int, str], dropout: float | None) -> dict[str, Any]:
+    """The model config as a plain dict (saved in checkpoints) with our labels and dropout applied."""
+    config = encoder_config(name)
     config.num_labels = num_labels
     config.id2label = {int(i): str(label) for i, label in id2label.items()}
     config.label2id = {str(label): int(i) for i, label in id2label.items()}

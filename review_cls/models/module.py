@@ -7,7 +7,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from torchmetrics import MetricCollection
+from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, MulticlassRecall
 from transformers import get_linear_schedule_with_warmup
 
@@ -43,7 +43,8 @@ class ReviewClassifier(L.LightningModule):
     ) -> None:
         super().__init__()
         check_optimizer_settings(lr, weight_decay, warmup_ratio)
-        self.save_hyperparameters()
+        # logger=False: the run logs its own flat HPARAMS with final metrics (reports/tensorboard.py)
+        self.save_hyperparameters(logger=False)
         self.labels = list(labels)
         self.model = build_classifier(backbone_config, pretrained if init_from_pretrained else None)
         self.model.train()  # from_pretrained returns eval mode, and Lightning keeps submodule modes: dropout would be off
@@ -63,6 +64,9 @@ class ReviewClassifier(L.LightningModule):
             {"f1": MulticlassF1Score(num_classes, average=None), "recall": MulticlassRecall(num_classes, average=None)}
         )
         self.per_class = torch.nn.ModuleDict({f"{stage}_": per_class.clone(prefix=f"{stage}/") for stage in ("val", "test")})
+        # val/test loss as a torchmetrics mean: under DDP its sum and count add up over ranks exactly, uneven shards
+        # included (Lightning's sync_dist averages an integer sample count and gets it wrong then)
+        self.eval_loss = torch.nn.ModuleDict({f"{stage}_": MeanMetric() for stage in ("val", "test")})
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
@@ -73,7 +77,11 @@ class ReviewClassifier(L.LightningModule):
         predictions = logits.argmax(dim=-1)
         batch_size = batch["labels"].shape[0]
         self.metrics[f"{stage}_"].update(predictions, batch["labels"])
-        self.log(f"{stage}/loss", loss, on_step=stage == "train", on_epoch=True, prog_bar=True, batch_size=batch_size)
+        if f"{stage}_" in self.eval_loss:
+            self.eval_loss[f"{stage}_"].update(loss.detach(), weight=batch_size)
+            self.log(f"{stage}/loss", self.eval_loss[f"{stage}_"], on_epoch=True, prog_bar=True)
+        else:
+            self.log(f"{stage}/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=batch_size)
         if f"{stage}_" in self.per_class:
             self.per_class[f"{stage}_"].update(predictions, batch["labels"])
         return loss

@@ -1,0 +1,55 @@
+"""What every benchmark shares: the real data splits, the machine description, and atomic result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path("bench/results")
+GOOGLE_PLAY = Path("../shared/data/google_play_reviews/dataset_unbalanced_4000.xlsx")
+SHOPPING_ZH = Path("../shared/data/online_shopping_10_cats/online_shopping_10_cats.csv")
+MINILM = "packaged:all-MiniLM-L6-v2"
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: the benchmarks need ../shared/data next to the repository.")
+    return path
+
+
+def clean_splits(path: Path, text_column: str, label_column: str, seed: int, val_size: float = 0.1,
+                 test_size: float = 0.1):
+    """The same deduplicated stratified split a training run with this seed makes (no tokenizer loaded)."""
+    from review_cls.data.datamodule import ReviewDataModule
+
+    datamodule = ReviewDataModule(str(require(path)), text_column=text_column, label_column=label_column,
+                                  val_size=val_size, test_size=test_size, seed=seed)
+    return datamodule.clean_splits()
+
+
+def machine() -> dict[str, Any]:
+    import torch
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+            "load_avg_at_start": load}
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def save_result(name: str, payload: dict[str, Any]) -> Path:
+    """Write ``bench/results/<name>.json`` atomically (a crash never leaves half a result)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    target = RESULTS / f"{name}.json"
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2))
+    tmp.replace(target)
+    return target

@@ -1,0 +1,61 @@
+"""Write files and folders so a crash or Ctrl+C leaves the previous good version, never a half-written one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; it replaces ``path`` only if the block finishes without error.
+
+    The temporary file lives in the same folder, so ``os.replace`` is a rename on one filesystem (atomic).
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _sibling(target, "tmp")
+    temporary.touch(exist_ok=False)
+    try:
+        yield temporary
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_dir(path: str | Path, replace: bool = True) -> Iterator[Path]:
+    """Yield an empty temporary folder next to ``path``; it becomes ``path`` only if the block finishes.
+
+    An existing ``path`` is swapped out and removed after the new folder is in place (``replace=False`` refuses a
+    non-empty one instead, before any work is done). A folder swap takes two renames: a crash between them leaves
+    the old folder under a hidden ``.<name>.*.old`` name, never a half-written ``path``.
+    """
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise FileExistsError(f"'{target}' exists and is not a folder.")
+    if not replace and target.is_dir() and any(target.iterdir()):
+        raise FileExistsError(f"'{target}' exists and is not empty.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _sibling(target, "tmp")
+    temporary.mkdir()
+    try:
+        yield temporary
+        if target.is_dir():
+            old = _sibling(target, "old")
+            os.replace(target, old)
+            os.replace(temporary, target)
+            shutil.rmtree(old)
+        else:
+            os.replace(temporary, target)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _sibling(target: Path, kind: str) -> Path:
+    """A hidden, unique name next to ``target`` (created by the caller, so the umask gives normal permissions)."""
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.{kind}")

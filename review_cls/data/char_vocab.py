@@ -1,0 +1,48 @@
+"""A character-level BERT tokenizer built offline from the training split, for languages without a packaged vocab.
+
+``data.tokenizer=char_vocab:6000`` keeps the 6,000 most frequent characters of the training texts. BERT's basic
+tokenizer already splits CJK text into single characters; Latin letters and digits also get ``##`` continuation
+pieces so mixed-script reviews ("iPhone 很好用") tokenize into characters instead of ``[UNK]``.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+from collections.abc import Iterable
+
+from transformers import BertTokenizer, PreTrainedTokenizerBase
+
+from review_cls.errors import ConfigError
+
+CHAR_VOCAB_PREFIX = "char_vocab:"
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+CONTINUED = string.ascii_lowercase + string.digits
+
+
+def char_vocab_size(source: object) -> int | None:
+    """``char_vocab:N`` -> N; anything else (a model name or folder) -> None."""
+    if not isinstance(source, str) or not source.startswith(CHAR_VOCAB_PREFIX):
+        return None
+    size = source[len(CHAR_VOCAB_PREFIX):]
+    if not size.isdigit() or int(size) <= len(SPECIAL_TOKENS) + len(CONTINUED):
+        raise ConfigError(f"data.tokenizer='{source}': write char_vocab:N with N a number above "
+                          f"{len(SPECIAL_TOKENS) + len(CONTINUED)} (e.g. char_vocab:6000).")
+    return int(size)
+
+
+def char_vocabulary(texts: Iterable[str], size: int) -> list[str]:
+    """Special tokens, ``##`` pieces for Latin letters and digits, then the most frequent characters (ties by code
+    point, so the vocab depends only on the texts)."""
+    counts = Counter(char for text in texts for char in text.lower() if not char.isspace())
+    fixed = [*SPECIAL_TOKENS, *(f"##{char}" for char in CONTINUED)]
+    room = size - len(fixed)
+    frequent = sorted(counts, key=lambda char: (-counts[char], char))[:room]
+    return fixed + frequent
+
+
+def build_char_tokenizer(texts: Iterable[str], size: int, model_max_length: int = 512) -> PreTrainedTokenizerBase:
+    """A fast WordPiece tokenizer over the training split's most frequent characters."""
+    vocab = {token: i for i, token in enumerate(char_vocabulary(texts, size))}
+    return BertTokenizer(vocab=vocab, do_lower_case=True, tokenize_chinese_chars=True,
+                         model_max_length=model_max_length)

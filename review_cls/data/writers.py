@@ -1,0 +1,107 @@
+"""Append DataFrame chunks to one output table whose format follows its extension (CSV, TSV, JSONL, Parquet, XLSX)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pandas as pd
+
+from review_cls.errors import DataError
+
+WRITERS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".parquet": "parquet", ".xlsx": "excel"}
+EXCEL_MAX_ROWS = 1_048_575  # one sheet's rows, less the header
+
+
+def output_format(path: Path) -> str:
+    """Name the writer for ``path`` from its extension, or explain which extensions work."""
+    suffix = path.suffix.lower()
+    if suffix not in WRITERS:
+        raise DataError(
+            f"Cannot write '{path}': unknown extension '{suffix or '(none)'}'. Use one of: {', '.join(WRITERS)}."
+        )
+    return WRITERS[suffix]
+
+
+class TableWriter:
+    """Streams chunks into ``path`` (write it to a temporary path and rename, see :mod:`review_cls.atomic`).
+
+    Columns and their types are fixed by the first chunk; Parquet casts later chunks to that schema.
+    """
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path = path
+        self.kind = kind
+        self.rows = 0
+        self._sink: Any = None
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close(save=exc is None)
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.kind in ("csv", "tsv"):
+            self._write_text(frame)
+        elif self.kind == "jsonl":
+            self._write_jsonl(frame)
+        elif self.kind == "parquet":
+            self._write_parquet(frame)
+        else:
+            self._write_excel(frame)
+        self.rows += len(frame)
+
+    def close(self, save: bool = True) -> None:
+        """Flush and close; an Excel workbook is only assembled when ``save`` (it is built at the end)."""
+        if self._sink is None:
+            return
+        if self.kind == "excel":
+            if save:
+                self._sink.save(self.path)
+            self._sink.close()
+        else:
+            self._sink.close()
+        self._sink = None
+
+    def _write_text(self, frame: pd.DataFrame) -> None:
+        if self._sink is None:
+            self._sink = open(self.path, "w", encoding="utf-8", newline="")
+        frame.to_csv(self._sink, sep="," if self.kind == "csv" else "\t", index=False, header=self.rows == 0)
+
+    def _write_jsonl(self, frame: pd.DataFrame) -> None:
+        if self._sink is None:
+            self._sink = open(self.path, "w", encoding="utf-8")
+        frame.to_json(self._sink, orient="records", lines=True, force_ascii=False, date_format="iso")
+
+    def _write_parquet(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._sink is None:
+            self._sink = pq.ParquetWriter(self.path, table.schema)
+        elif not table.schema.equals(self._sink.schema):
+            try:
+                table = table.cast(self._sink.schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise DataError(
+                    f"Cannot write '{self.path}' as Parquet: a column changes type between chunks ({exc}). "
+                    "Write .csv or .jsonl instead, or raise chunk_size."
+                ) from exc
+        self._sink.write_table(table)
+
+    def _write_excel(self, frame: pd.DataFrame) -> None:
+        from openpyxl import Workbook
+
+        if self.rows + len(frame) > EXCEL_MAX_ROWS:
+            raise DataError(f"Cannot write '{self.path}': more than {EXCEL_MAX_ROWS:,} rows do not fit one Excel "
+                            "sheet. Write .csv, .jsonl or .parquet instead.")
+        if self._sink is None:
+            self._sink = Workbook(write_only=True)
+            self._sheet = self._sink.create_sheet("predictions")
+            self._sheet.append(list(frame.columns))
+        cells = frame.astype(object).where(frame.notna(), None)
+        for row in cells.itertuples(index=False, name=None):
+            self._sheet.append(row)

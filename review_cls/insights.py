@@ -1,0 +1,181 @@
+"""What a product team reads after a prediction run: reviews per category, examples, weekly trend, mean rating.
+
+Everything is accumulated chunk by chunk (running counts and a top-k heap per category), so a million-row file costs
+no more memory than a small one.
+"""
+
+from __future__ import annotations
+
+import heapq
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from review_cls.errors import DataError
+from review_cls.insight_charts import plot_categories, plot_weekly
+
+PREDICTED = "predicted_label"
+CONFIDENCE = "confidence"
+DATE_NAMES = ("date", "at", "timestamp")
+RATING_NAMES = ("rating", "score", "stars")
+
+
+def pick_column(columns: Sequence[str], wanted: str | None, candidates: Sequence[str], setting: str) -> str | None:
+    """``wanted`` if set (it must exist), else the first column whose lower-cased name is a candidate, else None."""
+    if wanted:
+        if wanted not in columns:
+            raise DataError(f"{setting}='{wanted}' is not a column of the input. Columns: {', '.join(columns)}.")
+        return wanted
+    by_lower = {column.lower(): column for column in columns}
+    return next((by_lower[name] for name in candidates if name in by_lower), None)
+
+
+def week_starts(values: pd.Series) -> pd.Series:
+    """Monday of each value's week (naive dates; time zones converted to UTC); unparseable values become NaT."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "could not infer format": per-element parsing is fine here
+        stamps = pd.to_datetime(values, errors="coerce", utc=True)
+    return stamps.dt.tz_convert(None).dt.to_period("W-SUN").dt.start_time
+
+
+class InsightSummary:
+    """Running per-category statistics over prediction chunks (columns ``predicted_label`` and ``confidence``)."""
+
+    def __init__(
+        self, labels: Sequence[str], text_column: str, top_k: int = 5,
+        date_column: str | None = None, rating_column: str | None = None,
+    ) -> None:
+        self.labels = list(labels)
+        self.text_column = text_column
+        self.top_k = top_k
+        self.date_column = date_column
+        self.rating_column = rating_column
+        self.counts: Counter[str] = Counter()
+        self.empty = 0
+        self.undated = 0
+        self.weekly: Counter[tuple[pd.Timestamp, str]] = Counter()
+        self.rating_sum: Counter[str] = Counter()
+        self.rating_count: Counter[str] = Counter()
+        # min-heaps of (confidence, -row, text): the least confident example is evicted first, ties keep earlier rows
+        self.top: dict[str, list[tuple[float, int, str]]] = {label: [] for label in self.labels}
+
+    def update(self, chunk: pd.DataFrame) -> None:
+        """Fold one chunk of predictions (index = input row number) into the running statistics."""
+        predicted = chunk[chunk[PREDICTED].notna()]
+        self.empty += len(chunk) - len(predicted)
+        labels = predicted[PREDICTED].astype(str)
+        self.counts.update(labels.value_counts().to_dict())
+        for label, group in predicted.groupby(labels, sort=False):
+            best = group.nlargest(self.top_k, CONFIDENCE, keep="first")
+            for row, confidence, text in zip(best.index, best[CONFIDENCE], best[self.text_column]):
+                item = (float(confidence), -int(row), str(text))
+                heap = self.top[label]
+                if len(heap) < self.top_k:
+                    heapq.heappush(heap, item)
+                else:
+                    heapq.heappushpop(heap, item)
+        if self.date_column:
+            weeks = week_starts(predicted[self.date_column])
+            dated = weeks.notna()
+            self.undated += int((~dated).sum())
+            self.weekly.update(pd.DataFrame({"week": weeks[dated], "label": labels[dated]}).value_counts().to_dict())
+        if self.rating_column:
+            ratings = pd.to_numeric(predicted[self.rating_column], errors="coerce")
+            rated = ratings.notna()
+            totals = ratings[rated].groupby(labels[rated]).agg(["sum", "count"])
+            self.rating_sum.update(totals["sum"].to_dict())
+            self.rating_count.update(totals["count"].to_dict())
+
+    @property
+    def predicted(self) -> int:
+        return sum(self.counts.values())
+
+    def category_table(self) -> pd.DataFrame:
+        """One row per category (all the model knows, most frequent first): count, share, and mean rating if any."""
+        counts = np.array([self.counts[label] for label in self.labels], dtype=np.int64)
+        table = pd.DataFrame({"category": self.labels, "count": counts, "share": counts / max(self.predicted, 1)})
+        if self.rating_column:
+            rated = np.array([self.rating_count[label] for label in self.labels], dtype=np.int64)
+            sums = np.array([self.rating_sum[label] for label in self.labels], dtype=np.float64)
+            table["mean_rating"] = np.divide(sums, rated, out=np.full(len(rated), np.nan), where=rated > 0)
+            table["rated_reviews"] = rated
+        return table.sort_values(["count", "category"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+    def examples_table(self) -> pd.DataFrame:
+        """The ``top_k`` most confident reviews per category, with their input row number."""
+        rows = [
+            {"category": label, "rank": rank, "confidence": confidence, "row": -negative_row, "text": text}
+            for label in self.labels
+            for rank, (confidence, negative_row, text) in enumerate(sorted(self.top[label], reverse=True), start=1)
+        ]
+        return pd.DataFrame(rows, columns=["category", "rank", "confidence", "row", "text"])
+
+    def weekly_table(self) -> pd.DataFrame:
+        """Reviews per week (Monday) and category; weeks without reviews are filled with zeros."""
+        if not self.weekly:
+            return pd.DataFrame(columns=self.labels, index=pd.DatetimeIndex([], name="week"), dtype=np.int64)
+        counts = pd.Series(self.weekly).unstack(fill_value=0).reindex(columns=self.labels, fill_value=0)
+        weeks = pd.date_range(counts.index.min(), counts.index.max(), freq="7D", name="week")
+        return counts.reindex(weeks, fill_value=0).astype(np.int64)
+
+    def write(self, folder: Path, source: str) -> None:
+        """CSV tables, PNG charts and ``summary.md`` into ``folder`` (which must exist)."""
+        categories = self.category_table()
+        categories.to_csv(folder / "categories.csv", index=False)
+        plot_categories(categories, folder / "categories.png", title=f"Reviews per category ({self.predicted:,})")
+        examples = self.examples_table()
+        examples.to_csv(folder / "top_examples.csv", index=False)
+        weekly = None
+        if self.date_column:
+            weekly = self.weekly_table()
+            weekly.to_csv(folder / "weekly_counts.csv", date_format="%Y-%m-%d")
+            if len(weekly):
+                plot_weekly(weekly, folder / "weekly_counts.png")
+        (folder / "summary.md").write_text(self._markdown(source, categories, examples, weekly), encoding="utf-8")
+
+    def _markdown(
+        self, source: str, categories: pd.DataFrame, examples: pd.DataFrame, weekly: pd.DataFrame | None
+    ) -> str:
+        shown = categories.assign(share=categories["share"].map("{:.1%}".format))
+        if "mean_rating" in shown:
+            shown["mean_rating"] = shown["mean_rating"].map(lambda value: "" if pd.isna(value) else f"{value:.2f}")
+        lines = [
+            f"# Review insights: {source}",
+            "",
+            f"{self.predicted:,} reviews classified; {self.empty:,} rows with an empty text got no prediction.",
+            "",
+            markdown_table(shown),
+            "",
+            "![reviews per category](categories.png)",
+            "",
+        ]
+        if weekly is not None:
+            lines += [f"## Per week (`{self.date_column}`)", "",
+                      f"{len(weekly)} weeks in `weekly_counts.csv`; {self.undated:,} reviews without a readable date.",
+                      ""]
+            if len(weekly):
+                lines += ["![reviews per week](weekly_counts.png)", ""]
+        lines += [f"## Most confident reviews per category (top {self.top_k})", ""]
+        for label, group in examples.groupby("category", sort=False):
+            lines += [f"### {label}", ""]
+            lines += [f"{rank}. ({confidence:.3f}, row {row}) {_one_line(text)}"
+                      for rank, confidence, row, text in group[["rank", "confidence", "row", "text"]].itertuples(
+                          index=False)]
+            lines.append("")
+        return "\n".join(lines)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub markdown table of ``frame`` as it prints (no index)."""
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(_one_line(value) for value in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split()).replace("|", "\\|")

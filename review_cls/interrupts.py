@@ -1,0 +1,60 @@
+"""Ctrl+C during training: stop cleanly, still test and report the best checkpoint so far, then exit non-zero.
+
+Lightning catches the ``KeyboardInterrupt``, runs its teardown and calls ``sys.exit(1)``; :func:`fit_or_interrupt`
+turns that back into a return value so the run's test and report step still happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Any, NoReturn
+
+import lightning as L
+
+log = logging.getLogger(__name__)
+INTERRUPTED_EXIT_CODE = 130  # the shell's code for "stopped by SIGINT"
+
+
+def fit_or_interrupt(trainer: L.Trainer, model: L.LightningModule, datamodule: Any, ckpt_path: str | None) -> bool:
+    """``trainer.fit``; ``True`` when Ctrl+C stopped it and a best checkpoint exists to test.
+
+    Interrupted before the first checkpoint there is nothing to test: the run exits right away.
+    """
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        return False
+    except SystemExit:
+        if not trainer.interrupted:
+            raise
+    # Lightning ignores further Ctrl+C from here on; a second one should still stop the test and report step
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    where = f"epoch {trainer.current_epoch}, step {trainer.global_step}"
+    if not best_checkpoint(trainer):
+        stop(f"Training was interrupted (Ctrl+C) at {where}, before the first checkpoint; nothing to test or report.")
+    log.warning(
+        "Training interrupted (Ctrl+C) at %s: testing the best checkpoint so far (%s) and writing its reports; "
+        "press Ctrl+C again to skip them.", where, best_checkpoint(trainer),
+    )
+    return True
+
+
+def best_checkpoint(trainer: L.Trainer) -> str:
+    """Path of the best checkpoint so far, ``""`` when none was written."""
+    return trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+
+
+def stop_after_interrupt(trainer: L.Trainer, output_dir: str) -> NoReturn:
+    """Say what was kept and how to resume, then exit with :data:`INTERRUPTED_EXIT_CODE`."""
+    stop(
+        f"Training was interrupted (Ctrl+C) at epoch {trainer.current_epoch}, step {trainer.global_step}. "
+        f"The best checkpoint so far ({best_checkpoint(trainer)}) was tested and its results written to "
+        f"{output_dir}. Resume with ckpt_path=last (the newest last.ckpt) or ckpt_path=<path to last.ckpt>."
+    )
+
+
+def stop(message: str) -> NoReturn:
+    log.warning("%s", message)
+    print(f"interrupted: {message}", file=sys.stderr)
+    raise SystemExit(INTERRUPTED_EXIT_CODE)

@@ -1,0 +1,113 @@
+"""After a training run's test: report files, curves, TensorBoard images and HPARAMS, and the closing summary."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pandas as pd
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from omegaconf import DictConfig
+
+from review_cls.data.datamodule import ReviewDataModule
+from review_cls.inference import predict_probabilities
+from review_cls.models.module import ReviewClassifier
+from review_cls.reports.curves import best_epoch, plot_training_curves
+from review_cls.reports.figures import save_png
+from review_cls.reports.history import EpochHistory
+from review_cls.reports.prediction_reports import ReportPaths, write_prediction_reports
+from review_cls.reports.summary import print_summary
+from review_cls.reports.tensorboard import hparam_metrics, log_to_tensorboard, run_hparams, tensorboard_loggers
+
+CURVES = "training_curves.png"
+
+
+def test_probabilities(trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,
+                       ckpt_path: str | None) -> np.ndarray:
+    """Test-split probabilities from the tested weights, in the split's order.
+
+    ``trainer.predict`` on the test loader sees the very batches ``trainer.test`` scored, so the report's numbers
+    equal the logged ones. Under DDP each rank's predict would see only a shard, so rank 0 scores the split alone.
+    """
+    if trainer.world_size > 1:
+        return predict_probabilities(model, datamodule.tokenizer, datamodule.splits["test"].texts,
+                                     datamodule.max_length, datamodule.eval_batch_size)
+    batches = trainer.predict(model, dataloaders=datamodule.test_dataloader(), ckpt_path=ckpt_path, weights_only=True)
+    return torch.cat(batches).float().numpy()
+
+
+def monitored(trainer: L.Trainer) -> tuple[str, str]:
+    """What the checkpoint callback ranks epochs by (so "best epoch" is the tested one); val macro-F1 otherwise."""
+    callback = trainer.checkpoint_callback
+    if isinstance(callback, ModelCheckpoint) and callback.monitor:
+        return callback.monitor, callback.mode
+    return "val/f1_macro", "max"
+
+
+def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,
+                        metrics: Mapping[str, float], ckpt_path: str | None, tested: bool) -> None:
+    """Write curves (if an :class:`EpochHistory` ran) and, if the run was tested, the test reports; then log the
+    images and HPARAMS to TensorBoard and print the summary. Rank 0 only."""
+    if not trainer.is_global_zero:
+        return
+    output_dir = Path(cfg.paths.output_dir)
+    history_callback = next((cb for cb in trainer.callbacks if isinstance(cb, EpochHistory)), None)
+    history = history_callback.frame() if history_callback else None
+    monitor, mode = monitored(trainer)
+    best = best_epoch(history, monitor, mode) if history is not None else None
+    images: dict[str, Path] = {}
+    if history is not None and len(history):
+        images["reports/training_curves"] = save_png(plot_training_curves(history, best, monitor), output_dir / CURVES)
+    paths = ReportPaths.of(output_dir)
+    report = write_test_reports(trainer, model, datamodule, output_dir, ckpt_path) if tested else None
+    if report is not None:
+        images["reports/confusion_matrix"] = paths.confusion_matrix
+    best_val = _value_at(history, best, "val/f1_macro")
+    for logger in tensorboard_loggers(trainer):
+        log_to_tensorboard(logger, images, trainer.global_step, run_hparams(cfg), hparam_metrics(metrics, best_val))
+    facts = training_facts(metrics, best, history, monitor, best_val)
+    artifacts = {"curves": output_dir / CURVES, "history": history_callback.path if history_callback else None,
+                 "confusion matrix": paths.confusion_matrix, "report": paths.report_txt,
+                 "report (JSON)": paths.report_json, "predictions": paths.predictions,
+                 "checkpoint": Path(ckpt_path) if ckpt_path else None, "TF-IDF baseline": output_dir / "baseline"}
+    print_summary("review_cls.train: run finished", output_dir, facts, report, datamodule.labels,
+                  {name: path for name, path in artifacts.items() if path is not None},
+                  hint=f"open in TensorBoard:  tensorboard --logdir {shlex.quote(str(cfg.paths.log_dir))}")
+
+
+def write_test_reports(trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule, output_dir: Path,
+                       ckpt_path: str | None) -> dict:
+    """The test split's report files; returns the classification report as written to JSON."""
+    split = datamodule.splits["test"]
+    y_true = np.asarray([datamodule.label2id[label] for label in split.labels])
+    probabilities = test_probabilities(trainer, model, datamodule, ckpt_path)
+    write_prediction_reports(output_dir, datamodule.labels, y_true, probabilities, split.texts, split.row_ids)
+    return json.loads(ReportPaths.of(output_dir).report_json.read_text(encoding="utf-8"))
+
+
+def training_facts(metrics: Mapping[str, float], best: int | None, history: pd.DataFrame | None, monitor: str,
+                   best_val: float | None) -> dict[str, str]:
+    """The headline lines: best epoch, val and test macro-F1 (with the TF-IDF baseline's beside them if it ran)."""
+    facts: dict[str, str] = {}
+    if best is not None:
+        facts["best epoch"] = f"{best} (of {len(history)}, by {monitor})"
+    for stage, value in (("val", best_val), ("test", metrics.get("test/f1_macro"))):
+        if value is not None:
+            baseline = metrics.get(f"baseline/{stage}_f1_macro")
+            beside = f"   (TF-IDF baseline {baseline:.4f})" if baseline is not None else ""
+            facts[f"{stage} macro-F1"] = f"{value:.4f}{beside}"
+    if "test/acc" in metrics:
+        weighted = metrics.get("test/f1_weighted", float("nan"))
+        facts["test accuracy"] = f"{metrics['test/acc']:.4f}   weighted-F1 {weighted:.4f}"
+    return facts
+
+
+def _value_at(history: pd.DataFrame | None, epoch: int | None, column: str) -> float | None:
+    if history is None or epoch is None or column not in history:
+        return None
+    return float(history.loc[history["epoch"] == epoch, column].iloc[0])

@@ -1,0 +1,28 @@
+"""Speed levers behind config keys: ``model.freeze_embeddings`` keeps the word embeddings fixed, nothing else."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from review_cls.training import build_datamodule, build_model, build_trainer
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_freeze_embeddings_keeps_only_the_word_embeddings_fixed(compose_train_cfg, freeze: bool) -> None:
+    cfg = compose_train_cfg(f"model.freeze_embeddings={str(freeze).lower()}", "+trainer.max_steps=3",
+                            "+trainer.limit_val_batches=0")
+    datamodule = build_datamodule(cfg)
+    model = build_model(cfg, datamodule)
+    embeddings = model.model.get_input_embeddings().weight
+    before = embeddings.detach().clone()
+    first_layer = next(p for n, p in model.named_parameters() if "encoder.layer.0" in n and n.endswith("weight"))
+    first_layer_before = first_layer.detach().clone()
+
+    build_trainer(cfg, [], []).fit(model, datamodule=datamodule)
+
+    assert embeddings.requires_grad is not freeze
+    assert torch.equal(embeddings.detach(), before) is freeze
+    assert not torch.equal(first_layer.detach(), first_layer_before)
+    optimized = {id(p) for group in model.trainer.optimizers[0].param_groups for p in group["params"]}
+    assert (id(embeddings) in optimized) is not freeze
