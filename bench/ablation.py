@@ -48,7 +48,8 @@ def run_one(experiment: str, seed: int, args: argparse.Namespace) -> dict:
         sys.executable, "-m", "review_cls.train", f"data={args.data}", f"+experiment={experiment}", f"seed={seed}",
         f"trainer.max_epochs={args.max_epochs}", f"callbacks.early_stopping.patience={args.patience}",
         f"model.lr={args.lr}", "callbacks.last_checkpoint=null", "callbacks.progress_bar=null",
-        f"paths.output_dir={run_dir}", f"hydra.run.dir={run_dir}", "trainer.accelerator=cpu", *args.extra,
+        f"paths.output_dir={run_dir}", f"hydra.run.dir={run_dir}", f"trainer.accelerator={args.accelerator}",
+        *args.extra,
     ]
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True)
@@ -79,8 +80,8 @@ def baseline_metrics(run_dir: Path, data: str) -> dict[str, float]:
 
 
 def rarest_label(run_dir: Path) -> str:
-    """The class with the fewest test reviews, from the run's classification report."""
-    report = json.loads((run_dir / "classification_report.json").read_text())
+    """The class with the fewest test reviews, from the classification report of the baseline on the run's split."""
+    report = json.loads((run_dir / "baseline" / "classification_report.json").read_text())
     supports = {name: row["support"] for name, row in report.items() if isinstance(row, dict) and "avg" not in name}
     return min(supports, key=supports.get)
 
@@ -91,7 +92,6 @@ def summarize(out: Path, data: str) -> str:
 
     rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
     rows = [row for row in rows if "metrics" in row]
-    rarest = rarest_label(Path(rows[0]["run_dir"]))
     by_name: dict[str, list[dict[str, float]]] = {}
     for row in rows:
         by_name.setdefault(row["experiment"], []).append(row["metrics"])
@@ -99,6 +99,7 @@ def summarize(out: Path, data: str) -> str:
     by_name["TF-IDF + LR (baseline)"] = [
         baseline_metrics(Path(next(r["run_dir"] for r in rows if r["seed"] == seed)), data) for seed in baseline_seeds
     ]
+    rarest = rarest_label(Path(rows[0]["run_dir"]))
 
     def cell(values: list[float]) -> str:
         if len(values) == 1:
@@ -127,6 +128,7 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=2)
     parser.add_argument("--patience", type=int, default=2)
     parser.add_argument("--lr", default="5e-5")
+    parser.add_argument("--accelerator", default="cpu", help="cpu, gpu or auto")
     parser.add_argument("--runs", type=Path, default=RESULTS / "ablation_runs")
     parser.add_argument("--out", type=Path, default=RESULTS / "ablation.jsonl")
     parser.add_argument("--summarize", action="store_true", help="print the table of what --out holds and exit")

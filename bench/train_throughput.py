@@ -71,7 +71,7 @@ def hf_model(labels: list[str]):
 
 
 def run_review_cls(train_csv: Path, val_csv: Path, seed: int, workdir: Path, *extra: str):
-    """One epoch through the project's own training path; returns (epoch seconds, classifier)."""
+    """One epoch through the project's own training path; returns (epoch seconds, reviews, classifier)."""
     from hydra import compose, initialize_config_dir
 
     from review_cls.training import build_datamodule, build_model, build_trainer
@@ -92,7 +92,7 @@ def run_review_cls(train_csv: Path, val_csv: Path, seed: int, workdir: Path, *ex
     timer = EpochTimer()
     trainer = build_trainer(cfg, [timer], [])
     trainer.fit(model, datamodule=datamodule)
-    return timer.seconds, model
+    return timer.seconds, len(datamodule.datasets["train"]), model
 
 
 class EpochTimer(L.Callback):
@@ -105,8 +105,11 @@ class EpochTimer(L.Callback):
         self.seconds = time.perf_counter() - self.started
 
 
-def run_seed_loop(texts: list[str], y: list[int], labels: list[str], tokenizer, seed: int):
-    """The seed's loop: tokenize per item padded to 128, random batches, AdamW + linear warmup, clip 1.0."""
+def run_seed_loop(texts: list[str], y: list[int], labels: list[str], tokenizer, seed: int, max_batches: int = 0):
+    """The seed's loop: tokenize per item padded to 128, random batches, AdamW + linear warmup, clip 1.0.
+
+    Returns (seconds, reviews seen, model): every batch is padded to 128, so ``max_batches`` > 0 times only the
+    first batches without changing the per-review cost."""
     from torch.utils.data import DataLoader, Dataset
     from transformers import get_linear_schedule_with_warmup
 
@@ -125,15 +128,18 @@ def run_seed_loop(texts: list[str], y: list[int], labels: list[str], tokenizer, 
     loader = DataLoader(PaddedReviews(), batch_size=BATCH, shuffle=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(WARMUP * len(loader)), len(loader))
-    started = time.perf_counter()
-    for batch in loader:
+    started, seen = time.perf_counter(), 0
+    for step, batch in enumerate(loader):
+        if max_batches and step == max_batches:
+            break
+        seen += len(batch["labels"])
         loss = model(**batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad()
-    return time.perf_counter() - started, HFLogits(model)
+    return time.perf_counter() - started, seen, HFLogits(model)
 
 
 def run_hf_trainer(texts: list[str], y: list[int], labels: list[str], tokenizer, seed: int, workdir: Path):
@@ -162,11 +168,11 @@ def run_hf_trainer(texts: list[str], y: list[int], labels: list[str], tokenizer,
     trainer = Trainer(model=model, args=arguments, train_dataset=dataset, processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer), callbacks=[timer])
     trainer.train()
-    return timer.seconds, HFLogits(model)
+    return timer.seconds, len(texts), HFLogits(model)
 
 
 def run_method(name: str, texts: list[str], labels_of: list[str], labels: list[str], tokenizer, seed: int,
-               workdir: Path):
+               workdir: Path, seed_batches: int = 0):
     y = [labels.index(label) for label in labels_of]
     if name.startswith("review_cls"):
         train_csv, val_csv = workdir / "train.csv", workdir / "val.csv"
@@ -175,7 +181,7 @@ def run_method(name: str, texts: list[str], labels_of: list[str], labels: list[s
             pd.DataFrame({"review": texts[:BATCH], "label": labels_of[:BATCH]}).to_csv(val_csv, index=False)
         return run_review_cls(train_csv, val_csv, seed, workdir, *LEVERS[name])
     if name == "seed_loop":
-        return run_seed_loop(texts, y, labels, tokenizer, seed)
+        return run_seed_loop(texts, y, labels, tokenizer, seed, seed_batches)
     return run_hf_trainer(texts, y, labels, tokenizer, seed, workdir)
 
 
@@ -186,6 +192,8 @@ def main() -> None:
     parser.add_argument("--n-f1", type=int, default=960, help="training reviews for the one-epoch F1 comparison (0: skip it)")
     parser.add_argument("--methods", nargs="+", default=[*LEVERS, "seed_loop", "hf_trainer"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed-batches", type=int, default=0,
+                        help="time only this many batches of the seed loop (all its batches are padded to 128)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
     if args.threads:
@@ -205,15 +213,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for repeat in range(args.repeats):
             for method in args.methods:
-                seconds, _ = run_method(method, texts, labels_of, labels, tokenizer, args.seed, Path(folder))
-                result["timing"][method].append(len(texts) / seconds)
-                print(f"repeat {repeat} {method}: {len(texts) / seconds:.1f} reviews/s", flush=True)
+                seconds, seen, _ = run_method(method, texts, labels_of, labels, tokenizer, args.seed, Path(folder),
+                                              args.seed_batches)
+                result["timing"][method].append(seen / seconds)
+                print(f"repeat {repeat} {method}: {seen / seconds:.1f} reviews/s", flush=True)
                 save_result("train_throughput", result)
         f1_texts, f1_labels = subset(train_texts, train_labels, args.n_f1, args.seed + 1)
         for method in args.methods if args.n_f1 else []:
-            seconds, model = run_method(method, f1_texts, f1_labels, labels, tokenizer, args.seed, Path(folder))
+            seconds, seen, model = run_method(method, f1_texts, f1_labels, labels, tokenizer, args.seed, Path(folder))
             result["f1"][method] = {"val_f1_macro": macro_f1(model, tokenizer, val_texts, val_y),
-                                    "reviews_per_s": len(f1_texts) / seconds}
+                                    "reviews_per_s": seen / seconds}
             print(f"f1 {method}: {result['f1'][method]}", flush=True)
             save_result("train_throughput", result)
     medians = {method: median(values) for method, values in result["timing"].items()}

@@ -100,7 +100,10 @@ def test_length_grouped_sampler_reduces_padding_and_depends_on_epoch():
     assert padded_tokens(first) < 0.7 * padded_tokens(list(plain))
     assert list(grouped) == first
     grouped.set_epoch(1)
-    assert list(grouped) != first
+    second = list(grouped)
+    before = [set(first[k:k + 32]) for k in range(0, 640, 32)]
+    overlap = np.mean([max(len(set(second[k:k + 32]) & old) for old in before) / 32 for k in range(0, 640, 32)])
+    assert overlap < 0.6  # fresh batch composition each epoch, even on a small split
     grouped.set_epoch(0)
     assert list(grouped) == first
 

@@ -6,6 +6,7 @@ from hydra import compose, initialize_config_dir
 from tests.conftest import CONF_DIR
 
 EXPERIMENTS = sorted(path.stem for path in (CONF_DIR / "experiment").glob("*.yaml"))
+RECIPE_EXPERIMENTS = ["focal_dropout03", "baseline_ce", "undersample_only", "focal_only", "weighted_ce"]
 
 
 def _compose(*overrides: str):
@@ -23,8 +24,12 @@ def test_default_config_is_the_offline_demo_job():
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_every_experiment_composes_and_names_its_runs(name):
+    assert _compose(f"+experiment={name}").experiment_name == name
+
+
+@pytest.mark.parametrize("name", RECIPE_EXPERIMENTS)
+def test_recipe_experiments_share_the_day20_settings(name):
     cfg = _compose(f"+experiment={name}")
-    assert cfg.experiment_name == name
     assert cfg.data.max_length == 128 and cfg.data.batch_size == 32
     assert cfg.model.lr == 2e-5 and cfg.model.weight_decay == 0.1 and cfg.model.dropout == 0.3
     assert cfg.trainer.max_epochs == 15

@@ -26,3 +26,14 @@ def test_freeze_embeddings_keeps_only_the_word_embeddings_fixed(compose_train_cf
     assert not torch.equal(first_layer.detach(), first_layer_before)
     optimized = {id(p) for group in model.trainer.optimizers[0].param_groups for p in group["params"]}
     assert (id(embeddings) in optimized) is not freeze
+
+
+def test_chunked_tokenization_gives_the_same_ids(tiny_bert_dir) -> None:
+    """Tokenizing in chunks (to bound the tokenizer's peak memory) must not change a single id."""
+    from review_cls.data.batching import tokenize_texts
+    from review_cls.models.backbone import load_tokenizer
+
+    tokenizer = load_tokenizer(str(tiny_bert_dir))
+    texts = [f"the app crashes {i} times" * (i % 4 + 1) for i in range(10)]
+    assert tokenize_texts(tokenizer, texts, 16, chunk_size=3) == tokenize_texts(tokenizer, texts, 16, chunk_size=100)
+    assert len(tokenize_texts(tokenizer, texts, 16, chunk_size=3)) == len(texts)

@@ -31,21 +31,31 @@ class TokenizedReviews(Dataset):
         return [len(ids) for ids in self.input_ids]
 
 
-def tokenize_texts(tokenizer, texts: list[str], max_length: int) -> list[list[int]]:
-    """Fast-tokenize a whole split in one call; truncate at ``max_length``, no padding."""
-    encoded = tokenizer(
-        texts, truncation=True, max_length=max_length, padding=False,
-        return_attention_mask=False, return_token_type_ids=False,
-    )
-    return encoded["input_ids"]
+def tokenize_texts(tokenizer, texts: list[str], max_length: int, chunk_size: int = 2048) -> list[list[int]]:
+    """Fast-tokenize a split ``chunk_size`` texts per call; truncate at ``max_length``, no padding.
+
+    Chunks because a fast tokenizer's per-call output (an Encoding with tokens, offsets and masks per text) is many
+    times the size of the ids we keep: one call over 62k reviews peaked at ~3.4x the memory of 2,048-text chunks
+    (bench/cost_growth.py), with the same ids.
+    """
+    input_ids: list[list[int]] = []
+    for start in range(0, len(texts), chunk_size):
+        encoded = tokenizer(
+            texts[start : start + chunk_size], truncation=True, max_length=max_length, padding=False,
+            return_attention_mask=False, return_token_type_ids=False,
+        )
+        input_ids.extend(encoded["input_ids"])
+    return input_ids
 
 
 class EpochSampler(Sampler[int]):
     """Shuffled order that depends only on (seed, epoch), optionally grouped so neighbours have similar lengths.
 
-    With ``group_by_length`` the shuffled indices are cut into mega-batches of ``batch_size * mega_batch_factor``
-    and each mega-batch is sorted by length, so consecutive ``batch_size`` slices need little padding while batches
-    stay random. Depending only on (seed, epoch) makes a resumed run see exactly the batches of an uninterrupted one.
+    With ``group_by_length`` the shuffled indices are cut into mega-batches of up to ``mega_batch_factor`` batches
+    (at most a quarter of the epoch, so small datasets still get fresh batches every epoch), each mega-batch is
+    sorted by length and cut into batches, and the order of those batches is shuffled. Consecutive ``batch_size``
+    slices then need little padding while batch composition and order stay random. Depending only on
+    (seed, epoch) makes a resumed run see exactly the batches of an uninterrupted one.
     """
 
     def __init__(
@@ -53,7 +63,9 @@ class EpochSampler(Sampler[int]):
         group_by_length: bool = True, mega_batch_factor: int = 50,
     ) -> None:
         self.lengths = torch.as_tensor(lengths)
-        self.mega_batch_size = max(batch_size * mega_batch_factor, batch_size)
+        self.batch_size = batch_size
+        batches_per_epoch = max(len(self.lengths) // batch_size, 1)
+        self.mega_batch_size = batch_size * min(mega_batch_factor, max(batches_per_epoch // 4, 1))
         self.group_by_length = group_by_length
         self.seed = seed
         self.epoch = 0
@@ -70,6 +82,14 @@ class EpochSampler(Sampler[int]):
         if not self.group_by_length:
             yield from order.tolist()
             return
+        batches: list[torch.Tensor] = []
         for mega_batch in order.split(self.mega_batch_size):
             by_length = torch.argsort(self.lengths[mega_batch], descending=True, stable=True)
-            yield from mega_batch[by_length].tolist()
+            batches.extend(mega_batch[by_length].split(self.batch_size))
+        # full batches in random order; a short remainder (only the very last one) stays last to keep alignment
+        full = [batch for batch in batches if len(batch) == self.batch_size]
+        rest = [batch for batch in batches if len(batch) < self.batch_size]
+        for position in torch.randperm(len(full), generator=generator).tolist():
+            yield from full[position].tolist()
+        for batch in rest:
+            yield from batch.tolist()

@@ -11,7 +11,9 @@ import json
 import math
 import re
 import sys
+import textwrap
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -142,10 +144,10 @@ def plot_summary(frame: pd.DataFrame, path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [f"#{row.rank}{' (best)' if row.best else ''} {row.run}" + (f": {row.swept}" if row.swept else "")
-              for row in frame.itertuples(index=False)]
+    labels = [_plot_label(row) for row in frame.itertuples(index=False)]
+    lines_per_run = max(label.count("\n") + 1 for label in labels)
     positions = list(range(len(frame)))[::-1]
-    fig, ax = plt.subplots(figsize=(11, 1.8 + 0.55 * len(frame)), layout="constrained")
+    fig, ax = plt.subplots(figsize=(12, 1.8 + (0.3 + 0.2 * lines_per_run) * len(frame)), layout="constrained")
     ax.scatter(frame["val_f1_macro"], positions, marker="o", s=70, color="tab:blue",
                label="validation macro-F1 (best epoch)", zorder=3)
     ax.scatter(frame["test_f1_macro"], positions, marker="D", s=55, color="tab:orange", label="test macro-F1", zorder=3)
@@ -157,7 +159,7 @@ def plot_summary(frame: pd.DataFrame, path: Path, title: str) -> None:
             if not math.isnan(value):
                 ax.annotate(f"{value:.3f}", (value, y), xytext=(0, offset), textcoords="offset points",
                             ha="center", fontsize=8, color=color)
-    ax.set_yticks(positions, [label if len(label) <= 70 else label[:69] + "…" for label in labels], fontsize=9)
+    ax.set_yticks(positions, labels, fontsize=9)
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.7, len(frame) - 0.3)
     ax.set_xlabel("macro-F1")
@@ -167,6 +169,12 @@ def plot_summary(frame: pd.DataFrame, path: Path, title: str) -> None:
     with atomic_file(path) as temporary:
         fig.savefig(temporary, dpi=120, format="png")
     plt.close(fig)
+
+
+def _plot_label(row: Any) -> str:
+    """``#rank run`` over the swept overrides, wrapped so a 6-parameter Optuna trial stays readable."""
+    head = f"#{row.rank}{' (best)' if row.best else ''} {row.run}"
+    return head + ("\n" + textwrap.fill(_short(row.swept, 240), 60) if row.swept else "")
 
 
 def write_sweep_summary(sweep_dir: str | Path, maximize: bool = True) -> pd.DataFrame:
