@@ -79,7 +79,9 @@ def run_training(cfg: DictConfig) -> dict[str, float]:
     interrupted = cfg.get("train", True) and fit_or_interrupt(trainer, model, datamodule, ckpt_path)
     metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
     metrics.update(best_checkpoint_score(trainer))
-    if cfg.get("test", True):
+    testing = bool(cfg.get("test", True))
+    tested: str | None = None
+    if testing:
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         # train=false tests the given checkpoint (e.g. to evaluate one on 1 vs N devices)
         tested = best or (None if cfg.get("train", True) else ckpt_path)
@@ -87,10 +89,9 @@ def run_training(cfg: DictConfig) -> dict[str, float]:
         metrics.update({name: float(value) for name, value in trainer.callback_metrics.items()})
     if cfg.get("baseline", False) and trainer.is_global_zero:
         metrics.update(baseline_for_run(cfg))
-    report_training_run(cfg, trainer, model, datamodule, metrics, ckpt_path=tested if cfg.get("test", True) else None,
-                        tested=bool(cfg.get("test", True)))
+    report_training_run(cfg, trainer, model, datamodule, metrics, ckpt_path=tested, tested=testing)
     if trainer.is_global_zero:
-        support = class_support(datamodule.splits["test"].labels) if cfg.get("test", True) else None
+        support = class_support(datamodule.splits["test"].labels) if testing else None
         write_run_record(cfg.paths.output_dir, metrics, cfg.get("optimized_metric", ""), test_support=support)
     if interrupted:
         stop_after_interrupt(trainer, cfg.paths.output_dir)

@@ -37,3 +37,13 @@ def test_chunked_tokenization_gives_the_same_ids(tiny_bert_dir) -> None:
     texts = [f"the app crashes {i} times" * (i % 4 + 1) for i in range(10)]
     assert tokenize_texts(tokenizer, texts, 16, chunk_size=3) == tokenize_texts(tokenizer, texts, 16, chunk_size=100)
     assert len(tokenize_texts(tokenizer, texts, 16, chunk_size=3)) == len(texts)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_fused_optimizer_is_a_config_key(compose_train_cfg, fused: bool) -> None:
+    cfg = compose_train_cfg(f"model.fused_optimizer={str(fused).lower()}", "+trainer.max_steps=2",
+                            "+trainer.limit_val_batches=0")
+    datamodule = build_datamodule(cfg)
+    model = build_model(cfg, datamodule)
+    build_trainer(cfg, [], []).fit(model, datamodule=datamodule)
+    assert model.trainer.optimizers[0].defaults["fused"] is fused

@@ -25,12 +25,14 @@ def build_review_classifier(
     from_scratch: bool = False,
     vocab_size: int | None = None,
     freeze_embeddings: bool = False,
+    fused_optimizer: bool = True,
 ) -> ReviewClassifier:
     """Check every setting first, then load the backbone once with our labels and dropout.
 
     ``from_scratch`` takes only the architecture from ``pretrained`` and starts from random weights with an
     embedding matrix of ``vocab_size`` rows (the tokenizer's size), e.g. for a character vocab built from the data.
     ``freeze_embeddings`` keeps the word-embedding matrix fixed (most of MiniLM's parameters): AdamW then skips it.
+    ``fused_optimizer`` uses torch's fused AdamW (same update, one kernel for all tensors).
     """
     check_model_settings(dropout, gamma, lr, weight_decay, warmup_ratio)
     id2label = dict(enumerate(labels))
@@ -51,6 +53,7 @@ def build_review_classifier(
         betas=list(betas),
         gamma=gamma,
         alpha=resolve_alpha(alpha, train_label_ids, len(labels)),
+        fused_optimizer=fused_optimizer,
     )
     if freeze_embeddings:
         classifier.model.get_input_embeddings().requires_grad_(False)

@@ -40,6 +40,7 @@ class ReviewClassifier(L.LightningModule):
         betas: Sequence[float] = (0.9, 0.999),
         gamma: float = 2.0,
         alpha: Sequence[float] | None = None,
+        fused_optimizer: bool = True,
     ) -> None:
         super().__init__()
         check_optimizer_settings(lr, weight_decay, warmup_ratio)
@@ -131,6 +132,8 @@ class ReviewClassifier(L.LightningModule):
             ],
             lr=self.hparams.lr,
             betas=tuple(self.hparams.betas),
+            # one fused kernel instead of a loop over tensors: ~8x faster AdamW steps on CPU (docs/benchmarks.md)
+            fused=self.hparams.get("fused_optimizer", True),
         )
         total_steps = max(int(self.trainer.estimated_stepping_batches), 1)
         warmup_steps = int(self.hparams.warmup_ratio * total_steps)
