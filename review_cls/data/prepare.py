@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from review_cls.atomic import atomic_file
 from review_cls.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -165,11 +166,9 @@ def stratified_split(labels: list[str], val_size: float, test_size: float, seed:
 
 def save_split(path: Path, row_ids: dict[str, np.ndarray], source: str) -> None:
     """Write the row ids of each split so a run (or a baseline) can be reproduced exactly."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"source": source, **{name: [int(i) for i in row_ids[name]] for name in SPLITS}}
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload))
-    tmp.replace(path)
+    with atomic_file(path) as temporary:
+        temporary.write_text(json.dumps(payload))
 
 
 def load_split(path: str | Path) -> dict[str, np.ndarray]:
