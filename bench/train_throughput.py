@@ -30,6 +30,7 @@ import pandas as pd
 import torch
 
 from bench.common import GOOGLE_PLAY, MINILM, clean_splits, machine, median, save_result
+from review_cls.predictor import LogitsOnly
 
 BATCH, LR, WARMUP, MAX_LENGTH = 32, 5e-5, 0.1, 128
 # review_cls variants: the default path, and with the word-embedding matrix frozen
@@ -39,17 +40,6 @@ LEVERS = {"review_cls": (), "review_cls_frozen_emb": ("model.freeze_embeddings=t
 def subset(texts: list[str], labels: list[str], n: int, seed: int) -> tuple[list[str], list[str]]:
     order = np.random.default_rng(seed).permutation(len(texts))[:n]
     return [texts[i] for i in order], [labels[i] for i in order]
-
-
-class HFLogits(torch.nn.Module):
-    """(input_ids, attention_mask) -> logits for a plain HF model, the interface ``predict_probabilities`` uses."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
 
 def macro_f1(model: torch.nn.Module, tokenizer, texts: list[str], y_true: list[int]) -> float:
@@ -139,7 +129,7 @@ def run_seed_loop(texts: list[str], y: list[int], labels: list[str], tokenizer, 
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad()
-    return time.perf_counter() - started, seen, HFLogits(model)
+    return time.perf_counter() - started, seen, LogitsOnly(model)
 
 
 def run_hf_trainer(texts: list[str], y: list[int], labels: list[str], tokenizer, seed: int, workdir: Path):
@@ -168,7 +158,7 @@ def run_hf_trainer(texts: list[str], y: list[int], labels: list[str], tokenizer,
     trainer = Trainer(model=model, args=arguments, train_dataset=dataset, processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer), callbacks=[timer])
     trainer.train()
-    return timer.seconds, len(texts), HFLogits(model)
+    return timer.seconds, len(texts), LogitsOnly(model)
 
 
 def run_method(name: str, texts: list[str], labels_of: list[str], labels: list[str], tokenizer, seed: int,

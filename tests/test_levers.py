@@ -5,21 +5,27 @@ from __future__ import annotations
 import pytest
 import torch
 
+from review_cls.models.module import ReviewClassifier
 from review_cls.training import build_datamodule, build_model, build_trainer
+
+
+def built_model(compose_train_cfg, lever: str, steps: int):
+    """The composed tiny config with ``lever`` set, its model, and a function that trains it for ``steps`` steps."""
+    cfg = compose_train_cfg(lever, f"+trainer.max_steps={steps}", "+trainer.limit_val_batches=0")
+    datamodule = build_datamodule(cfg)
+    model: ReviewClassifier = build_model(cfg, datamodule)
+    return model, lambda: build_trainer(cfg, [], []).fit(model, datamodule=datamodule)
 
 
 @pytest.mark.parametrize("freeze", [True, False])
 def test_freeze_embeddings_keeps_only_the_word_embeddings_fixed(compose_train_cfg, freeze: bool) -> None:
-    cfg = compose_train_cfg(f"model.freeze_embeddings={str(freeze).lower()}", "+trainer.max_steps=3",
-                            "+trainer.limit_val_batches=0")
-    datamodule = build_datamodule(cfg)
-    model = build_model(cfg, datamodule)
+    model, fit = built_model(compose_train_cfg, f"model.freeze_embeddings={str(freeze).lower()}", steps=3)
     embeddings = model.model.get_input_embeddings().weight
     before = embeddings.detach().clone()
     first_layer = next(p for n, p in model.named_parameters() if "encoder.layer.0" in n and n.endswith("weight"))
     first_layer_before = first_layer.detach().clone()
 
-    build_trainer(cfg, [], []).fit(model, datamodule=datamodule)
+    fit()
 
     assert embeddings.requires_grad is not freeze
     assert torch.equal(embeddings.detach(), before) is freeze
@@ -41,9 +47,6 @@ def test_chunked_tokenization_gives_the_same_ids(tiny_bert_dir) -> None:
 
 @pytest.mark.parametrize("fused", [True, False])
 def test_fused_optimizer_is_a_config_key(compose_train_cfg, fused: bool) -> None:
-    cfg = compose_train_cfg(f"model.fused_optimizer={str(fused).lower()}", "+trainer.max_steps=2",
-                            "+trainer.limit_val_batches=0")
-    datamodule = build_datamodule(cfg)
-    model = build_model(cfg, datamodule)
-    build_trainer(cfg, [], []).fit(model, datamodule=datamodule)
+    model, fit = built_model(compose_train_cfg, f"model.fused_optimizer={str(fused).lower()}", steps=2)
+    fit()
     assert model.trainer.optimizers[0].defaults["fused"] is fused
