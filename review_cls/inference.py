@@ -20,7 +20,7 @@ def predict_probabilities(
     ``model`` maps (input_ids, attention_mask) to logits, as :class:`ReviewClassifier` does.
     """
     input_ids = tokenize_texts(tokenizer, texts, max_length)
-    order = np.argsort([len(ids) for ids in input_ids], kind="stable")
+    order = np.argsort(input_ids.lengths, kind="stable")
     collator = DataCollatorWithPadding(tokenizer, padding="longest")
     device = next(model.parameters()).device
     probabilities: np.ndarray | None = None

@@ -12,7 +12,7 @@ from review_cls.data.datamodule import check_data_settings
 from review_cls.data.resampling import STRATEGIES
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import encoder_config, model_max_length
-from review_cls.models.factory import check_max_length, check_model_settings
+from review_cls.models.factory import check_max_length, check_model_settings, checked_architecture
 
 
 def check_training_settings(cfg: DictConfig) -> None:
@@ -41,7 +41,9 @@ def check_training_settings(cfg: DictConfig) -> None:
     if strategy not in STRATEGIES:
         raise ConfigError(f"Unknown data.resampling.strategy '{strategy}'. Choose one of: {', '.join(STRATEGIES)}.")
     pretrained = str(model["pretrained"])
-    check_max_length(max_length, model_max_length(encoder_config(pretrained).to_dict()), pretrained)
+    encoder = encoder_config(pretrained).to_dict()
+    check_max_length(max_length, model_max_length(encoder), pretrained)
+    checked_architecture(model.get("architecture"), encoder, bool(model.get("from_scratch")), pretrained)
 
 
 def check_alpha_setting(alpha: Any) -> None:

@@ -57,3 +57,40 @@ def test_chinese_demo_trains_end_to_end_with_a_char_vocab(compose_train_cfg, tmp
     assert "退" in vocab or "款" in vocab
     assert 0.0 <= metrics["test/f1_macro"] <= 1.0
     assert "baseline/test_f1_macro" in metrics
+
+
+def test_architecture_overrides_shape_a_model_trained_from_scratch(tiny_bert_dir: Path) -> None:
+    from review_cls.models.factory import build_review_classifier
+
+    shape = {"num_hidden_layers": 1, "hidden_size": 16, "num_attention_heads": 2, "intermediate_size": 32}
+    model = build_review_classifier(["a", "b"], [0, 1], 32, str(tiny_bert_dir), from_scratch=True, vocab_size=50,
+                                    architecture=shape)
+    encoder = model.model.config
+    assert (encoder.num_hidden_layers, encoder.hidden_size, encoder.intermediate_size) == (1, 16, 32)
+    assert model.model.get_input_embeddings().weight.shape == (50, 16)
+    assert len(model.model.bert.encoder.layer) == 1
+    assert model.hparams.backbone_config["hidden_size"] == 16  # saved, so the checkpoint rebuilds this shape
+
+
+@pytest.mark.parametrize(
+    ("shape", "from_scratch", "message"),
+    [
+        ({"num_hidden_layers": 1}, False, "from_scratch=true"),
+        ({"num_layers": 1}, True, "num_layers"),
+        ({"hidden_size": 30, "num_attention_heads": 4}, True, "multiple of num_attention_heads"),
+    ],
+)
+def test_bad_architecture_is_a_config_error(tiny_bert_dir: Path, shape, from_scratch: bool, message: str) -> None:
+    from review_cls.models.factory import build_review_classifier
+
+    with pytest.raises(ConfigError, match=message):
+        build_review_classifier(["a", "b"], [0, 1], 32, str(tiny_bert_dir), from_scratch=from_scratch,
+                                architecture=shape)
+
+
+def test_preflight_refuses_an_architecture_for_pretrained_weights(compose_train_cfg) -> None:
+    from review_cls.preflight import check_training_settings
+
+    with pytest.raises(ConfigError, match="from_scratch=true"):
+        check_training_settings(compose_train_cfg("model.architecture={num_hidden_layers: 1}"))
+    check_training_settings(compose_train_cfg("model.architecture={num_hidden_layers: 1}", "model.from_scratch=true"))

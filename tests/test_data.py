@@ -77,9 +77,10 @@ def test_dynamic_padding_pads_to_longest_in_batch_not_max_length(tiny_bert_dir):
     from transformers import DataCollatorWithPadding
 
     tokenizer = load_tokenizer(str(tiny_bert_dir))
-    ids = tokenize_texts(tokenizer, ["bad", "the app is very slow and it crashes", "a " * 300], max_length=128)
-    assert len(ids[2]) == 128
-    dataset = TokenizedReviews(ids[:2], [0, 1])
+    texts = ["bad", "the app is very slow and it crashes", "a " * 300]
+    assert len(tokenize_texts(tokenizer, texts, max_length=128)[2]) == 128
+    ids = tokenize_texts(tokenizer, texts[:2], max_length=128)
+    dataset = TokenizedReviews(ids, [0, 1])
     batch = DataCollatorWithPadding(tokenizer)([dataset[0], dataset[1]])
     assert batch["input_ids"].shape == (2, len(ids[1]))
     assert batch["attention_mask"][0].sum() == len(ids[0])

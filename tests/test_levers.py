@@ -35,14 +35,23 @@ def test_freeze_embeddings_keeps_only_the_word_embeddings_fixed(compose_train_cf
 
 
 def test_chunked_tokenization_gives_the_same_ids(tiny_bert_dir) -> None:
-    """Tokenizing in chunks (to bound the tokenizer's peak memory) must not change a single id."""
-    from review_cls.data.batching import tokenize_texts
+    """Tokenizing in chunks into packed int32 ids (to bound peak memory) must not change a single id."""
+    import numpy as np
+
+    from review_cls.data.batching import PackedTokenIds, tokenize_texts
     from review_cls.models.backbone import load_tokenizer
 
     tokenizer = load_tokenizer(str(tiny_bert_dir))
     texts = [f"the app crashes {i} times" * (i % 4 + 1) for i in range(10)]
-    assert tokenize_texts(tokenizer, texts, 16, chunk_size=3) == tokenize_texts(tokenizer, texts, 16, chunk_size=100)
-    assert len(tokenize_texts(tokenizer, texts, 16, chunk_size=3)) == len(texts)
+    expected = tokenizer(texts, truncation=True, max_length=16)["input_ids"]
+    packed = tokenize_texts(tokenizer, texts, 16, chunk_size=3)
+    assert packed.flat.dtype == np.uint16  # the tiny vocab fits; a 250k vocab needs int32
+    assert PackedTokenIds.from_lists([[[70000, 1]]], vocab_size=250_000)[0] == [70000, 1]
+    assert list(packed) == expected == list(tokenize_texts(tokenizer, texts, 16, chunk_size=100))
+    assert packed.lengths.tolist() == [len(ids) for ids in expected]
+    assert packed[-1] == expected[-1]
+    with pytest.raises(IndexError):
+        packed[len(texts)]
 
 
 @pytest.mark.parametrize("fused", [True, False])

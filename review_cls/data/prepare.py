@@ -77,9 +77,9 @@ def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | Non
     """Drop empty texts and exact duplicates (a duplicate on both sides of a split leaks) and check labels."""
     columns = [text_column] + ([label_column] if label_column else [])
     require_columns(frame, columns, source)
-    texts = frame[text_column].map(lambda value: value.strip() if isinstance(value, str) else value)
-    texts = texts.where(texts.map(lambda value: isinstance(value, str) and value != ""), None)
-    keep = texts.notna()
+    # one pass over plain Python objects: pandas string ops would copy every text through Arrow and back
+    stripped = [value.strip() if isinstance(value, str) else "" for value in frame[text_column].to_numpy(dtype=object)]
+    keep = np.fromiter((text != "" for text in stripped), dtype=bool, count=len(stripped))
     dropped_empty = int((~keep).sum())
     if dropped_empty:
         log.warning("Dropped %d row(s) with an empty or missing '%s' in %s.", dropped_empty, text_column, source)
@@ -93,22 +93,20 @@ def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | Non
     if label_column:
         label_values = frame[label_column]
         blank = label_values.map(lambda value: isinstance(value, str) and not value.strip())
-        missing_labels = keep & (label_values.isna() | blank)
+        missing_labels = keep & (label_values.isna() | blank).to_numpy(dtype=bool)
         if missing_labels.any():
-            rows = (np.flatnonzero(missing_labels.to_numpy())[:5] + 2).tolist()
+            rows = (np.flatnonzero(missing_labels)[:5] + 2).tolist()
             raise DataError(
                 f"Label column '{label_column}' in '{source}' is empty in {int(missing_labels.sum())} row(s) "
                 f"(file lines {rows}...). Fill them in or remove those rows."
             )
-    kept = frame.loc[keep]
-    kept_texts = texts[keep]
-    duplicated = kept_texts.duplicated(keep="first")
+    kept = np.flatnonzero(keep)
+    duplicated = pd.Series([stripped[i] for i in kept], dtype=object).duplicated(keep="first").to_numpy()
     if duplicated.any():
         log.warning("Removed %d exact duplicate review text(s) in %s before splitting.", int(duplicated.sum()), source)
-    kept, kept_texts = kept.loc[~duplicated], kept_texts[~duplicated]
-    labels = label_names(kept[label_column], source, label_column) if label_column else []
-    row_ids = np.flatnonzero(keep.to_numpy())[~duplicated.to_numpy()]
-    return LabeledReviews(row_ids=row_ids, texts=kept_texts.astype(str).tolist(), labels=labels, source=source)
+    row_ids = kept[~duplicated]
+    labels = label_names(frame[label_column].iloc[row_ids], source, label_column) if label_column else []
+    return LabeledReviews(row_ids=row_ids, texts=[stripped[i] for i in row_ids], labels=labels, source=source)
 
 
 def drop_rare_classes(reviews: LabeledReviews, min_class_count: int) -> LabeledReviews:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import backbone_config, model_max_length
@@ -26,6 +27,7 @@ def build_review_classifier(
     vocab_size: int | None = None,
     freeze_embeddings: bool = False,
     fused_optimizer: bool = True,
+    architecture: Mapping[str, int] | None = None,
 ) -> ReviewClassifier:
     """Check every setting first, then load the backbone once with our labels and dropout.
 
@@ -33,6 +35,8 @@ def build_review_classifier(
     embedding matrix of ``vocab_size`` rows (the tokenizer's size), e.g. for a character vocab built from the data.
     ``freeze_embeddings`` keeps the word-embedding matrix fixed (most of MiniLM's parameters): AdamW then skips it.
     ``fused_optimizer`` uses torch's fused AdamW (same update, one kernel for all tensors).
+    ``architecture`` (only with ``from_scratch``) replaces encoder config keys such as ``num_hidden_layers`` or
+    ``hidden_size``: a smaller encoder learns a character vocab on a CPU, a BERT-base-sized one measures a GPU.
     """
     check_model_settings(dropout, gamma, lr, weight_decay, warmup_ratio)
     id2label = dict(enumerate(labels))
@@ -40,6 +44,7 @@ def build_review_classifier(
     check_vocab_size(vocab_size, config.get("vocab_size"), from_scratch, pretrained)
     if from_scratch and vocab_size:
         config["vocab_size"] = vocab_size
+    config.update(checked_architecture(architecture, config, from_scratch, pretrained))
     check_max_length(max_length, model_max_length(config), pretrained)
     classifier = ReviewClassifier(
         backbone_config=config,
@@ -69,6 +74,30 @@ def check_model_settings(
     if gamma < 0:
         raise ConfigError(f"model.gamma (focal loss) must be >= 0, got {gamma}.")
     check_optimizer_settings(lr, weight_decay, warmup_ratio)
+
+
+def checked_architecture(
+    architecture: Mapping[str, int] | None, config: Mapping[str, Any], from_scratch: bool, pretrained: str
+) -> dict[str, int]:
+    """Architecture overrides as plain ints, refused where pretrained weights would not fit or the shape is invalid."""
+    if not architecture:
+        return {}
+    if not from_scratch:
+        raise ConfigError(
+            f"model.architecture={dict(architecture)} changes the shape of '{pretrained}', so its weights no longer fit: "
+            "set model.from_scratch=true (e.g. model=char_bert) or remove model.architecture."
+        )
+    unknown = sorted(set(architecture) - set(config))
+    if unknown:
+        raise ConfigError(f"model.architecture has key(s) {unknown} that the '{pretrained}' config does not have.")
+    shape = {key: int(value) for key, value in architecture.items()}
+    merged = {**config, **shape}
+    if merged.get("hidden_size", 0) % merged.get("num_attention_heads", 1):
+        raise ConfigError(
+            f"model.architecture: hidden_size {merged['hidden_size']} must be a multiple of num_attention_heads "
+            f"{merged['num_attention_heads']}."
+        )
+    return shape
 
 
 def check_max_length(max_length: int, limit: int | None, pretrained: str) -> None:
