@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import RESULTS
+from bench.common import RESULTS, mean_std
 
 EXPERIMENTS = ("baseline_ce", "weighted_ce", "focal_only", "undersample_only", "focal_dropout03")
 
@@ -88,8 +88,6 @@ def rarest_label(run_dir: Path) -> str:
 
 def summarize(out: Path, data: str) -> str:
     """Mean and std over seeds of test macro-F1, weighted F1 and the rarest class's F1, as a Markdown table."""
-    import statistics
-
     rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
     rows = [row for row in rows if "metrics" in row]
     by_name: dict[str, list[dict[str, float]]] = {}
@@ -104,7 +102,8 @@ def summarize(out: Path, data: str) -> str:
     def cell(values: list[float]) -> str:
         if len(values) == 1:
             return f"{values[0]:.3f}"
-        return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+        spread = mean_std(values)
+        return f"{spread['mean']:.3f} ± {spread['std']:.3f}"
 
     lines = [f"| configuration | seeds | test macro-F1 | test weighted F1 | test F1 `{rarest}` (rarest) |",
              "|---|---|---|---|---|"]

@@ -45,6 +45,12 @@ def median(values: list[float]) -> float:
     return float(statistics.median(values))
 
 
+def mean_std(values: list[float]) -> dict[str, float]:
+    """Mean and sample std (0 for a single value) of per-seed scores."""
+    return {"mean": float(statistics.mean(values)), "std": float(statistics.stdev(values)) if len(values) > 1 else 0.0,
+            "n": len(values)}
+
+
 def save_result(name: str, payload: dict[str, Any]) -> Path:
     """Write ``bench/results/<name>.json`` atomically (a crash never leaves half a result)."""
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,16 @@
 """Inference throughput: the whole ``python -m review_cls.predict`` command against a raw ``model(**batch)`` loop.
 
 - ``raw_loop``: the same checkpoint's model, reviews tokenized beforehand (not timed), batches of 64 in file order
-  padded to their longest review, ``torch.inference_mode``; only the forward passes are timed.
+  padded to their longest review, ``torch.inference_mode``; only the forward passes are timed. ``--raw-rows N``
+  times only the batches of the first N rows: the input is the same 4,000 distinct reviews repeated, so one pass
+  over them has the length mix of the whole file and the per-review cost of the full loop.
 - ``predict_command``: wall time of the subprocess ``python -m review_cls.predict`` (start-up, read, tokenize, sort by
   length within each chunk, predict, write the CSV; the optional insights folder is switched off).
 
 The input is the Google Play reviews repeated to ``--n`` rows. Without ``--ckpt`` a MiniLM checkpoint is made by a
 one-batch training run (its weights do not matter for speed).
 
-    nice -n 10 python -m bench.inference_throughput --n 20000 --repeats 1
+    python -m bench.inference_throughput --n 20000 --repeats 3 --raw-rows 4000 --threads 1
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def input_file(n: int, path: Path) -> Path:
 
 @torch.inference_mode()
 def raw_loop(ckpt: Path, texts: list[str]) -> float:
-    """Seconds for the forward passes alone over pre-tokenised, file-order batches."""
+    """Reviews/s of the forward passes alone over pre-tokenised, file-order batches."""
     from transformers import DataCollatorWithPadding
 
     from review_cls.data.batching import tokenize_texts
@@ -54,11 +56,12 @@ def raw_loop(ckpt: Path, texts: list[str]) -> float:
     predictor = load_predictor(ckpt)
     ids = tokenize_texts(predictor.tokenizer, texts, predictor.max_length)
     collator = DataCollatorWithPadding(predictor.tokenizer, padding="longest")
-    batches = [collator([{"input_ids": row} for row in ids[i : i + BATCH]]) for i in range(0, len(ids), BATCH)]
+    batches = [collator([{"input_ids": ids[j]} for j in range(i, min(i + BATCH, len(ids)))])
+               for i in range(0, len(ids), BATCH)]
     started = time.perf_counter()
     for batch in batches:
         predictor.model(batch["input_ids"], batch["attention_mask"])
-    return time.perf_counter() - started
+    return len(texts) / (time.perf_counter() - started)
 
 
 def predict_command(ckpt: Path, source: Path, output: Path, threads: int) -> float:
@@ -77,6 +80,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--ckpt", type=Path, default=None)
+    parser.add_argument("--raw-rows", type=int, default=0, help="time the raw loop on the first N rows only (0: all)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
     if args.threads:
@@ -91,7 +95,7 @@ def main() -> None:
     result = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}, "reviews": len(texts),
               "raw_loop": [], "predict_command": []}
     for repeat in range(args.repeats):  # interleaved, so a load spike on the shared machine hits both
-        result["raw_loop"].append(len(texts) / raw_loop(ckpt, texts))
+        result["raw_loop"].append(raw_loop(ckpt, texts[: args.raw_rows or None]))
         result["predict_command"].append(len(texts) / predict_command(ckpt, source, work / "predictions.csv", args.threads))
         print(f"repeat {repeat}: raw {result['raw_loop'][-1]:.1f}/s, command {result['predict_command'][-1]:.1f}/s",
               flush=True)

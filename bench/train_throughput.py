@@ -11,10 +11,11 @@ gradient clipping 1.0; only the batching differs:
 - ``hf_trainer``: Hugging Face ``Trainer`` with ``train_sampling_strategy="group_by_length"``.
 
 Timing: one epoch over ``--n-time`` reviews, ``--repeats`` times, methods interleaved per repeat (so a load spike on
-the shared machine hits all of them), median reviews/s. Quality: one epoch over ``--n-f1`` reviews per method, then
-macro-F1 on the full validation split.
+the shared machine hits all of them) in a rotated order, median reviews/s. Quality: one epoch over ``--n-f1`` reviews per method and
+``--f1-seeds`` seed, then macro-F1 on the full validation split (mean and std over the seeds).
 
-    nice -n 10 python -m bench.train_throughput --repeats 3 --n-time 192 --n-f1 480
+    python -m bench.train_throughput --repeats 3 --n-time 4000 --n-f1 4000 --seed-batches 8 --threads 1 \
+        --methods review_cls seed_loop hf_trainer
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.common import GOOGLE_PLAY, MINILM, clean_splits, machine, median, save_result
+from bench.common import GOOGLE_PLAY, MINILM, clean_splits, machine, mean_std, median, save_result
 from review_cls.predictor import LogitsOnly
 
 BATCH, LR, WARMUP, MAX_LENGTH = 32, 5e-5, 0.1, 128
-# review_cls variants: the default path, and with the word-embedding matrix frozen
-LEVERS = {"review_cls": (), "review_cls_frozen_emb": ("model.freeze_embeddings=true",)}
+# review_cls variants: the default path, with the word-embedding matrix frozen, and with random (not length-grouped)
+# batches that still pad per batch
+LEVERS = {"review_cls": (), "review_cls_frozen_emb": ("model.freeze_embeddings=true",),
+          "review_cls_random_batches": ("data.group_by_length=false",)}
 
 
 def subset(texts: list[str], labels: list[str], n: int, seed: int) -> tuple[list[str], list[str]]:
@@ -184,7 +187,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seed-batches", type=int, default=0,
                         help="time only this many batches of the seed loop (all its batches are padded to 128)")
+    parser.add_argument("--f1-seeds", nargs="+", type=int, default=None,
+                        help="training seeds of the F1 comparison (default: --seed); mean and std are reported")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--name", default="train_throughput", help="result file: bench/results/<name>.json")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -202,26 +208,32 @@ def main() -> None:
                               "p90": float(np.percentile(lengths, 90))}
     with tempfile.TemporaryDirectory() as folder:
         for repeat in range(args.repeats):
-            for method in args.methods:
+            # rotated, so each method in turn runs first and pays the process's one-off warm-up (oneDNN kernels for
+            # each new sequence length); the median then drops that repeat
+            for method in args.methods[repeat % len(args.methods):] + args.methods[: repeat % len(args.methods)]:
                 seconds, seen, _ = run_method(method, texts, labels_of, labels, tokenizer, args.seed, Path(folder),
                                               args.seed_batches)
                 result["timing"][method].append(seen / seconds)
                 print(f"repeat {repeat} {method}: {seen / seconds:.1f} reviews/s", flush=True)
-                save_result("train_throughput", result)
+                save_result(args.name, result)
         f1_texts, f1_labels = subset(train_texts, train_labels, args.n_f1, args.seed + 1)
-        for method in args.methods if args.n_f1 else []:
-            seconds, seen, model = run_method(method, f1_texts, f1_labels, labels, tokenizer, args.seed, Path(folder))
-            result["f1"][method] = {"val_f1_macro": macro_f1(model, tokenizer, val_texts, val_y),
-                                    "reviews_per_s": seen / seconds}
-            print(f"f1 {method}: {result['f1'][method]}", flush=True)
-            save_result("train_throughput", result)
-    medians = {method: median(values) for method, values in result["timing"].items()}
+        for f1_seed in (args.f1_seeds or [args.seed]) if args.n_f1 else []:
+            for method in args.methods:
+                seconds, seen, model = run_method(method, f1_texts, f1_labels, labels, tokenizer, f1_seed, Path(folder))
+                row = {"seed": f1_seed, "val_f1_macro": macro_f1(model, tokenizer, val_texts, val_y),
+                       "reviews_per_s": seen / seconds}
+                result["f1"].setdefault(method, []).append(row)
+                print(f"f1 {method}: {row}", flush=True)
+                save_result(args.name, result)
+    result["f1_mean_std"] = {method: mean_std([row["val_f1_macro"] for row in rows])
+                             for method, rows in result["f1"].items()}
+    medians = {method: median(values) for method, values in result["timing"].items() if values}
     result["median_reviews_per_s"] = medians
     if "review_cls" in medians:
         result["ratios"] = {f"{ours}/{m}": medians[ours] / v for ours in LEVERS if ours in medians
                             for m, v in medians.items() if m not in LEVERS}
-    print(result["median_reviews_per_s"], result.get("ratios"))
-    save_result("train_throughput", result)
+    print(result["median_reviews_per_s"], result.get("ratios"), result["f1_mean_std"])
+    save_result(args.name, result)
 
 
 if __name__ == "__main__":
