@@ -4,7 +4,10 @@ Runs are ordered seed-major (every experiment once, then the next seed), so a pa
 configuration. Each finished run appends one JSON line to ``--out`` (test metrics read from the run's TensorBoard
 events), so an interrupted ablation keeps what it measured; rerunning skips the (experiment, seed) pairs already there.
 
-    nice -n 10 python -m bench.ablation --seeds 0 1 2 --max-epochs 2
+    OMP_NUM_THREADS=1 python -m bench.ablation --seeds 0 1 2 --max-epochs 5 --patience 3 --lr 1e-4 \
+        --runs bench/results/ablation5_runs --out bench/results/ablation5.jsonl model.dropout=0.1
+
+(the configuration of docs/benchmarks.md; the defaults are the shorter 2-epoch budget of the first session)
 
 The summary table (mean and std over seeds, plus the TF-IDF baseline on each run's split) comes from
 ``python -m bench.ablation --summarize``.

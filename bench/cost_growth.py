@@ -2,7 +2,8 @@
 
 Each size runs in a fresh subprocess (so peak RSS is that size's own) on a seeded random sample of the Chinese
 online-shopping reviews, through the real pipeline: ``ReviewDataModule.setup`` (read, clean, split, build the
-character vocab, tokenize once) and the Lightning training path of ``+experiment=char_bert`` (MiniLM-sized BERT).
+character vocab, tokenize once) and the Lightning training path of ``+experiment=char_bert`` (the small BERT
+trained from scratch that ``conf/model/char_bert.yaml`` defines).
 
 - prep seconds: wall time of ``setup`` (measured at every size);
 - epoch seconds: sizes up to ``--full-epoch-max`` train one whole epoch and its wall time is measured. Every size
@@ -11,7 +12,7 @@ character vocab, tokenize once) and the Lightning training path of ``+experiment
   and which stands in for the sizes too slow to run on this CPU (stated as such in the table);
 - peak RSS: ``ru_maxrss`` of the subprocess after prep and after the training steps, minus the RSS after imports.
 
-    python -m bench.cost_growth --sizes 1000 4000 16000 62000 --steps 8 --full-epoch-max 16000 --threads 1
+    python -m bench.cost_growth --sizes 1000 4000 16000 62000 --steps 8 --full-epoch-max 62000 --threads 1
 """
 
 from __future__ import annotations

@@ -11,17 +11,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import resource
 import sys
 
 from bench.common import machine, save_result
-from bench.cost_growth import sample_file
-
-
-def rss_pair() -> tuple[float, float]:
-    import psutil
-
-    return psutil.Process().memory_info().rss / 2**20, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench.cost_growth import current_rss_mb, rss_mb, sample_file
 
 
 def main() -> None:
@@ -41,7 +34,7 @@ def main() -> None:
 
     def mark(stage: str) -> None:
         gc.collect()
-        rss, peak = rss_pair()
+        rss, peak = current_rss_mb(), rss_mb()
         stages.append({"stage": stage, "rss_mb": rss, "peak_rss_mb": peak})
         print(f"{stage:28s} rss {rss:7.1f} MiB  peak {peak:7.1f} MiB", flush=True)
 
