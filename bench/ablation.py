@@ -73,7 +73,7 @@ def baseline_metrics(run_dir: Path, data: str) -> dict[str, float]:
     if not written.exists():
         from hydra import compose, initialize_config_dir
 
-        from review_cls.baseline import run_baseline
+        from review_cls.jobs.baseline import run_baseline
 
         with initialize_config_dir(version_base="1.3", config_dir=str(Path("conf").resolve())):
             cfg = compose("baseline", overrides=[f"data={data}", f"data.split_file={run_dir / 'split.json'}",

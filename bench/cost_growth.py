@@ -66,7 +66,7 @@ def measure_one(size: int, steps: int, full_epoch: bool) -> dict:
     import lightning as L
     from hydra import compose, initialize_config_dir
 
-    from review_cls.training import build_datamodule, build_model, build_trainer
+    from review_cls.jobs.train import build_datamodule, build_model, build_trainer
 
     class StepTimer(L.Callback):
         def __init__(self) -> None:
@@ -86,7 +86,7 @@ def measure_one(size: int, steps: int, full_epoch: bool) -> dict:
                 self.tokens += batch["input_ids"].numel()
 
     path = sample_file(size)
-    overrides = [f"data=shopping_zh", f"data.path={path}", "+experiment=char_bert", "callbacks=none",
+    overrides = ["data=shopping_zh", f"data.path={path}", "+experiment=char_bert", "callbacks=none",
                  "trainer.max_epochs=1", f"+trainer.limit_train_batches={1.0 if full_epoch else steps + 1}",
                  "+trainer.limit_val_batches=0",
                  "+trainer.enable_checkpointing=false", "+trainer.enable_progress_bar=false",

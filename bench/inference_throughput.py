@@ -51,7 +51,7 @@ def raw_loop(ckpt: Path, texts: list[str]) -> float:
     from transformers import DataCollatorWithPadding
 
     from review_cls.data.batching import tokenize_texts
-    from review_cls.predictor import load_predictor
+    from review_cls.inference.predictor import load_predictor
 
     predictor = load_predictor(ckpt)
     ids = tokenize_texts(predictor.tokenizer, texts, predictor.max_length)

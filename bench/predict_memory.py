@@ -44,7 +44,7 @@ def tiny_checkpoint(folder: Path) -> Path:
     from hydra import compose, initialize_config_dir
     from omegaconf import open_dict
 
-    from review_cls.training import run_training
+    from review_cls.jobs.train import run_training
     from tests.conftest import CONF_DIR, tiny_overrides, write_tiny_bert
 
     data = folder / "train.csv"

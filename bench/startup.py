@@ -3,7 +3,7 @@
 A callback (added with a Hydra override, nothing in the project changes) prints wall-clock stamps when
 ``trainer.fit`` starts (data read, split, tokenized; model built) and when the first training batch starts; the run
 stops after one step. Also timed: ``python -m review_cls.train --help`` (Hydra start-up and the entry module's
-imports: the heavy ones are deferred to inside ``main``) and ``import review_cls.training`` (torch, Lightning,
+imports: the heavy ones are deferred to inside ``main``) and ``import review_cls.jobs.train`` (torch, Lightning,
 transformers).
 
     nice -n 10 python -m bench.startup --repeats 3
@@ -62,7 +62,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "review_cls.train", "--help"], capture_output=True, check=True)
         result["help"].append(time.time() - started)
         started = time.time()
-        subprocess.run([sys.executable, "-c", "import review_cls.training"], capture_output=True, check=True)
+        subprocess.run([sys.executable, "-c", "import review_cls.jobs.train"], capture_output=True, check=True)
         result["import_training"].append(time.time() - started)
         for name, value in first_step(args.data).items():
             result[name].append(value)

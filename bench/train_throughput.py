@@ -4,7 +4,7 @@ All three train the same MiniLM on the same Google Play training reviews with ba
 gradient clipping 1.0; only the batching differs:
 
 - ``review_cls``: ReviewDataModule (tokenized once, length-grouped batches, per-batch padding) + ReviewClassifier
-  through the real ``build_datamodule`` / ``build_model`` / ``build_trainer`` of ``review_cls.training``;
+  through the real ``build_datamodule`` / ``build_model`` / ``build_trainer`` of ``review_cls.jobs.train``;
 - ``review_cls_frozen_emb``: the same with ``model.freeze_embeddings=true``;
 - ``seed_loop``: the seed's style, a plain PyTorch loop, random batches, every review padded to 128 tokens
   (tokenized in ``__getitem__``);
@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 
 from bench.common import GOOGLE_PLAY, MINILM, clean_splits, machine, mean_std, median, save_result
-from review_cls.predictor import LogitsOnly
+from review_cls.inference.predictor import LogitsOnly
 
 BATCH, LR, WARMUP, MAX_LENGTH = 32, 5e-5, 0.1, 128
 # review_cls variants: the default path, with the word-embedding matrix frozen, and with random (not length-grouped)
@@ -48,7 +48,7 @@ def subset(texts: list[str], labels: list[str], n: int, seed: int) -> tuple[list
 def macro_f1(model: torch.nn.Module, tokenizer, texts: list[str], y_true: list[int]) -> float:
     from sklearn.metrics import f1_score
 
-    from review_cls.inference import predict_probabilities
+    from review_cls.inference.predictor import predict_probabilities
 
     model.eval()
     probabilities = predict_probabilities(model, tokenizer, texts, MAX_LENGTH)
@@ -67,7 +67,7 @@ def run_review_cls(train_csv: Path, val_csv: Path, seed: int, workdir: Path, *ex
     """One epoch through the project's own training path; returns (epoch seconds, reviews, classifier)."""
     from hydra import compose, initialize_config_dir
 
-    from review_cls.training import build_datamodule, build_model, build_trainer
+    from review_cls.jobs.train import build_datamodule, build_model, build_trainer
 
     overrides = [
         "data=file", f"data.path={train_csv}", "data.text_column=review", "data.label_column=label",
@@ -195,7 +195,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from review_cls.models.backbone import load_tokenizer
+    from review_cls.data.tokenizers import load_tokenizer
 
     splits, labels = clean_splits(GOOGLE_PLAY, "review", "label", args.seed)
     tokenizer = load_tokenizer(MINILM)

@@ -1,33 +1,68 @@
-"""Shared entry-point behaviour: user errors become one clear message and a non-zero exit, not a traceback."""
+"""The one wrapper every command shim uses: user errors become one clear message and exit 2, not a traceback;
+in a multirun a failed trial is recorded and the sweep goes on."""
 
 from __future__ import annotations
 
+import logging
 import sys
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from review_cls.errors import ReviewClsError
+from review_cls.errors import ConfigError, ReviewClsError
+from review_cls.sweeps.record import FAILED, RUN_RECORD, finite_or_none, is_multirun, write_run_record
 
-Result = TypeVar("Result")
+log = logging.getLogger(__name__)
 
 
-def run_job(job: Callable[[DictConfig], Result], cfg: DictConfig) -> Result:
-    """Run ``job``; a :class:`ReviewClsError` is printed as ``error: ...`` and exits with status 2."""
+def run_command(job: Callable[[DictConfig], Any], cfg: DictConfig) -> float | None:
+    """Run a command's ``job``; return the value a sweeper optimises (``cfg.optimized_metric`` of the job's metrics,
+    ``None`` when the command has none or a trial failed).
+
+    A single run fails as usual: a :class:`ReviewClsError` is printed as ``error: ...`` and exits with status 2.
+    In a multirun any exception is logged, written to the job's ``metrics.json`` as ``failed`` and turned into
+    ``None``: Hydra's basic sweeper would otherwise abort the sweep at the first exception, and the Optuna sweeper
+    marks a trial whose value is not a float as failed and goes on with the search.
+    """
+    if is_multirun() and OmegaConf.select(cfg, "paths.output_dir") is not None:
+        result = _run_trial(job, cfg)
+    else:
+        try:
+            result = job(cfg)
+        except ReviewClsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
+    metric = cfg.get("optimized_metric")
+    if not metric or not isinstance(result, Mapping):
+        return None
+    return finite_or_none(result.get(metric))
+
+
+def _run_trial(job: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
     try:
         return job(cfg)
-    except ReviewClsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - one trial's failure of any kind must not end the sweep
+        error = f"{type(exc).__name__}: {exc}"
+        log.exception("Trial failed (recorded in %s, the sweep goes on): %s", RUN_RECORD, error)
+        write_run_record(cfg.paths.output_dir, {}, cfg.get("optimized_metric", ""), status=FAILED, error=error)
+        _release_accelerator_memory()
+        return None
+
+
+def _release_accelerator_memory() -> None:
+    """After an out-of-memory trial, hand cached GPU memory back so the next trial starts clean."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def require_settings(cfg: DictConfig, names: Sequence[str], usage: str) -> None:
     """Settings marked ``???`` in the config that the user left out -> a ConfigError showing the usage line."""
-    from omegaconf import OmegaConf
-
-    from review_cls.errors import ConfigError
-
     missing = [name for name in names if OmegaConf.is_missing(cfg, name)]
     if missing:
         raise ConfigError(f"Set {', '.join(f'{name}=...' for name in missing)} (usage: {usage}).")

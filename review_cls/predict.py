@@ -3,21 +3,21 @@
     python -m review_cls.predict ckpt_path=path/to/best.ckpt input=reviews.csv output=predictions.csv
 
 ``ckpt_path`` may also be a folder written by ``python -m review_cls.export``. See conf/predict.yaml for options.
-"""
+The job is review_cls/jobs/predict.py."""
 
 from __future__ import annotations
 
 import hydra
 from omegaconf import DictConfig
 
-from review_cls.cli import run_job
+from review_cls.cli import run_command
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
-def main(cfg: DictConfig) -> None:
-    from review_cls.prediction import run_prediction
+def main(cfg: DictConfig) -> float | None:
+    from review_cls.jobs.predict import run_prediction
 
-    run_job(run_prediction, cfg)
+    return run_command(run_prediction, cfg)
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ def tiny_checkpoint(tiny_bert_dir: Path, small_reviews_csv: Path, tmp_path_facto
 
     The run folder (TensorBoard events, reports) is ``tiny_checkpoint.parent.parent``; treat it as read-only.
     """
-    from review_cls.training import run_training
+    from review_cls.jobs.train import run_training
 
     out_dir = tmp_path_factory.mktemp("tiny_run")
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):

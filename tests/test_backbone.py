@@ -3,17 +3,16 @@
 import pytest
 import torch
 
-from review_cls.errors import ConfigError
-from review_cls.hardware import resolve_precision
-from review_cls.models.backbone import (
-    backbone_config,
-    build_classifier,
+from review_cls.data.tokenizers import (
     load_tokenizer,
-    resolve_pretrained,
     tokenizer_files,
     tokenizer_from_files,
 )
+from review_cls.errors import ConfigError
+from review_cls.models.backbone import backbone_config, build_classifier
 from review_cls.models.factory import build_review_classifier
+from review_cls.utils.hardware import resolve_precision
+from review_cls.utils.pretrained import resolve_pretrained
 
 PACKAGED = "packaged:all-MiniLM-L6-v2"
 

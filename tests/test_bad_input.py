@@ -13,13 +13,17 @@ import pandas as pd
 import pytest
 import torch
 
-from review_cls.checkpoints import load_classifier, read_checkpoint, resolve_ckpt_path
-from review_cls.cli import run_job
+from review_cls.cli import run_command
 from review_cls.data.datamodule import ReviewDataModule
 from review_cls.data.io import read_table
 from review_cls.errors import CheckpointError, ConfigError, DataError, ReviewClsError
-from review_cls.failed_runs import ERROR_FILE, settle_failed_run
-from review_cls.training import run_training
+from review_cls.inference.checkpoints import (
+    load_classifier,
+    read_checkpoint,
+    resolve_ckpt_path,
+)
+from review_cls.jobs.train import run_training
+from review_cls.training.failed_runs import ERROR_FILE, settle_failed_run
 from tests.conftest import REPO_ROOT
 
 
@@ -234,12 +238,12 @@ def test_failed_run_never_removes_the_working_directory(tmp_path, monkeypatch):
     assert (tmp_path / ".hydra").is_dir() and (tmp_path / ERROR_FILE).is_file()
 
 
-def test_run_job_turns_project_errors_into_exit_2(capsys):
+def test_run_command_turns_project_errors_into_exit_2(capsys):
     def job(cfg):
         raise DataError("Data file 'x.csv' does not exist.")
 
     with pytest.raises(SystemExit) as caught:
-        run_job(job, None)
+        run_command(job, None)
     assert caught.value.code == 2
     assert "error: Data file 'x.csv' does not exist." in capsys.readouterr().err
 

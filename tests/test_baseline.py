@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from review_cls.baseline import build_tfidf_pipeline, run_baseline
 from review_cls.errors import ConfigError
-from review_cls.training import run_training
+from review_cls.jobs.baseline import run_baseline
+from review_cls.jobs.train import run_training
+from review_cls.models.tfidf import build_tfidf_pipeline
 from tests.conftest import CONF_DIR
 
 

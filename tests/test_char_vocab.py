@@ -7,10 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from review_cls.data.char_vocab import SPECIAL_TOKENS, build_char_tokenizer, char_vocab_size, char_vocabulary
+from review_cls.data.tokenizers import (
+    SPECIAL_TOKENS,
+    build_char_tokenizer,
+    char_vocab_size,
+    char_vocabulary,
+)
 from review_cls.errors import ConfigError
+from review_cls.jobs.train import run_training
 from review_cls.models.factory import check_vocab_size
-from review_cls.training import run_training
 from tests.conftest import REPO_ROOT
 
 ZH_DEMO = REPO_ROOT / "review_cls" / "data" / "demo" / "shopping_app_reviews_zh_tw.csv"
@@ -89,7 +94,7 @@ def test_bad_architecture_is_a_config_error(tiny_bert_dir: Path, shape, from_scr
 
 
 def test_preflight_refuses_an_architecture_for_pretrained_weights(compose_train_cfg) -> None:
-    from review_cls.preflight import check_training_settings
+    from review_cls.training.preflight import check_training_settings
 
     with pytest.raises(ConfigError, match="from_scratch=true"):
         check_training_settings(compose_train_cfg("model.architecture={num_hidden_layers: 1}"))

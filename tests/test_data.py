@@ -3,7 +3,6 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from review_cls.data.batching import EpochSampler, TokenizedReviews, tokenize_texts
 from review_cls.data.datamodule import ReviewDataModule
@@ -73,8 +72,9 @@ def test_datamodule_resamples_only_the_training_split(tiny_bert_dir, tmp_path):
 
 
 def test_dynamic_padding_pads_to_longest_in_batch_not_max_length(tiny_bert_dir):
-    from review_cls.models.backbone import load_tokenizer
     from transformers import DataCollatorWithPadding
+
+    from review_cls.data.tokenizers import load_tokenizer
 
     tokenizer = load_tokenizer(str(tiny_bert_dir))
     texts = ["bad", "the app is very slow and it crashes", "a " * 300]

@@ -13,10 +13,10 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, open_dict
 from sklearn.metrics import f1_score
 
-from review_cls.checkpoints import load_classifier
 from review_cls.errors import ConfigError, DataError
-from review_cls.evaluation import run_evaluation
-from review_cls.inference import predict_probabilities
+from review_cls.inference.checkpoints import load_classifier
+from review_cls.inference.predictor import predict_probabilities
+from review_cls.jobs.evaluate import run_evaluation
 from tests.conftest import CONF_DIR, REPO_ROOT
 
 REPORTS = ("confusion_matrix.png", "classification_report.txt", "classification_report.json", "eval_predictions.csv")

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from review_cls.checkpoints import load_classifier
 from review_cls.errors import CheckpointError, ConfigError
-from review_cls.export import export_model, run_export
-from review_cls.inference import predict_probabilities
-from review_cls.prediction import run_prediction
+from review_cls.inference.checkpoints import load_classifier
+from review_cls.inference.predictor import predict_probabilities
+from review_cls.jobs.export import export_model, run_export
+from review_cls.jobs.predict import run_prediction
 from tests.conftest import CONF_DIR, REPO_ROOT
 
 TEXTS = [

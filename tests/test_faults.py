@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from review_cls.checkpoint_io import AtomicCheckpointIO
 from review_cls.errors import TrainingDivergedError
-from review_cls.failed_runs import ERROR_FILE
-from review_cls.interrupts import INTERRUPTED_EXIT_CODE
-from review_cls.training import build_trainer, run_training
+from review_cls.jobs.train import build_trainer, run_training
+from review_cls.training.callbacks import AtomicCheckpointIO
+from review_cls.training.failed_runs import ERROR_FILE
+from review_cls.training.interrupts import INTERRUPTED_EXIT_CODE
 from tests.conftest import REPO_ROOT
 
 WAIT_S = 540  # a loaded 2-core CI machine: generous, and never part of an assertion about speed
@@ -174,7 +174,7 @@ def test_sigkill_mid_save_keeps_the_previous_checkpoint(tmp_path):
     target = tmp_path / "last.ckpt"
     script = f"""
 import os, signal, torch
-from review_cls.checkpoint_io import AtomicCheckpointIO
+from review_cls.training.callbacks import AtomicCheckpointIO
 io = AtomicCheckpointIO()
 io.save_checkpoint({{"epoch": 1, "w": torch.ones(1000)}}, {str(target)!r})
 def half_then_die(obj, handle):
@@ -194,7 +194,7 @@ io.save_checkpoint({{"epoch": 2, "w": torch.zeros(1000)}}, {str(target)!r})
 
 
 def test_resumed_checkpoint_callback_keeps_the_earlier_best_score(tmp_path):
-    from review_cls.callbacks import ResumableModelCheckpoint
+    from review_cls.training.callbacks import ResumableModelCheckpoint
 
     earlier = tmp_path / "earlier" / "checkpoints"
     earlier.mkdir(parents=True)

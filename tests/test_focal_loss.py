@@ -3,7 +3,11 @@ import torch
 import torch.nn.functional as F
 
 from review_cls.errors import ConfigError
-from review_cls.models.focal_loss import FocalLoss, inverse_frequency_alpha, resolve_alpha
+from review_cls.models.focal_loss import (
+    FocalLoss,
+    inverse_frequency_alpha,
+    resolve_alpha,
+)
 
 
 @pytest.fixture

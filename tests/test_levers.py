@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from review_cls.jobs.train import build_datamodule, build_model, build_trainer
 from review_cls.models.module import ReviewClassifier
-from review_cls.training import build_datamodule, build_model, build_trainer
 
 
 def built_model(compose_train_cfg, lever: str, steps: int):
@@ -39,7 +39,7 @@ def test_chunked_tokenization_gives_the_same_ids(tiny_bert_dir) -> None:
     import numpy as np
 
     from review_cls.data.batching import PackedTokenIds, tokenize_texts
-    from review_cls.models.backbone import load_tokenizer
+    from review_cls.data.tokenizers import load_tokenizer
 
     tokenizer = load_tokenizer(str(tiny_bert_dir))
     texts = [f"the app crashes {i} times" * (i % 4 + 1) for i in range(10)]

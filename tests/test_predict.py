@@ -13,12 +13,11 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-import review_cls.prediction as prediction
-from review_cls.checkpoints import load_classifier
 from review_cls.data.io import count_rows, iter_table_chunks, read_table
 from review_cls.errors import CheckpointError, ConfigError, DataError
-from review_cls.inference import predict_probabilities
-from review_cls.prediction import insights_folder, run_prediction
+from review_cls.inference.checkpoints import load_classifier
+from review_cls.inference.predictor import Predictor, predict_probabilities
+from review_cls.jobs.predict import insights_folder, run_prediction
 from tests.conftest import CONF_DIR, REPO_ROOT
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "xlsx")
@@ -129,15 +128,15 @@ def test_a_failure_mid_way_leaves_no_half_file(tiny_checkpoint, small_reviews_cs
     if previous is not None:
         output.write_text(previous)
     calls = []
-    real = prediction.predict_probabilities
+    real = Predictor.predict_probabilities
 
-    def fail_on_third_chunk(*args, **kwargs):
+    def fail_on_third_chunk(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(prediction, "predict_probabilities", fail_on_third_chunk)
+    monkeypatch.setattr(Predictor, "predict_probabilities", fail_on_third_chunk)
     with pytest.raises(KeyboardInterrupt):
         run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}",
                                        f"output={output}"))

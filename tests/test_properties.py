@@ -17,9 +17,14 @@ from hypothesis import strategies as st
 
 from review_cls.data.batching import tokenize_texts
 from review_cls.data.io import read_table
-from review_cls.data.prepare import check_class_counts, clean_reviews, drop_rare_classes, stratified_split
+from review_cls.data.prepare import (
+    check_class_counts,
+    clean_reviews,
+    drop_rare_classes,
+    stratified_split,
+)
+from review_cls.data.tokenizers import load_tokenizer
 from review_cls.errors import ReviewClsError
-from review_cls.models.backbone import load_tokenizer
 
 FORMATS = (".csv", ".tsv", ".jsonl", ".parquet", ".xlsx")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -121,9 +126,9 @@ def test_random_bytes_never_escape_as_a_raw_library_error(content, suffix, encod
 def test_split_checks_cover_every_impossible_split(labels, val_size, test_size):
     """Whatever the class counts and fractions, the split either works or says why in a project error."""
     assume(val_size + test_size < 0.95 and not math.isclose(val_size + test_size, 1.0))
-    from review_cls.data.prepare import LabeledReviews
-
     import numpy as np
+
+    from review_cls.data.prepare import LabeledReviews
 
     reviews = LabeledReviews(np.arange(len(labels)), [f"t{i}" for i in range(len(labels))], labels, "labels.csv")
     try:

@@ -13,12 +13,12 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from review_cls.checkpoints import load_classifier
-from review_cls.inference import predict_probabilities
-from review_cls.reports import write_prediction_reports
+from review_cls.inference.checkpoints import load_classifier
+from review_cls.inference.predictor import predict_probabilities
+from review_cls.jobs.train import run_training
 from review_cls.reports.classification import classification_reports, report_metrics
 from review_cls.reports.curves import best_epoch
-from review_cls.training import run_training
+from review_cls.reports.predictions import write_prediction_reports
 
 SUMMARIES: dict = {}
 ARTIFACTS = ("training_curves.png", "history.csv", "confusion_matrix.png", "classification_report.txt",

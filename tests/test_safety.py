@@ -5,13 +5,12 @@ from __future__ import annotations
 import ast
 import os
 import zipfile
-from pathlib import Path
 
 import pytest
 import torch
 
-from review_cls.checkpoints import load_classifier, read_checkpoint
 from review_cls.errors import CheckpointError
+from review_cls.inference.checkpoints import load_classifier, read_checkpoint
 from tests.conftest import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "review_cls"

@@ -12,7 +12,12 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
-from review_cls.sweeps.summary import SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG, write_sweep_summary
+from review_cls.sweeps.summary import (
+    SUMMARY_CSV,
+    SUMMARY_MD,
+    SUMMARY_PNG,
+    write_sweep_summary,
+)
 from tests.conftest import CONF_DIR, REPO_ROOT
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

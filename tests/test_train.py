@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 
-from review_cls.checkpoints import load_classifier
-from review_cls.inference import predict_probabilities
-from review_cls.training import run_training
+from review_cls.inference.checkpoints import load_classifier
+from review_cls.inference.predictor import predict_probabilities
+from review_cls.jobs.train import run_training
 from tests.conftest import REPO_ROOT, SHARED_DATA, tiny_overrides
 
 

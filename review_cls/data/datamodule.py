@@ -15,21 +15,19 @@ from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from review_cls.data.batching import EpochSampler, TokenizedReviews, tokenize_texts
 from review_cls.data.distributed import eval_sampler
-from review_cls.data.char_vocab import build_char_tokenizer, char_vocab_size
-from review_cls.data.io import read_table
 from review_cls.data.prepare import (
     SPLITS,
     LabeledReviews,
     check_class_counts,
-    clean_reviews,
     drop_rare_classes,
     load_split,
+    read_labeled,
     save_split,
     stratified_split,
 )
 from review_cls.data.resampling import resample_indices
+from review_cls.data.tokenizers import build_char_tokenizer, char_vocab_size, load_tokenizer
 from review_cls.errors import ConfigError, DataError
-from review_cls.models.backbone import load_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +105,6 @@ class ReviewDataModule(L.LightningDataModule):
         return self._tokenizer
 
     @property
-    def label2id(self) -> dict[str, int]:
-        return {label: i for i, label in enumerate(self.labels)}
-
-    @property
     def train_label_ids(self) -> list[int]:
         """Label ids of the (resampled) training rows, e.g. for ``alpha: auto``."""
         return list(self.datasets["train"].labels)
@@ -126,13 +120,10 @@ class ReviewDataModule(L.LightningDataModule):
         train = self.splits["train"]
         kept = resample_indices(train.labels, self.resampling.get("strategy", "none"),
                                 self.resampling.get("sampling_strategy", "auto"), self.seed)
-        self.splits["train"] = LabeledReviews(
-            row_ids=train.row_ids[kept], texts=[train.texts[i] for i in kept],
-            labels=[train.labels[i] for i in kept], source=train.source,
-        )
+        self.splits["train"] = train.take(kept)
         for name, split in self.splits.items():
             ids = tokenize_texts(self.tokenizer, split.texts, self.max_length)
-            self.datasets[name] = TokenizedReviews(ids, [self.label2id[label] for label in split.labels])
+            self.datasets[name] = TokenizedReviews(ids, split.label_ids(self.labels))
         log.info("Split sizes: %s", {name: len(data) for name, data in self.datasets.items()})
 
     def clean_splits(self) -> tuple[dict[str, LabeledReviews], list[str]]:
@@ -151,11 +142,10 @@ class ReviewDataModule(L.LightningDataModule):
         else:
             check_class_counts(reviews, self.val_size, self.test_size)
             positions = stratified_split(reviews.labels, self.val_size, self.test_size, self.seed)
-        return {name: _take(reviews, index) for name, index in positions.items()}
+        return {name: reviews.take(index) for name, index in positions.items()}
 
     def _read_clean(self, path: str) -> LabeledReviews:
-        frame = read_table(path, self.sheet_name, self.encoding)
-        return clean_reviews(frame, self.text_column, self.label_column, str(path))
+        return read_labeled(path, self.text_column, self.label_column, self.sheet_name, self.encoding)
 
     def _check_labels_known(self) -> None:
         """Val/test labels never seen in training cannot be predicted; say which ones."""
@@ -213,13 +203,6 @@ def check_data_settings(
 def _label_sort_key(label: str) -> tuple[int, Any]:
     """Integer labels sort numerically (2 before 10), names alphabetically."""
     return (0, int(label)) if label.lstrip("-").isdigit() else (1, label)
-
-
-def _take(reviews: LabeledReviews, positions: np.ndarray) -> LabeledReviews:
-    return LabeledReviews(
-        row_ids=reviews.row_ids[positions], texts=[reviews.texts[i] for i in positions],
-        labels=[reviews.labels[i] for i in positions], source=reviews.source,
-    )
 
 
 def _positions_of(row_ids: np.ndarray, split: dict[str, np.ndarray], split_file: str) -> dict[str, np.ndarray]:

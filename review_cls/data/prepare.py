@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from review_cls.atomic import atomic_file
+from review_cls.data.io import read_table
 from review_cls.errors import DataError
+from review_cls.utils.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
@@ -29,6 +30,25 @@ class LabeledReviews:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def take(self, positions: np.ndarray) -> LabeledReviews:
+        """The reviews at ``positions`` (integer positions, repeats allowed, or a boolean mask), in that order."""
+        index = np.flatnonzero(positions) if np.asarray(positions).dtype == bool else np.asarray(positions)
+        return LabeledReviews(row_ids=self.row_ids[index], texts=[self.texts[i] for i in index],
+                              labels=[self.labels[i] for i in index] if self.labels else [], source=self.source)
+
+    def label_ids(self, label_order: list[str]) -> np.ndarray:
+        """Each review's label as its position in ``label_order`` (the model's id for it)."""
+        label2id = {label: i for i, label in enumerate(label_order)}
+        return np.asarray([label2id[label] for label in self.labels], dtype=np.int64)
+
+
+def read_labeled(path: str | Path, text_column: str, label_column: str, sheet_name: str | int | None = None,
+                 encoding: str = "utf-8") -> LabeledReviews:
+    """A whole labeled file, cleaned (empty texts and exact duplicates dropped, labels checked): what training splits
+    and what evaluation scores."""
+    frame = read_table(path, sheet_name, encoding)
+    return clean_reviews(frame, text_column, label_column, str(path))
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> None:
@@ -116,13 +136,7 @@ def drop_rare_classes(reviews: LabeledReviews, min_class_count: int) -> LabeledR
     if rare.empty:
         return reviews
     log.warning("Dropping class(es) below min_class_count=%d: %s.", min_class_count, dict(rare))
-    keep = np.array([label not in rare.index for label in reviews.labels])
-    return LabeledReviews(
-        row_ids=reviews.row_ids[keep],
-        texts=[text for text, kept in zip(reviews.texts, keep) if kept],
-        labels=[label for label, kept in zip(reviews.labels, keep) if kept],
-        source=reviews.source,
-    )
+    return reviews.take(np.array([label not in rare.index for label in reviews.labels], dtype=bool))
 
 
 def check_class_counts(reviews: LabeledReviews, val_size: float, test_size: float) -> None:

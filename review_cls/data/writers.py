@@ -25,7 +25,7 @@ def output_format(path: Path) -> str:
 
 
 class TableWriter:
-    """Streams chunks into ``path`` (write it to a temporary path and rename, see :mod:`review_cls.atomic`).
+    """Streams chunks into ``path`` (write it to a temporary path and rename, see :mod:`review_cls.utils.atomic`).
 
     Columns and their types are fixed by the first chunk; Parquet casts later chunks to that schema.
     """

@@ -8,7 +8,7 @@ from typing import Any
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import backbone_config, model_max_length
 from review_cls.models.focal_loss import resolve_alpha
-from review_cls.models.module import check_optimizer_settings, ReviewClassifier
+from review_cls.models.module import ReviewClassifier, check_optimizer_settings
 
 
 def build_review_classifier(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from review_cls.atomic import atomic_file
+from review_cls.utils.atomic import atomic_file
 
 DPI = 120
 

@@ -1,29 +1,22 @@
 """The per-run record ``metrics.json``: final metrics, overrides and status, read back by the sweep summary.
 
-In a multirun a trial that raises (NaN loss, out of memory, a bad setting) is recorded as ``failed`` and returns
-``None``: Hydra's basic sweeper would otherwise abort the sweep at the first exception, and the Optuna sweeper
-marks a trial whose value is not a float as failed and goes on with the search.
+A multirun trial that raises (NaN loss, out of memory, a bad setting) is recorded as ``failed`` by
+:func:`review_cls.cli.run_command`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from omegaconf import DictConfig
 
 if TYPE_CHECKING:
     import lightning as L
 
-from review_cls.atomic import atomic_file
-from review_cls.cli import run_job
-
-log = logging.getLogger(__name__)
+from review_cls.utils.atomic import atomic_file
 
 RUN_RECORD = "metrics.json"
 OK, FAILED = "ok", "failed"
@@ -85,29 +78,3 @@ def class_support(labels: Sequence[str]) -> dict[str, int]:
 def finite_or_none(value: float | None) -> float | None:
     """What a sweeper gets back: NaN would make the Optuna sweeper crash on ``study.tell``; ``None`` fails the trial."""
     return value if value is not None and math.isfinite(value) else None
-
-
-def run_recorded(job: Callable[[DictConfig], Metrics], cfg: DictConfig) -> Metrics | None:
-    """Run one training job. A single run fails as usual (``error: ...``, exit 2); in a multirun any exception is
-    logged, written to ``metrics.json`` as ``failed`` and turned into ``None`` so the other trials still run."""
-    if not is_multirun():
-        return run_job(job, cfg)
-    try:
-        return job(cfg)
-    except Exception as exc:  # noqa: BLE001 - one trial's failure of any kind must not end the sweep
-        error = f"{type(exc).__name__}: {exc}"
-        log.exception("Trial failed (recorded in %s, the sweep goes on): %s", RUN_RECORD, error)
-        write_run_record(cfg.paths.output_dir, {}, cfg.get("optimized_metric", ""), status=FAILED, error=error)
-        _release_accelerator_memory()
-        return None
-
-
-def _release_accelerator_memory() -> None:
-    """After an out-of-memory trial, hand cached GPU memory back so the next trial starts clean."""
-    import gc
-
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()

@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from review_cls.atomic import atomic_file
 from review_cls.sweeps.record import FAILED, OK, RUN_RECORD
+from review_cls.utils.atomic import atomic_file
 
 SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG = "sweep_summary.csv", "sweep_summary.md", "sweep_summary.png"
 OPTUNA_RESULTS = "optimization_results.yaml"

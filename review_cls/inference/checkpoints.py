@@ -59,7 +59,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
 
 def load_classifier(path: str | Path):
     """The trained classifier (eval mode, CPU) and its own tokenizer, from a review_cls checkpoint."""
-    from review_cls.models.backbone import tokenizer_from_files
+    from review_cls.data.tokenizers import tokenizer_from_files
     from review_cls.models.module import ReviewClassifier
 
     checkpoint = read_checkpoint(path)

@@ -1,5 +1,5 @@
-"""Score a trained model on a whole labeled file and write the report artifacts a training run writes for its test
-split; labels the model does not know are never mapped silently."""
+"""The ``review_cls.evaluate`` job: score a trained model on a whole labeled file and write the report artifacts a
+training run writes for its test split; labels the model does not know are never mapped silently."""
 
 from __future__ import annotations
 
@@ -11,32 +11,24 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from review_cls.checkpoints import LAST, resolve_ckpt_path
-from review_cls.data.io import read_table
-from review_cls.data.prepare import LabeledReviews, clean_reviews
+from review_cls.data.prepare import LabeledReviews, read_labeled
 from review_cls.errors import ConfigError, DataError
-from review_cls.hardware import resolve_device
-from review_cls.inference import predict_probabilities
-from review_cls.predictor import load_predictor
-from review_cls.reports.prediction_reports import ReportPaths, write_prediction_reports
+from review_cls.inference.checkpoints import LAST, resolve_ckpt_path
+from review_cls.inference.predictor import load_predictor
+from review_cls.reports.predictions import ReportPaths, write_prediction_reports
 from review_cls.reports.summary import print_summary
+from review_cls.utils.hardware import resolve_device
 
 log = logging.getLogger(__name__)
 TITLE = "eval"
 
 
-def require_settings(cfg: DictConfig) -> None:
+def require_model_and_data(cfg: DictConfig) -> None:
     """``ckpt_path`` and ``data.path`` have no default: say how to set them instead of an OmegaConf traceback."""
     if OmegaConf.is_missing(cfg, "ckpt_path"):
         raise ConfigError("Set ckpt_path=... to a .ckpt written by review_cls.train (or `last`, or an export folder).")
     if OmegaConf.is_missing(cfg.data, "path") or cfg.data.path is None:
         raise ConfigError("Set data.path=... to the labeled file to evaluate on (with data=file).")
-
-
-def read_labeled_file(data_cfg: DictConfig) -> LabeledReviews:
-    """The whole file, cleaned as for training (empty texts and exact duplicates dropped, labels checked)."""
-    frame = read_table(data_cfg.path, data_cfg.get("sheet_name"), data_cfg.get("encoding", "utf-8"))
-    return clean_reviews(frame, data_cfg.text_column, data_cfg.label_column, str(data_cfg.path))
 
 
 def keep_known_labels(reviews: LabeledReviews, known: list[str], drop_unknown: bool,
@@ -54,29 +46,28 @@ def keep_known_labels(reviews: LabeledReviews, known: list[str], drop_unknown: b
             f"It knows: {', '.join(map(repr, known))}.{case_hint} Rename those labels in the file, or pass "
             f"drop_unknown_labels=true to leave those {sum(unknown.values())} row(s) out."
         )
-    keep = np.array([label not in unknown for label in reviews.labels])
+    keep = np.array([label not in unknown for label in reviews.labels], dtype=bool)
     if not keep.any():
         raise DataError(f"No row of '{reviews.source}' has a label the model knows (unknown: {listed}).")
     log.warning("drop_unknown_labels=true: left out %d row(s) with label(s) the model does not know: %s.",
                 int((~keep).sum()), listed)
-    return LabeledReviews(row_ids=reviews.row_ids[keep], texts=[t for t, k in zip(reviews.texts, keep) if k],
-                          labels=[label for label, k in zip(reviews.labels, keep) if k], source=reviews.source)
+    return reviews.take(keep)
 
 
 def run_evaluation(cfg: DictConfig) -> dict[str, float]:
     """The ``review_cls.evaluate`` job: returns ``eval/acc``, ``eval/f1_macro``, ... (see write_prediction_reports)."""
-    require_settings(cfg)
+    require_model_and_data(cfg)
     # resolve_ckpt_path only for `last`: it accepts files only, and an export folder is fine here
     model_path = resolve_ckpt_path(LAST, Path(cfg.paths.log_dir)) if str(cfg.ckpt_path) == LAST else str(cfg.ckpt_path)
     predictor = load_predictor(model_path)
-    reviews = read_labeled_file(cfg.data)
+    data = cfg.data
+    reviews = read_labeled(data.path, data.text_column, data.label_column, data.get("sheet_name"),
+                           data.get("encoding", "utf-8"))
     total = len(reviews)
     reviews = keep_known_labels(reviews, predictor.labels, bool(cfg.drop_unknown_labels), str(model_path))
-    predictor.model.to(resolve_device(cfg.device))
-    probabilities = predict_probabilities(predictor.model, predictor.tokenizer, reviews.texts, predictor.max_length,
-                                          int(cfg.data.eval_batch_size))
-    label2id = {label: i for i, label in enumerate(predictor.labels)}
-    y_true = np.asarray([label2id[label] for label in reviews.labels])
+    probabilities = predictor.to(resolve_device(cfg.device)).predict_probabilities(reviews.texts,
+                                                                                   int(data.eval_batch_size))
+    y_true = reviews.label_ids(predictor.labels)
     output_dir = Path(cfg.paths.output_dir)
     metrics = write_prediction_reports(output_dir, predictor.labels, y_true, probabilities, reviews.texts,
                                        reviews.row_ids, title=TITLE)

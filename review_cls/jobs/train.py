@@ -1,4 +1,5 @@
-"""One training run from a composed config: data, model, trainer, fit, test on the best checkpoint."""
+"""The ``review_cls.train`` job: one training run from a composed config: data, model, trainer, fit, test on the best
+checkpoint, reports."""
 
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from review_cls.baseline import baseline_for_run
-from review_cls.checkpoints import resolve_ckpt_path
 from review_cls.data.datamodule import ReviewDataModule
+from review_cls.data.tokenizers import tokenizer_files
 from review_cls.errors import ConfigError
-from review_cls.failed_runs import settles_failed_run
-from review_cls.hardware import resolve_precision
-from review_cls.interrupts import fit_or_interrupt, stop_after_interrupt
-from review_cls.models.backbone import tokenizer_files
+from review_cls.inference.checkpoints import resolve_ckpt_path
+from review_cls.jobs.baseline import baseline_for_run
 from review_cls.models.module import ReviewClassifier
-from review_cls.preflight import check_training_settings
-from review_cls.reports.run_reports import report_training_run
 from review_cls.sweeps.record import best_checkpoint_score, class_support, write_run_record
+from review_cls.training.failed_runs import tidy_run_dir_on_error
+from review_cls.training.interrupts import fit_or_interrupt, stop_after_interrupt
+from review_cls.training.preflight import check_training_settings
+from review_cls.training.run_reports import report_training_run
+from review_cls.utils.hardware import resolve_precision
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,17 @@ def build_model(cfg: DictConfig, datamodule: ReviewDataModule) -> ReviewClassifi
     return model
 
 
-@settles_failed_run
 def run_training(cfg: DictConfig) -> dict[str, float]:
     """Fit, then test the best checkpoint; returns every logged metric as a float.
 
-    Settings are checked before any data is read; Ctrl+C still tests and reports the best checkpoint so far.
+    Settings are checked before any data is read; Ctrl+C still tests and reports the best checkpoint so far. A run
+    that stops with a project error leaves no folder that looks like a real run (training/failed_runs.py).
     """
+    with tidy_run_dir_on_error(cfg.paths.output_dir):
+        return _train(cfg)
+
+
+def _train(cfg: DictConfig) -> dict[str, float]:
     check_training_settings(cfg)
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir))
     L.seed_everything(cfg.seed, workers=True)

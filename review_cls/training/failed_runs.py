@@ -7,23 +7,20 @@ else in it (checkpoints, TensorBoard events, reports) is kept, and ``error.txt``
 
 from __future__ import annotations
 
-import functools
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 from lightning.pytorch.utilities import rank_zero_only
-from omegaconf import DictConfig
 
-from review_cls.atomic import atomic_file
 from review_cls.errors import ReviewClsError
+from review_cls.utils.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 ERROR_FILE = "error.txt"
 SETUP_ONLY = (".hydra", "split.json")
-Result = TypeVar("Result")
 
 
 def settle_failed_run(run_dir: Path, error: BaseException) -> None:
@@ -40,22 +37,19 @@ def settle_failed_run(run_dir: Path, error: BaseException) -> None:
         temporary.write_text(f"This run stopped with an error; keep what it wrote only as partial results.\n\n{error}\n")
 
 
-def settles_failed_run(job: Callable[[DictConfig], Result]) -> Callable[[DictConfig], Result]:
-    """Decorate a job taking the run config: on a :class:`ReviewClsError`, settle ``cfg.paths.output_dir`` and re-raise."""
-
-    @functools.wraps(job)
-    def wrapper(cfg: DictConfig) -> Result:
-        try:
-            return job(cfg)
-        except ReviewClsError as error:
-            if rank_zero_only.rank == 0:  # one process of a multi-GPU run tidies the shared folder
-                try:
-                    settle_failed_run(Path(str(cfg.paths.output_dir)), error)
-                except OSError as cleanup_error:  # never let tidying up hide the real error
-                    log.warning("Could not tidy up the failed run's folder: %s", cleanup_error)
-            raise
-
-    return wrapper
+@contextmanager
+def tidy_run_dir_on_error(output_dir: str | Path) -> Iterator[None]:
+    """On a :class:`ReviewClsError` inside the block, settle ``output_dir`` (see :func:`settle_failed_run`) and
+    re-raise."""
+    try:
+        yield
+    except ReviewClsError as error:
+        if rank_zero_only.rank == 0:  # one process of a multi-GPU run tidies the shared folder
+            try:
+                settle_failed_run(Path(str(output_dir)), error)
+            except OSError as cleanup_error:  # never let tidying up hide the real error
+                log.warning("Could not tidy up the failed run's folder: %s", cleanup_error)
+        raise
 
 
 def _holds_working_dir(folder: Path) -> bool:

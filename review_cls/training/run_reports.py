@@ -15,14 +15,14 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from omegaconf import DictConfig
 
 from review_cls.data.datamodule import ReviewDataModule
-from review_cls.inference import predict_probabilities
+from review_cls.inference.predictor import predict_probabilities
 from review_cls.models.module import ReviewClassifier
 from review_cls.reports.curves import best_epoch, plot_training_curves
 from review_cls.reports.figures import save_png
-from review_cls.reports.history import EpochHistory
-from review_cls.reports.prediction_reports import ReportPaths, write_prediction_reports
+from review_cls.reports.predictions import ReportPaths, write_prediction_reports
 from review_cls.reports.summary import print_summary
 from review_cls.reports.tensorboard import hparam_metrics, log_to_tensorboard, run_hparams, tensorboard_loggers
+from review_cls.training.callbacks import EpochHistory
 
 CURVES = "training_curves.png"
 
@@ -84,7 +84,7 @@ def write_test_reports(trainer: L.Trainer, model: ReviewClassifier, datamodule: 
                        ckpt_path: str | None) -> dict:
     """The test split's report files; returns the classification report as written to JSON."""
     split = datamodule.splits["test"]
-    y_true = np.asarray([datamodule.label2id[label] for label in split.labels])
+    y_true = split.label_ids(datamodule.labels)
     probabilities = test_probabilities(trainer, model, datamodule, ckpt_path)
     write_prediction_reports(output_dir, datamodule.labels, y_true, probabilities, split.texts, split.row_ids)
     return json.loads(ReportPaths.of(output_dir).report_json.read_text(encoding="utf-8"))

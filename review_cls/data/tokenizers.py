@@ -1,4 +1,5 @@
-"""A character-level BERT tokenizer built offline from the training split, for languages without a packaged vocab.
+"""Tokenizers: the encoder's own (loaded offline), one carried inside a checkpoint, or a character-level BERT
+tokenizer built from the training split for languages without a packaged vocab.
 
 ``data.tokenizer=char_vocab:6000`` keeps the 6,000 most frequent characters of the training texts. BERT's basic
 tokenizer already splits CJK text into single characters; Latin letters and digits also get ``##`` continuation
@@ -8,16 +9,43 @@ pieces so mixed-script reviews ("iPhone 很好用") tokenize into characters ins
 from __future__ import annotations
 
 import string
+import tempfile
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 
-from transformers import BertTokenizer, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, BertTokenizer, PreTrainedTokenizerBase
 
 from review_cls.errors import ConfigError
+from review_cls.utils.pretrained import load_hint, resolve_pretrained
 
 CHAR_VOCAB_PREFIX = "char_vocab:"
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 CONTINUED = string.ascii_lowercase + string.digits
+
+
+def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
+    """Load the fast tokenizer of ``name`` (never running remote code)."""
+    source = resolve_pretrained(name)
+    try:
+        return AutoTokenizer.from_pretrained(source, use_fast=True, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(load_hint(name, source, exc)) from exc
+
+
+def tokenizer_files(tokenizer: PreTrainedTokenizerBase) -> dict[str, str]:
+    """The tokenizer's files as text, so a checkpoint carries its own tokenizer (plain strings, weights_only-safe)."""
+    with tempfile.TemporaryDirectory() as folder:
+        tokenizer.save_pretrained(folder)
+        return {path.name: path.read_text(encoding="utf-8") for path in Path(folder).iterdir() if path.is_file()}
+
+
+def tokenizer_from_files(files: dict[str, str]) -> PreTrainedTokenizerBase:
+    """Rebuild a tokenizer saved with :func:`tokenizer_files`."""
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in files.items():
+            (Path(folder) / name).write_text(text, encoding="utf-8")
+        return AutoTokenizer.from_pretrained(folder, use_fast=True, trust_remote_code=False)
 
 
 def char_vocab_size(source: object) -> int | None:

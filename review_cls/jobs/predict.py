@@ -1,4 +1,5 @@
-"""Predict categories for unlabeled reviews chunk by chunk: flat memory, progress, atomic output, insight summary."""
+"""The ``review_cls.predict`` job: predict categories for unlabeled reviews chunk by chunk (flat memory, progress,
+atomic output, insight summary)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,14 @@ import pandas as pd
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
-from review_cls.atomic import atomic_dir, atomic_file
 from review_cls.cli import require_settings
 from review_cls.data.io import count_rows, existing_table, iter_table_chunks, table_format
 from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import ConfigError, DataError
-from review_cls.hardware import resolve_device
-from review_cls.inference import predict_probabilities
-from review_cls.insights import CONFIDENCE, DATE_NAMES, PREDICTED, RATING_NAMES, InsightSummary, pick_column
-from review_cls.predictor import Predictor, load_predictor
+from review_cls.inference.predictor import Predictor, load_predictor
+from review_cls.reports.insights import CONFIDENCE, DATE_NAMES, PREDICTED, RATING_NAMES, InsightSummary, pick_column
+from review_cls.utils.atomic import atomic_dir, atomic_file
+from review_cls.utils.hardware import resolve_device
 
 log = logging.getLogger(__name__)
 PROBABILITY_PREFIX = "prob_"
@@ -39,9 +39,7 @@ def predict_chunk(
     present = (texts.notna() & (texts.astype(str).str.strip() != "")).to_numpy()
     probabilities = np.full((len(chunk), len(predictor.labels)), np.nan, dtype=np.float32)
     if present.any():
-        probabilities[present] = predict_probabilities(
-            predictor.model, predictor.tokenizer, texts[present].astype(str).tolist(), predictor.max_length, batch_size
-        )
+        probabilities[present] = predictor.predict_probabilities(texts[present].astype(str).tolist(), batch_size)
     best = np.where(present, np.nan_to_num(probabilities, nan=-1.0).argmax(axis=1), 0)
     labels = pd.Series(np.asarray(predictor.labels, dtype=object)[best], index=chunk.index, dtype="string")
     added = pd.DataFrame(
@@ -82,8 +80,7 @@ def run_prediction(cfg: DictConfig) -> dict[str, Any]:
         raise ConfigError(f"output='{output}' is the input file; write the predictions to a new file.")
     if int(cfg.batch_size) < 1 or int(cfg.top_k) < 0:
         raise ConfigError(f"batch_size must be >= 1 and top_k >= 0, got {cfg.batch_size} and {cfg.top_k}.")
-    predictor = load_predictor(cfg.ckpt_path)
-    predictor.model.to(resolve_device(cfg.device))
+    predictor = load_predictor(cfg.ckpt_path).to(resolve_device(cfg.device))
     chunks = iter_table_chunks(source, int(cfg.chunk_size), cfg.sheet_name, cfg.encoding, as_text=True)
     total = count_rows(source, cfg.sheet_name)
     summary: InsightSummary | None = None

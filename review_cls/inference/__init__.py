@@ -1,0 +1,1 @@
+"""Load a trained model (checkpoint or export folder) and predict class probabilities for raw texts."""

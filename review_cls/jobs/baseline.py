@@ -1,0 +1,77 @@
+"""The ``review_cls.baseline`` job: TF-IDF + logistic regression on exactly a training run's split, scored with the
+metrics a training run logs; also run at the end of a training run (``baseline=true``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
+from review_cls.utils.atomic import atomic_file
+
+log = logging.getLogger(__name__)
+
+
+def stage_metrics(stage: str, labels: Sequence[str], y_true: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+    """The metrics a training run logs for ``stage``, under the same names (``val/f1_macro``, ``val/f1/<label>``...)."""
+    from review_cls.reports.classification import classification_reports, report_metrics
+
+    report, _ = classification_reports(y_true, probabilities.argmax(axis=1), labels)
+    return report_metrics(report, labels, stage)
+
+
+def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig | dict[str, Any], seed: int,
+                 output_dir: Path | None) -> dict[str, float]:
+    """Fit on the run's training split (before any resampling), score val and test; with ``output_dir``, write the
+    test split's report files, ``split.json`` and ``metrics.json`` there."""
+    from hydra.utils import instantiate
+
+    from review_cls.data.prepare import save_split
+    from review_cls.reports.predictions import write_prediction_reports
+
+    datamodule = instantiate(data_cfg, output_dir=None)
+    splits, labels = datamodule.clean_splits()
+    options = OmegaConf.to_container(tfidf_cfg, resolve=True) if isinstance(tfidf_cfg, DictConfig) else dict(tfidf_cfg)
+    pipeline = build_tfidf_pipeline(**options, seed=seed)
+    pipeline.fit(splits["train"].texts, splits["train"].label_ids(labels))
+    y_true = {stage: splits[stage].label_ids(labels) for stage in ("val", "test")}
+    probabilities = {stage: full_probabilities(pipeline, splits[stage].texts, len(labels)) for stage in y_true}
+    metrics = stage_metrics("val", labels, y_true["val"], probabilities["val"])
+    if output_dir is None:
+        return metrics | stage_metrics("test", labels, y_true["test"], probabilities["test"])
+    test = splits["test"]
+    metrics |= write_prediction_reports(output_dir, labels, y_true["test"], probabilities["test"], test.texts,
+                                        test.row_ids)
+    save_split(output_dir / "split.json", {name: split.row_ids for name, split in splits.items()}, str(data_cfg.path))
+    with atomic_file(output_dir / "metrics.json") as temporary:
+        temporary.write_text(json.dumps(metrics, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    return metrics
+
+
+def run_baseline(cfg: DictConfig) -> dict[str, float]:
+    """The ``review_cls.baseline`` job: fit, score, write the report into the run folder, print the scores."""
+    output_dir = Path(cfg.paths.output_dir)
+    metrics = fit_baseline(cfg.data, cfg.tfidf, int(cfg.seed), output_dir)
+    log.info("TF-IDF baseline: val macro-F1 %.4f, test macro-F1 %.4f (report in %s)",
+             metrics["val/f1_macro"], metrics["test/f1_macro"], output_dir)
+    print(f"baseline val/f1_macro={metrics['val/f1_macro']:.4f} test/f1_macro={metrics['test/f1_macro']:.4f} "
+          f"-> {output_dir}")
+    return metrics
+
+
+def baseline_for_run(cfg: DictConfig) -> dict[str, float]:
+    """The baseline on a training run's own ``split.json``, as ``baseline/val_f1_macro`` and ``baseline/test_f1_macro``
+    (the run summary prints them beside the model's); its report files go to ``<run>/baseline/``."""
+    run_dir = Path(cfg.paths.output_dir)
+    data_cfg = cfg.data.copy()
+    if (run_dir / "split.json").exists() and not data_cfg.get("split_paths"):
+        with open_dict(data_cfg):
+            data_cfg.split_file = str(run_dir / "split.json")
+    metrics = fit_baseline(data_cfg, cfg.get("tfidf") or {}, int(cfg.seed), run_dir / "baseline")
+    return {f"baseline/{stage}_f1_macro": metrics[f"{stage}/f1_macro"] for stage in ("val", "test")}
