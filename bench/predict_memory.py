@@ -23,7 +23,7 @@ import pandas as pd
 import psutil
 
 from bench.common import machine, save_result
-from tests.conftest import DEMO_CSV
+from tests.helpers import DEMO_CSV
 
 CHUNK_SIZE = 10_000
 
@@ -45,7 +45,7 @@ def tiny_checkpoint(folder: Path) -> Path:
     from omegaconf import open_dict
 
     from review_cls.jobs.train import run_training
-    from tests.conftest import CONF_DIR, tiny_overrides, write_tiny_bert
+    from tests.helpers import CONF_DIR, tiny_overrides, write_tiny_bert
 
     data = folder / "train.csv"
     pd.read_csv(DEMO_CSV).groupby("category").head(30).to_csv(data, index=False)

@@ -1,8 +1,9 @@
-"""Shared fixtures: a tiny random BERT built from a small vocab (no download) and composed Hydra configs."""
+"""Shared fixtures: the tiny random BERT, a small review CSV, composed training configs, one tiny trained checkpoint.
+
+Plain helpers (paths, overrides, table builders) are in tests/helpers.py."""
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,38 +12,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, open_dict
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CONF_DIR = REPO_ROOT / "conf"
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-DEMO_CSV = REPO_ROOT / "review_cls" / "data" / "demo" / "shopping_app_reviews_en.csv"
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-COMMON_WORDS = (
-    "the app is not it and to a i my was for this of in on so very but crash crashes slow bug login update "
-    "delivery late parcel order courier refund price pay payment card coupon fee ui button screen dark mode "
-    "quality broken fake size service member points return love great bad"
-).split()
-
-
-def write_tiny_bert(folder: Path) -> Path:
-    """A 2-layer, 32-wide BERT with a letters-and-words WordPiece vocab, saved like a hub checkpoint."""
-    from transformers import BertConfig, BertModel, BertTokenizer
-
-    folder.mkdir(parents=True, exist_ok=True)
-    letters = list(string.ascii_lowercase + string.digits + string.punctuation)
-    vocab = SPECIAL_TOKENS + letters + [f"##{c}" for c in string.ascii_lowercase + string.digits] + COMMON_WORDS
-    vocab_file = folder / "vocab.txt"
-    vocab_file.write_text("\n".join(dict.fromkeys(vocab)) + "\n")
-    tokenizer = BertTokenizer(vocab_file=str(vocab_file), do_lower_case=True, model_max_length=128)
-    tokenizer.save_pretrained(folder)
-    config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=128,
-    )
-    import torch
-
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(folder)
-    return folder
+from tests.helpers import CONF_DIR, DEMO_CSV, tiny_overrides, write_tiny_bert
 
 
 @pytest.fixture(scope="session")
@@ -58,23 +28,6 @@ def small_reviews_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "reviews.csv"
     sample.sample(frac=1.0, random_state=0).to_csv(path, index=False)
     return path
-
-
-def tiny_overrides(tiny_bert_dir: Path, data_path: Path, out_dir: Path) -> list[str]:
-    """Overrides that make any training config run in seconds on the tiny model."""
-    return [
-        f"model.pretrained={tiny_bert_dir}",
-        f"data.path={data_path}",
-        f"paths.output_dir={out_dir}",
-        f"paths.log_dir={out_dir}",
-        "data.batch_size=16",
-        "data.eval_batch_size=32",
-        "trainer.max_epochs=2",
-        "trainer.accelerator=cpu",
-        "trainer.log_every_n_steps=1",
-        "model.lr=1e-3",
-        "callbacks.progress_bar=null",
-    ]
 
 
 @pytest.fixture

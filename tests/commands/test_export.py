@@ -1,0 +1,135 @@
+"""Export to a Hugging Face folder: same predictions through `pipeline`, atomic write, refusal to overwrite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+
+from review_cls.errors import CheckpointError, ConfigError
+from review_cls.inference.checkpoints import load_classifier
+from review_cls.inference.predictor import predict_probabilities
+from review_cls.jobs.export import export_model, run_export
+from review_cls.jobs.predict import run_prediction
+from tests.helpers import CONF_DIR, REPO_ROOT
+
+TEXTS = [
+    "the app crashes on login after the update",
+    "my parcel is late and the courier never came",
+    "refund please, the card payment failed twice",
+    "love the dark mode, great ui",
+    "",
+    "bad " * 200,  # longer than max_length: both sides must truncate the same way
+]
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Exported through the real command line, offline."""
+    out = tmp_path_factory.mktemp("export") / "model"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(REPO_ROOT)}
+    result = subprocess.run([sys.executable, "-m", "review_cls.export", f"ckpt_path={tiny_checkpoint}", f"out={out}"],
+                            cwd=out.parent, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(path.name for path in out.parent.iterdir()) == ["model"]  # no Hydra folders, no temp leftovers
+    return out
+
+
+def test_folder_holds_safetensors_labels_and_tokenizer(exported, tiny_checkpoint):
+    model, _ = load_classifier(tiny_checkpoint)
+    names = {path.name for path in exported.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer_config.json"} <= names
+    assert not any(name.endswith((".bin", ".pt", ".pkl")) for name in names)
+    config = json.loads((exported / "config.json").read_text())
+    assert [config["id2label"][str(i)] for i in range(len(model.labels))] == model.labels
+    assert config["label2id"] == {label: i for i, label in enumerate(model.labels)}
+
+
+def test_pipeline_gives_the_checkpoints_predictions(exported, tiny_checkpoint):
+    from transformers import pipeline
+
+    model, tokenizer = load_classifier(tiny_checkpoint)
+    expected = predict_probabilities(model, tokenizer, TEXTS, model.hparams.max_length, 4)
+    classify = pipeline("text-classification", model=str(exported), top_k=None, device="cpu")
+    outputs = classify(TEXTS, truncation=True)
+    scores = [{item["label"]: item["score"] for item in row} for row in outputs]
+    got = np.array([[row[label] for label in model.labels] for row in scores])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert got.argmax(axis=1).tolist() == expected.argmax(axis=1).tolist()
+
+
+def test_predict_accepts_the_exported_folder(exported, tiny_checkpoint, small_reviews_csv, tmp_path):
+    outputs = {}
+    for name, source in (("ckpt", tiny_checkpoint), ("folder", exported)):
+        output = tmp_path / f"{name}.csv"
+        with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+            cfg = compose(config_name="predict", overrides=[f"ckpt_path={source}", f"input={small_reviews_csv}",
+                                                            f"output={output}", "progress=false"])
+        run_prediction(cfg)
+        outputs[name] = pd.read_csv(output)
+    assert outputs["folder"]["predicted_label"].tolist() == outputs["ckpt"]["predicted_label"].tolist()
+    probabilities = [column for column in outputs["ckpt"] if column.startswith("prob_")]
+    np.testing.assert_allclose(outputs["folder"][probabilities], outputs["ckpt"][probabilities], atol=1e-6)
+
+
+def test_refuses_a_non_empty_folder_unless_overwrite(tiny_checkpoint, tmp_path):
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="exists and is not empty.*overwrite=true"):
+        export_model(tiny_checkpoint, out)
+    assert [path.name for path in out.iterdir()] == ["keep.txt"]
+    export_model(tiny_checkpoint, out, overwrite=True)
+    assert "keep.txt" not in {path.name for path in out.iterdir()}
+    assert (out / "model.safetensors").is_file()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model"]
+
+
+def test_an_empty_existing_folder_is_used(tiny_checkpoint, tmp_path):
+    (tmp_path / "model").mkdir()
+    export_model(tiny_checkpoint, tmp_path / "model")
+    assert (tmp_path / "model" / "config.json").is_file()
+
+
+def test_corrupt_checkpoint_and_file_target_are_clear_errors(tiny_checkpoint, tmp_path):
+    corrupt = tmp_path / "broken.ckpt"
+    corrupt.write_bytes(os.urandom(512))
+    with pytest.raises(CheckpointError, match="broken.ckpt' cannot be read"):
+        export_model(corrupt, tmp_path / "model")
+    with pytest.raises(CheckpointError, match="does not exist"):
+        export_model(tmp_path / "missing.ckpt", tmp_path / "model")
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(ConfigError, match="is a file"):
+        export_model(tiny_checkpoint, tmp_path / "a_file")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a_file", "broken.ckpt"]
+
+
+def test_a_failed_export_leaves_the_previous_folder(tiny_checkpoint, tmp_path, monkeypatch):
+    from transformers import PreTrainedTokenizerBase
+
+    out = tmp_path / "model"
+    export_model(tiny_checkpoint, out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+
+    def broken_save(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(PreTrainedTokenizerBase, "save_pretrained", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        export_model(tiny_checkpoint, out, overwrite=True)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model"]
+
+
+def test_missing_settings_say_what_to_set():
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose(config_name="export", overrides=["overwrite=true"])
+    with pytest.raises(ConfigError, match=r"Set ckpt_path=\.\.\., out=\.\.\. \(usage: python -m review_cls\.export"):
+        run_export(cfg)

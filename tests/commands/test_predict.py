@@ -1,0 +1,255 @@
+"""Predict on unlabeled reviews: chunked reading, kept columns, formats, empty texts, atomic output, insights."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from review_cls.data.io import count_rows, iter_table_chunks, read_table
+from review_cls.errors import CheckpointError, ConfigError, DataError
+from review_cls.inference.checkpoints import load_classifier
+from review_cls.inference.predictor import Predictor, predict_probabilities
+from review_cls.jobs.predict import insights_folder, run_prediction
+from tests.helpers import CONF_DIR, REPO_ROOT
+
+FORMATS = ("csv", "tsv", "jsonl", "parquet", "xlsx")
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    kind = path.suffix[1:]
+    if kind == "csv":
+        frame.to_csv(path, index=False)
+    elif kind == "tsv":
+        frame.to_csv(path, sep="\t", index=False)
+    elif kind == "jsonl":
+        frame.to_json(path, orient="records", lines=True, force_ascii=False)
+    elif kind == "parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_excel(path, index=False)
+    return path
+
+
+def compose_predict(*overrides: str) -> DictConfig:
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        return compose(config_name="predict", overrides=["progress=false", "chunk_size=50", *overrides])
+
+
+@pytest.fixture(scope="module")
+def reviews(small_reviews_csv: Path) -> pd.DataFrame:
+    return pd.read_csv(small_reviews_csv, dtype=str)
+
+
+@pytest.fixture(scope="module")
+def expected_probabilities(tiny_checkpoint: Path, reviews: pd.DataFrame) -> np.ndarray:
+    """The model's probabilities for every review in one call, no chunking: what predict must reproduce."""
+    model, tokenizer = load_classifier(tiny_checkpoint)
+    return predict_probabilities(model, tokenizer, reviews["review"].tolist(), model.hparams.max_length, 16)
+
+
+@pytest.fixture(scope="module")
+def csv_run(tiny_checkpoint: Path, small_reviews_csv: Path, tmp_path_factory: pytest.TempPathFactory):
+    output = tmp_path_factory.mktemp("predict") / "predictions.csv"
+    summary = run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}",
+                                             f"output={output}"))
+    return summary, output
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_chunked_read_equals_whole_read(small_reviews_csv, tmp_path, kind):
+    path = write_table(pd.read_csv(small_reviews_csv), tmp_path / f"reviews.{kind}")
+    chunks = list(iter_table_chunks(path, chunk_size=47))
+    assert [len(chunk) for chunk in chunks] == [47, 47, 47, 39]
+    pd.testing.assert_frame_equal(pd.concat(chunks), read_table(path))
+    assert count_rows(path) == (180 if kind in ("parquet", "xlsx") else None)
+
+
+def test_chunks_as_text_keep_the_files_exact_cells(tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text("id,review\n007,a\n,b\n12,c\n")
+    assert pd.concat(iter_table_chunks(path, chunk_size=2, as_text=True))["id"].fillna("").tolist() == ["007", "", "12"]
+    assert pd.concat(iter_table_chunks(path, chunk_size=2))["id"].fillna(-1).tolist() == [7.0, -1, 12.0]
+
+
+def test_predictions_keep_every_column_and_match_the_model(csv_run, reviews, expected_probabilities):
+    summary, output = csv_run
+    result = pd.read_csv(output, dtype=str)
+    labels = [column.removeprefix("prob_") for column in result.columns if column.startswith("prob_")]
+    assert summary == {"rows": 180, "predicted": 180, "empty": 0, "output": str(output)}
+    pd.testing.assert_frame_equal(result[reviews.columns], reviews)
+    assert list(result.columns) == [*reviews.columns, "predicted_label", "confidence", *[f"prob_{x}" for x in labels]]
+    probabilities = result[[f"prob_{label}" for label in labels]].astype(float).to_numpy()
+    np.testing.assert_allclose(probabilities, expected_probabilities, atol=1e-6)
+    assert result["predicted_label"].tolist() == [labels[i] for i in expected_probabilities.argmax(axis=1)]
+    np.testing.assert_allclose(result["confidence"].astype(float), expected_probabilities.max(axis=1), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["tsv", "jsonl", "parquet", "xlsx"])
+def test_every_input_and_output_format_gives_the_same_predictions(tiny_checkpoint, csv_run, reviews, tmp_path, kind):
+    source = write_table(reviews, tmp_path / f"reviews.{kind}")
+    output = tmp_path / f"predictions.{kind}"
+    run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={source}", f"output={output}"))
+    expected = pd.read_csv(csv_run[1])
+    result = read_table(output)
+    assert len(result) == 180
+    assert result["predicted_label"].tolist() == expected["predicted_label"].tolist()
+    assert result["review"].tolist() == expected["review"].tolist()
+    np.testing.assert_allclose(result["confidence"].astype(float), expected["confidence"], atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "parquet"])
+def test_empty_texts_get_an_empty_prediction_and_are_counted(tiny_checkpoint, reviews, tmp_path, kind):
+    frame = reviews.head(20).copy()
+    empty = [0, 1, 2, 3, 4, 7, 11]  # the whole first chunk has no text: its columns must not fix a wrong schema
+    frame.loc[empty, "review"] = ["", "   ", None, "", "\t", "", None]
+    source = write_table(frame, tmp_path / "gaps.csv")
+    output = tmp_path / f"out.{kind}"
+    summary = run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={source}", f"output={output}",
+                                             "chunk_size=5"))
+    assert (summary["rows"], summary["predicted"], summary["empty"]) == (20, 13, 7)
+    result = read_table(output)
+    assert result.loc[empty, "predicted_label"].isna().all()
+    assert result.loc[empty, "confidence"].isna().all()
+    assert result["predicted_label"].notna().sum() == 13
+    assert "7 rows with an empty text" in (insights_folder(output) / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("previous", [None, "old predictions\n"])
+def test_a_failure_mid_way_leaves_no_half_file(tiny_checkpoint, small_reviews_csv, tmp_path, monkeypatch, previous):
+    output = tmp_path / "predictions.csv"
+    if previous is not None:
+        output.write_text(previous)
+    calls = []
+    real = Predictor.predict_probabilities
+
+    def fail_on_third_chunk(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Predictor, "predict_probabilities", fail_on_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}",
+                                       f"output={output}"))
+    assert len(calls) == 3
+    assert sorted(path.name for path in tmp_path.iterdir()) == ([] if previous is None else ["predictions.csv"])
+    if previous is not None:
+        assert output.read_text() == previous
+
+
+def test_insights_numbers_match_the_predictions(csv_run):
+    _, output = csv_run
+    result = pd.read_csv(output)
+    folder = insights_folder(output)
+    assert {path.name for path in folder.iterdir()} == {
+        "categories.csv", "categories.png", "top_examples.csv", "weekly_counts.csv", "weekly_counts.png", "summary.md"}
+    categories = pd.read_csv(folder / "categories.csv").set_index("category")
+    counts = result["predicted_label"].value_counts()
+    assert categories["count"].sum() == 180
+    assert categories["count"][counts.index].tolist() == counts.tolist()
+    assert categories["share"].sum() == pytest.approx(1.0)
+    mean_rating = result.groupby("predicted_label")["rating"].mean()
+    np.testing.assert_allclose(categories["mean_rating"][mean_rating.index], mean_rating)
+
+    weeks = pd.to_datetime(result["date"]).dt.to_period("W-SUN").dt.start_time
+    expected_weekly = pd.crosstab(weeks, result["predicted_label"])
+    weekly = pd.read_csv(folder / "weekly_counts.csv", index_col="week", parse_dates=["week"])
+    assert weekly.to_numpy().sum() == 180
+    pd.testing.assert_frame_equal(weekly.loc[expected_weekly.index, expected_weekly.columns], expected_weekly,
+                                  check_names=False, check_dtype=False, check_freq=False)
+    assert (weekly.drop(index=expected_weekly.index).to_numpy() == 0).all()
+
+    examples = pd.read_csv(folder / "top_examples.csv")
+    for label, group in result.groupby("predicted_label"):
+        best = group.sort_values("confidence", ascending=False, kind="stable").head(5)
+        shown = examples[examples["category"] == label].sort_values("rank")
+        assert shown["row"].tolist() == best.index.tolist()
+        assert shown["text"].tolist() == best["review"].tolist()
+    assert "| category | count | share | mean_rating |" in (folder / "summary.md").read_text()
+
+
+def test_rerun_replaces_the_insights_folder(tiny_checkpoint, reviews, tmp_path):
+    output = tmp_path / "p.csv"
+    for rows in (30, 10):
+        source = write_table(reviews.head(rows).drop(columns=["date", "rating"]), tmp_path / "in.csv")
+        run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={source}", f"output={output}"))
+    folder = insights_folder(output)
+    assert pd.read_csv(folder / "categories.csv")["count"].sum() == 10
+    assert not (folder / "weekly_counts.csv").exists()
+    assert "mean_rating" not in pd.read_csv(folder / "categories.csv")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "p.csv", "p_insights"]
+
+
+def test_explicit_date_and_rating_columns(tiny_checkpoint, reviews, tmp_path):
+    frame = reviews.head(40).rename(columns={"date": "posted", "rating": "stars_given"})
+    source = write_table(frame, tmp_path / "in.csv")
+    output = tmp_path / "p.csv"
+    run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={source}", f"output={output}",
+                                   "date_column=posted", "rating_column=stars_given"))
+    folder = insights_folder(output)
+    assert pd.read_csv(folder / "weekly_counts.csv").drop(columns="week").to_numpy().sum() == 40
+    assert pd.read_csv(folder / "categories.csv")["rated_reviews"].sum() == 40
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        ({"input": "nowhere.csv"}, DataError, "nowhere.csv' does not exist"),
+        ({"text_column": "content"}, DataError, "no text column 'content'. Columns: review_id, review, category"),
+        ({"input": "BAD_EXT"}, DataError, "unknown extension '.docx'"),
+        ({"output": "out.pdf"}, DataError, "unknown extension '.pdf'"),
+        ({"ckpt_path": "CORRUPT"}, CheckpointError, "cannot be read"),
+        ({"ckpt_path": "EMPTY_DIR"}, CheckpointError, "not an exported model"),
+        ({"date_column": "when"}, DataError, "date_column='when' is not a column"),
+        ({"output": "SAME"}, ConfigError, "is the input file"),
+        ({"chunk_size": "0"}, ConfigError, "chunk_size must be >= 1"),
+    ],
+)
+def test_bad_input_is_a_clear_error_and_writes_nothing(tiny_checkpoint, small_reviews_csv, tmp_path, change, error,
+                                                         message):
+    (tmp_path / "bad.ckpt").write_bytes(os.urandom(256))
+    (tmp_path / "empty_dir").mkdir()
+    (tmp_path / "notes.docx").write_text("x")
+    specials = {"BAD_EXT": tmp_path / "notes.docx", "CORRUPT": tmp_path / "bad.ckpt",
+                "EMPTY_DIR": tmp_path / "empty_dir", "SAME": small_reviews_csv,
+                "nowhere.csv": tmp_path / "nowhere.csv", "out.pdf": tmp_path / "out.pdf"}
+    settings = {"ckpt_path": tiny_checkpoint, "input": small_reviews_csv, "output": tmp_path / "p.csv"}
+    settings |= {key: specials.get(value, value) for key, value in change.items()}
+    before = sorted(path.name for path in tmp_path.iterdir())
+    with pytest.raises(error, match=message.replace(".", r"\.").replace("(", r"\(")):
+        run_prediction(compose_predict(*(f"{key}={value}" for key, value in settings.items())))
+    assert sorted(path.name for path in tmp_path.iterdir()) == before
+
+
+def test_command_line_predicts_without_leaving_hydra_folders(tiny_checkpoint, small_reviews_csv, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    command = [sys.executable, "-m", "review_cls.predict", f"ckpt_path={tiny_checkpoint}",
+               f"input={small_reviews_csv}", "output=out/predictions.parquet"]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    result = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(path.name for path in work.iterdir()) == ["out"]
+    assert sorted(path.name for path in (work / "out").iterdir()) == ["predictions.parquet", "predictions_insights"]
+    assert len(pd.read_parquet(work / "out" / "predictions.parquet")) == 180
+    assert "predict: 180 rows" in result.stderr
+
+    missing = subprocess.run([*command[:4], "input=missing.csv", "output=p.csv"], cwd=work, capture_output=True,
+                             text=True, timeout=600, env=env)
+    assert missing.returncode == 2
+    assert "error: Data file 'missing.csv' does not exist" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_missing_settings_say_what_to_set(small_reviews_csv):
+    with pytest.raises(ConfigError, match=r"Set ckpt_path=\.\.\., output=\.\.\. \(usage: python -m review_cls"):
+        run_prediction(compose_predict(f"input={small_reviews_csv}"))

@@ -1,0 +1,104 @@
+"""What the tests share: paths, the tiny random BERT (no download), tiny training overrides, small review tables and
+the check that a failed run raised the right error and left no folder."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from review_cls.errors import ReviewClsError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONF_DIR = REPO_ROOT / "conf"
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+DEMO_CSV = REPO_ROOT / "review_cls" / "data" / "demo" / "shopping_app_reviews_en.csv"
+ZH_DEMO = REPO_ROOT / "review_cls" / "data" / "demo" / "shopping_app_reviews_zh_tw.csv"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+COMMON_WORDS = (
+    "the app is not it and to a i my was for this of in on so very but crash crashes slow bug login update "
+    "delivery late parcel order courier refund price pay payment card coupon fee ui button screen dark mode "
+    "quality broken fake size service member points return love great bad"
+).split()
+
+
+def write_tiny_bert(folder: Path) -> Path:
+    """A 2-layer, 32-wide BERT with a letters-and-words WordPiece vocab, saved like a hub checkpoint."""
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    letters = list(string.ascii_lowercase + string.digits + string.punctuation)
+    vocab = SPECIAL_TOKENS + letters + [f"##{c}" for c in string.ascii_lowercase + string.digits] + COMMON_WORDS
+    vocab_file = folder / "vocab.txt"
+    vocab_file.write_text("\n".join(dict.fromkeys(vocab)) + "\n")
+    tokenizer = BertTokenizer(vocab_file=str(vocab_file), do_lower_case=True, model_max_length=128)
+    tokenizer.save_pretrained(folder)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=128,
+    )
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    return folder
+
+
+def tiny_overrides(tiny_bert_dir: Path, data_path: Path, out_dir: Path) -> list[str]:
+    """Overrides that make any training config run in seconds on the tiny model."""
+    return [
+        f"model.pretrained={tiny_bert_dir}",
+        f"data.path={data_path}",
+        f"paths.output_dir={out_dir}",
+        f"paths.log_dir={out_dir}",
+        "data.batch_size=16",
+        "data.eval_batch_size=32",
+        "trainer.max_epochs=2",
+        "trainer.accelerator=cpu",
+        "trainer.log_every_n_steps=1",
+        "model.lr=1e-3",
+        "callbacks.progress_bar=null",
+    ]
+
+
+def hydra_like_run(cfg) -> Path:
+    """What Hydra has written into a run folder before the job starts: the resolved config and the log file."""
+    run_dir = Path(cfg.paths.output_dir)
+    (run_dir / ".hydra").mkdir(parents=True)
+    (run_dir / ".hydra" / "config.yaml").write_text("seed: 42\n")
+    (run_dir / "train.log").write_text("")
+    return run_dir
+
+
+def fails(cfg, error: type[ReviewClsError], *fragments: str) -> str:
+    """Run training, expect ``error`` whose message holds every fragment, and a removed run folder."""
+    from review_cls.jobs.train import run_training
+
+    run_dir = hydra_like_run(cfg)
+    with pytest.raises(error) as caught:
+        run_training(cfg)
+    message = str(caught.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    assert not run_dir.exists(), f"a failed run left {sorted(p.name for p in run_dir.iterdir())}"
+    return message
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def reviews(n_per_class: int = 12, classes: tuple[str, ...] = ("bug", "delivery", "price")) -> pd.DataFrame:
+    rows = [(f"review {label} number {i}", label) for label in classes for i in range(n_per_class)]
+    return pd.DataFrame(rows, columns=["review", "category"])
+
+
+def imbalanced_frame() -> pd.DataFrame:
+    """60 distinct reviews in three classes of 40, 14 and 6 (columns ``text``, ``label``)."""
+    texts = [f"review number {i}" for i in range(60)]
+    labels = ["big"] * 40 + ["mid"] * 14 + ["rare"] * 6
+    return pd.DataFrame({"text": texts, "label": labels})

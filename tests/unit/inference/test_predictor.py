@@ -1,0 +1,29 @@
+"""The Predictor: its own probabilities method gives what the batched function gives, in the order of the texts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from review_cls.errors import CheckpointError
+from review_cls.inference.predictor import load_predictor, predict_probabilities
+
+TEXTS = ["the parcel was late", "app crashes on login", "great price", "refund please", "dark mode button broken"]
+
+
+def test_predictor_probabilities_follow_the_texts_and_the_training_truncation(tiny_checkpoint):
+    predictor = load_predictor(tiny_checkpoint)
+    assert predictor.to("cpu") is predictor
+    probabilities = predictor.predict_probabilities(TEXTS, 2)
+    assert probabilities.shape == (len(TEXTS), len(predictor.labels))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    expected = predict_probabilities(predictor.model, predictor.tokenizer, TEXTS, predictor.max_length, 64)
+    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+    reversed_rows = predictor.predict_probabilities(TEXTS[::-1], 3)
+    np.testing.assert_allclose(reversed_rows[::-1], probabilities, atol=1e-5)
+
+
+def test_a_folder_that_is_not_an_export_is_refused(tmp_path):
+    (tmp_path / "weights.bin").write_bytes(b"x")
+    with pytest.raises(CheckpointError, match="not an exported model"):
+        load_predictor(tmp_path)

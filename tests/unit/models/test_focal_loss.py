@@ -1,0 +1,64 @@
+"""Focal loss: cross-entropy at gamma 0, the definition otherwise, fp32 under autocast, alpha weights."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from review_cls.errors import ConfigError
+from review_cls.models.focal_loss import FocalLoss, inverse_frequency_alpha, resolve_alpha
+
+
+@pytest.fixture
+def logits_and_target():
+    torch.manual_seed(0)
+    return torch.randn(64, 5) * 3, torch.randint(0, 5, (64,))
+
+
+def test_gamma_zero_without_alpha_is_cross_entropy(logits_and_target):
+    logits, target = logits_and_target
+    assert torch.allclose(FocalLoss(gamma=0.0)(logits, target), F.cross_entropy(logits, target), atol=1e-6)
+
+
+def test_gamma_zero_with_alpha_is_weighted_cross_entropy(logits_and_target):
+    logits, target = logits_and_target
+    alpha = [0.5, 1.0, 2.0, 3.0, 0.25]
+    expected = F.cross_entropy(logits, target, weight=torch.tensor(alpha))
+    assert torch.allclose(FocalLoss(gamma=0.0, alpha=alpha)(logits, target), expected, atol=1e-6)
+
+
+def test_focal_matches_definition_and_downweights_easy_examples(logits_and_target):
+    logits, target = logits_and_target
+    p = F.softmax(logits, -1).gather(1, target[:, None]).squeeze(1)
+    expected = (-(1 - p) ** 2 * p.log()).mean()
+    assert torch.allclose(FocalLoss(gamma=2.0)(logits, target), expected, atol=1e-6)
+    easy = torch.tensor([[8.0, 0.0, 0.0]])
+    assert FocalLoss(gamma=2.0)(easy, torch.tensor([0])) < 1e-3 * F.cross_entropy(easy, torch.tensor([0]))
+
+
+def test_focal_loss_is_computed_in_fp32_for_half_logits(logits_and_target):
+    logits, target = logits_and_target
+    loss = FocalLoss(gamma=2.0)(logits.to(torch.bfloat16), target)
+    assert loss.dtype == torch.float32
+
+
+def test_gradient_flows(logits_and_target):
+    logits, target = logits_and_target
+    logits = logits.clone().requires_grad_(True)
+    FocalLoss(gamma=2.0, alpha=[1, 1, 1, 1, 1])(logits, target).backward()
+    assert logits.grad is not None and torch.isfinite(logits.grad).all()
+
+
+def test_auto_alpha_is_inverse_frequency_normalised():
+    alpha = inverse_frequency_alpha([0] * 80 + [1] * 20, 2)
+    assert alpha[1] / alpha[0] == pytest.approx(4.0)
+    assert sum(alpha) / 2 == pytest.approx(1.0)
+
+
+def test_alpha_validation():
+    with pytest.raises(ConfigError, match="3 classes"):
+        resolve_alpha([1.0, 2.0], [0, 1, 2], 3)
+    with pytest.raises(ConfigError, match="'auto'"):
+        resolve_alpha("balanced", [0, 1], 2)
+    with pytest.raises(ConfigError, match="gamma"):
+        FocalLoss(gamma=-1.0)
+    assert resolve_alpha(None, [0, 1], 2) is None

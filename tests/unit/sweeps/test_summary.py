@@ -1,0 +1,60 @@
+"""The sweep summary ranks runs from their metrics.json records, failed ones included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from review_cls.sweeps.summary import SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG, write_sweep_summary
+from tests.helpers import PNG_MAGIC
+
+
+def fake_job(sweep_dir: Path, name: str, overrides: list[str], record: dict | None) -> None:
+    """A job folder as a multirun leaves it: ``.hydra/overrides.yaml`` always, ``metrics.json`` if the job ended."""
+    (sweep_dir / name / ".hydra").mkdir(parents=True)
+    (sweep_dir / name / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    if record is not None:
+        (sweep_dir / name / "metrics.json").write_text(json.dumps({"overrides": overrides, **record}))
+
+
+def ok_record(val_f1: float, test_f1: float, rare_f1: float) -> dict:
+    return {
+        "status": "ok", "error": None, "optimized_metric": "val/f1_macro",
+        "metrics": {"val/f1_macro": val_f1, "test/f1_macro": test_f1, "test/f1/rare": rare_f1, "test/f1/common": 0.9},
+        "test_support": {"common": 40, "rare": 3},
+    }
+
+
+def test_summary_ranks_runs_and_keeps_failed_ones(tmp_path):
+    fake_job(tmp_path, "0_default", ["data.path=x.csv", "model.dropout=0.1"], ok_record(0.61, 0.58, 0.25))
+    fake_job(tmp_path, "1_default", ["data.path=x.csv", "model.dropout=0.3"], ok_record(0.74, 0.70, 0.5))
+    fake_job(tmp_path, "2_default", ["data.path=x.csv", "model.dropout=0.5"],
+             {"status": "failed", "error": "OutOfMemoryError: CUDA out of memory", "metrics": {}, "test_support": {}})
+    fake_job(tmp_path, "10_default", ["data.path=x.csv", "model.dropout=0.7"], None)  # killed: no metrics.json
+
+    frame = write_sweep_summary(tmp_path)
+
+    table = pd.read_csv(tmp_path / SUMMARY_CSV)
+    assert table["run"].tolist() == ["1_default", "0_default", "2_default", "10_default"]
+    assert table["status"].tolist() == ["ok", "ok", "failed", "failed"]
+    assert table["best"].tolist() == [True, False, False, False]
+    assert table["val_f1_macro"][:2].tolist() == [0.74, 0.61]
+    assert table["test_f1_macro"][:2].tolist() == [0.70, 0.58]
+    assert table["rare_class"][:2].tolist() == ["rare", "rare"]  # the class with the smallest test support
+    assert table["rare_class_test_f1"][:2].tolist() == [0.5, 0.25]
+    assert table["swept"].tolist() == [f"model.dropout={v}" for v in ("0.3", "0.1", "0.5", "0.7")]  # not data.path
+    assert "OutOfMemoryError" in table["error"][2] and "no metrics.json" in table["error"][3]
+    markdown = (tmp_path / SUMMARY_MD).read_text()
+    assert "| **1 (best)** | 1_default | ok | 0.7400 | 0.7000 | rare (3) | 0.5000 | `model.dropout=0.3` |" in markdown
+    assert "2 failed" in markdown and "CUDA out of memory" in markdown
+    assert (tmp_path / SUMMARY_PNG).read_bytes().startswith(PNG_MAGIC)
+    assert len(frame) == 4
+
+
+def test_summary_ranks_the_other_way_when_the_search_minimises(tmp_path):
+    fake_job(tmp_path, "0_default", ["model.lr=1"], ok_record(0.2, 0.2, 0.1))
+    fake_job(tmp_path, "1_default", ["model.lr=2"], ok_record(0.4, 0.4, 0.1))
+    assert write_sweep_summary(tmp_path, maximize=False)["run"].tolist() == ["0_default", "1_default"]

@@ -1,0 +1,46 @@
+"""Settings checked before any data is read: an impossible setting fails in seconds with its name."""
+
+from __future__ import annotations
+
+import pytest
+
+from review_cls.errors import ConfigError, ReviewClsError
+from tests.helpers import fails
+
+
+def test_unknown_encoding_is_a_config_error(compose_train_cfg):
+    fails(compose_train_cfg("data.encoding=klingon"), ConfigError, "data.encoding='klingon'", "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("model.lr=-1e-3", "model.lr must be > 0"),
+        ("model.lr=abc", "model.lr must be a number"),
+        ("model.dropout=1.0", "model.dropout must be in [0, 1)"),
+        ("model.dropout=-0.1", "model.dropout must be in [0, 1)"),
+        ("model.gamma=-2", "model.gamma (focal loss) must be >= 0"),
+        ("model.alpha=[1,-1]", "non-negative"),
+        ("data.max_length=512", "data.max_length=512 is above"),
+        ("data.val_size=0.6", "must each be in (0, 1) and sum to less than 1"),
+        ("data.resampling.strategy=smote", "Unknown data.resampling.strategy 'smote'"),
+        ("ckpt_path=/no/such.ckpt", "does not exist"),
+    ],
+)
+def test_impossible_setting_fails_before_reading_data(compose_train_cfg, tmp_path, setting, fragment):
+    """The data path does not exist: the setting's error coming first proves it is checked before any data work."""
+    message = fails(compose_train_cfg(setting, "data.test_size=0.5", data_path=tmp_path / "absent.csv"),
+                    ReviewClsError, fragment)
+    assert "absent.csv" not in message
+
+
+def test_alpha_of_the_wrong_length_fails_before_training(compose_train_cfg):
+    fails(compose_train_cfg("model.alpha=[1.0,2.0]"), ConfigError, "model.alpha has 2 value(s) but there are 6 classes")
+
+
+def test_preflight_refuses_an_architecture_for_pretrained_weights(compose_train_cfg) -> None:
+    from review_cls.training.preflight import check_training_settings
+
+    with pytest.raises(ConfigError, match="from_scratch=true"):
+        check_training_settings(compose_train_cfg("model.architecture={num_hidden_layers: 1}"))
+    check_training_settings(compose_train_cfg("model.architecture={num_hidden_layers: 1}", "model.from_scratch=true"))
