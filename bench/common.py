@@ -27,8 +27,9 @@ def clean_splits(path: Path, text_column: str, label_column: str, seed: int, val
     """The same deduplicated stratified split a training run with this seed makes (no tokenizer loaded)."""
     from review_cls.data.datamodule import ReviewDataModule
 
-    datamodule = ReviewDataModule(str(require(path)), text_column=text_column, label_column=label_column,
-                                  val_size=val_size, test_size=test_size, seed=seed)
+    settings = data_settings(path=str(require(path)), text_column=text_column, label_column=label_column,
+                             val_size=val_size, test_size=test_size, seed=seed)
+    datamodule = ReviewDataModule(**settings)
     return datamodule.clean_splits()
 
 
@@ -59,3 +60,11 @@ def save_result(name: str, payload: dict[str, Any]) -> Path:
     tmp.write_text(json.dumps(payload, indent=2))
     tmp.replace(target)
     return target
+
+
+def data_settings(**overrides: Any) -> dict[str, Any]:
+    """The demo data group's settings (conf/data/demo.yaml, the project's only defaults) with ``overrides``."""
+    from omegaconf import OmegaConf
+
+    values = OmegaConf.to_container(OmegaConf.load(Path("conf") / "data" / "demo.yaml"))
+    return {key: value for key, value in values.items() if not key.startswith("_")} | {"output_dir": None} | overrides

@@ -51,7 +51,7 @@ def macro_f1(model: torch.nn.Module, tokenizer, texts: list[str], y_true: list[i
     from review_cls.inference.predictor import predict_probabilities
 
     model.eval()
-    probabilities = predict_probabilities(model, tokenizer, texts, MAX_LENGTH)
+    probabilities = predict_probabilities(model, tokenizer, texts, MAX_LENGTH, 64)
     return float(f1_score(y_true, probabilities.argmax(axis=1), average="macro"))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 
 from review_cls.errors import ReviewClsError
 
@@ -102,3 +103,25 @@ def imbalanced_frame() -> pd.DataFrame:
     texts = [f"review number {i}" for i in range(60)]
     labels = ["big"] * 40 + ["mid"] * 14 + ["rare"] * 6
     return pd.DataFrame({"text": texts, "label": labels})
+
+
+def group_settings(group: str, option: str, **overrides) -> dict:
+    """A config group's values as conf/<group>/<option>.yaml gives them (the project's only defaults), with
+    ``overrides``: what the code receives from Hydra, for tests that build one object directly."""
+    values = OmegaConf.to_container(OmegaConf.load(CONF_DIR / group / f"{option}.yaml"))
+    return {key: value for key, value in values.items() if not key.startswith("_") and key != "defaults"} | overrides
+
+
+def data_module(**overrides):
+    """A :class:`ReviewDataModule` with the demo data group's settings and ``overrides`` (no output folder)."""
+    from review_cls.data.datamodule import ReviewDataModule
+
+    return ReviewDataModule(**group_settings("data", "demo", seed=42, output_dir=None) | overrides)
+
+
+def review_classifier(labels: list[str], train_label_ids: list[int], max_length: int, pretrained: str, **overrides):
+    """``build_review_classifier`` with the default model group's settings (conf/model/minilm.yaml) and ``overrides``."""
+    from review_cls.models.factory import build_review_classifier
+
+    settings = group_settings("model", "minilm", pretrained=pretrained, vocab_size=None) | overrides
+    return build_review_classifier(labels, train_label_ids, max_length, **settings)

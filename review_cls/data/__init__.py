@@ -1,1 +1,2 @@
-"""Reading, cleaning, splitting, resampling and batching review tables."""
+"""Reading, cleaning, splitting, resampling, tokenizing and batching review tables, and the data group's settings
+checks."""

@@ -1,4 +1,4 @@
-"""Tokenize once per split and batch reviews of similar length, so short reviews are not padded to 128 tokens."""
+"""Tokenize once per split and batch reviews of similar length, so short reviews are not padded to max_length."""
 
 from __future__ import annotations
 

@@ -37,51 +37,43 @@ class ReviewDataModule(L.LightningDataModule):
 
     The split is either a seeded stratified split (``val_size``/``test_size``), a saved ``split.json`` from an
     earlier run (``split_file``), or user-supplied files per split (``split_paths``). Only the training split is
-    resampled; the split's row ids are written to ``output_dir/split.json``.
+    resampled; the split's row ids are written to ``output_dir/split.json``. Every argument comes from the data
+    config (its defaults live in conf/data/demo.yaml), checked before anything is read (review_cls/data/settings.py).
     """
 
     def __init__(
         self,
         path: str,
-        text_column: str = "review",
-        label_column: str = "label",
-        tokenizer: str | PreTrainedTokenizerBase = "packaged:all-MiniLM-L6-v2",
-        sheet_name: str | int | None = None,
-        encoding: str = "utf-8",
-        val_size: float = 0.1,
-        test_size: float = 0.1,
-        split_file: str | None = None,
-        split_paths: Mapping[str, str] | None = None,
-        min_class_count: int = 0,
-        resampling: Mapping[str, Any] | None = None,
-        max_length: int = 128,
-        batch_size: int = 32,
-        eval_batch_size: int = 64,
-        group_by_length: bool = True,
-        num_workers: int = 0,
-        seed: int = 42,
-        output_dir: str | None = None,
+        text_column: str,
+        label_column: str,
+        tokenizer: str | PreTrainedTokenizerBase,
+        sheet_name: str | int | None,
+        encoding: str,
+        val_size: float,
+        test_size: float,
+        split_file: str | None,
+        split_paths: Mapping[str, str] | None,
+        min_class_count: int,
+        resampling: Mapping[str, Any],
+        max_length: int,
+        batch_size: int,
+        eval_batch_size: int,
+        group_by_length: bool,
+        num_workers: int,
+        seed: int,
+        output_dir: str | None,
     ) -> None:
         super().__init__()
-        check_data_settings(val_size, test_size, max_length, batch_size, split_paths)
-        self.path = path
-        self.text_column = text_column
-        self.label_column = label_column
-        self.tokenizer_source = tokenizer
-        self.sheet_name = sheet_name
-        self.encoding = encoding
-        self.val_size = val_size
-        self.test_size = test_size
-        self.split_file = split_file
-        self.split_paths = dict(split_paths) if split_paths else None
-        self.min_class_count = min_class_count
-        self.resampling = dict(resampling or {"strategy": "none"})
-        self.max_length = max_length
-        self.batch_size = batch_size
-        self.eval_batch_size = eval_batch_size
-        self.group_by_length = group_by_length
-        self.num_workers = num_workers
-        self.seed = seed
+        # what to read
+        self.path, self.text_column, self.label_column = path, text_column, label_column
+        self.sheet_name, self.encoding, self.tokenizer_source = sheet_name, encoding, tokenizer
+        # how to split and rebalance
+        self.val_size, self.test_size, self.seed = val_size, test_size, seed
+        self.split_file, self.split_paths = split_file, dict(split_paths) if split_paths else None
+        self.min_class_count, self.resampling = min_class_count, dict(resampling)
+        # how to batch, and where split.json (and a built tokenizer) go
+        self.max_length, self.batch_size, self.eval_batch_size = max_length, batch_size, eval_batch_size
+        self.group_by_length, self.num_workers = group_by_length, num_workers
         self.output_dir = Path(output_dir) if output_dir else None
         self.labels: list[str] = []
         self.splits: dict[str, LabeledReviews] = {}
@@ -118,8 +110,8 @@ class ReviewDataModule(L.LightningDataModule):
         if self.output_dir is not None:
             save_split(self.output_dir / "split.json", {name: split.row_ids for name, split in self.splits.items()}, self.path)
         train = self.splits["train"]
-        kept = resample_indices(train.labels, self.resampling.get("strategy", "none"),
-                                self.resampling.get("sampling_strategy", "auto"), self.seed)
+        kept = resample_indices(train.labels, self.resampling["strategy"], self.resampling["sampling_strategy"],
+                                self.seed)
         self.splits["train"] = train.take(kept)
         for name, split in self.splits.items():
             ids = tokenize_texts(self.tokenizer, split.texts, self.max_length)
@@ -178,26 +170,6 @@ class ReviewDataModule(L.LightningDataModule):
             dataset, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=self.collator,
             num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
         )
-
-
-def check_data_settings(
-    val_size: float, test_size: float, max_length: int, batch_size: int, split_paths: Mapping[str, str] | None
-) -> None:
-    """Reject impossible split and batching settings before anything is read."""
-    if split_paths:
-        missing = [name for name in SPLITS if name not in split_paths]
-        if missing:
-            raise ConfigError(f"data.split_paths needs a file for each of train, val, test; missing: {missing}.")
-        return
-    if not (0 < val_size < 1 and 0 < test_size < 1 and val_size + test_size < 1):
-        raise ConfigError(
-            f"data.val_size={val_size} and data.test_size={test_size} must each be in (0, 1) and sum to less than 1 "
-            f"(the rest, {1 - val_size - test_size:.2f}, is the training split)."
-        )
-    if max_length < 2:
-        raise ConfigError(f"data.max_length must be at least 2, got {max_length}.")
-    if batch_size < 1:
-        raise ConfigError(f"data.batch_size must be at least 1, got {batch_size}.")
 
 
 def _label_sort_key(label: str) -> tuple[int, Any]:

@@ -43,8 +43,8 @@ class LabeledReviews:
         return np.asarray([label2id[label] for label in self.labels], dtype=np.int64)
 
 
-def read_labeled(path: str | Path, text_column: str, label_column: str, sheet_name: str | int | None = None,
-                 encoding: str = "utf-8") -> LabeledReviews:
+def read_labeled(path: str | Path, text_column: str, label_column: str, sheet_name: str | int | None,
+                 encoding: str) -> LabeledReviews:
     """A whole labeled file, cleaned (empty texts and exact duplicates dropped, labels checked): what training splits
     and what evaluation scores."""
     frame = read_table(path, sheet_name, encoding)

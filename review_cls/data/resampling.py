@@ -12,7 +12,8 @@ from imblearn.under_sampling import RandomUnderSampler
 from review_cls.errors import ConfigError
 
 log = logging.getLogger(__name__)
-STRATEGIES = ("none", "undersample", "oversample")
+SAMPLERS = {"undersample": RandomUnderSampler, "oversample": RandomOverSampler}
+STRATEGIES = ("none", *SAMPLERS)
 
 
 def resample_indices(
@@ -27,9 +28,7 @@ def resample_indices(
     positions = np.arange(len(label_array))
     if strategy == "none":
         return positions
-    if strategy not in STRATEGIES:
-        raise ConfigError(f"Unknown data.resampling.strategy '{strategy}'. Choose one of: {', '.join(STRATEGIES)}.")
-    sampler_class = RandomUnderSampler if strategy == "undersample" else RandomOverSampler
+    sampler_class = SAMPLERS[strategy]  # the name was checked with the data settings (review_cls/data/settings.py)
     if hasattr(sampling_strategy, "items"):
         sampling_strategy = dict(sampling_strategy.items())
     sampler = sampler_class(sampling_strategy=sampling_strategy, random_state=seed)

@@ -29,7 +29,7 @@ class Predictor:
         self.model.to(device)
         return self
 
-    def predict_probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def predict_probabilities(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Class probabilities (N x C, float32) in the order of ``texts``, truncated as in training."""
         return predict_probabilities(self.model, self.tokenizer, texts, self.max_length, batch_size)
 
@@ -37,8 +37,7 @@ class Predictor:
 
 @torch.inference_mode()
 def predict_probabilities(
-    model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int = 128,
-    batch_size: int = 64,
+    model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int, batch_size: int
 ) -> np.ndarray:
     """Class probabilities (N x C, float32) in the order of ``texts``.
 

@@ -7,12 +7,12 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
+from review_cls.data.settings import check_data_settings
+from review_cls.models.tfidf import build_tfidf_pipeline, check_tfidf_settings, full_probabilities
 from review_cls.utils.atomic import atomic_file
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def stage_metrics(stage: str, labels: Sequence[str], y_true: np.ndarray, probabi
     return report_metrics(report, labels, stage)
 
 
-def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig | dict[str, Any], seed: int,
+def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig, seed: int,
                  output_dir: Path | None) -> dict[str, float]:
     """Fit on the run's training split (before any resampling), score val and test; with ``output_dir``, write the
     test split's report files, ``split.json`` and ``metrics.json`` there."""
@@ -37,7 +37,7 @@ def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig | dict[str, Any], s
 
     datamodule = instantiate(data_cfg, output_dir=None)
     splits, labels = datamodule.clean_splits()
-    options = OmegaConf.to_container(tfidf_cfg, resolve=True) if isinstance(tfidf_cfg, DictConfig) else dict(tfidf_cfg)
+    options = OmegaConf.to_container(tfidf_cfg, resolve=True)
     pipeline = build_tfidf_pipeline(**options, seed=seed)
     pipeline.fit(splits["train"].texts, splits["train"].label_ids(labels))
     y_true = {stage: splits[stage].label_ids(labels) for stage in ("val", "test")}
@@ -56,6 +56,8 @@ def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig | dict[str, Any], s
 
 def run_baseline(cfg: DictConfig) -> dict[str, float]:
     """The ``review_cls.baseline`` job: fit, score, write the report into the run folder, print the scores."""
+    check_data_settings(OmegaConf.to_container(cfg.data, resolve=True))
+    check_tfidf_settings(cfg.tfidf)
     output_dir = Path(cfg.paths.output_dir)
     metrics = fit_baseline(cfg.data, cfg.tfidf, int(cfg.seed), output_dir)
     log.info("TF-IDF baseline: val macro-F1 %.4f, test macro-F1 %.4f (report in %s)",
@@ -73,5 +75,5 @@ def baseline_for_run(cfg: DictConfig) -> dict[str, float]:
     if (run_dir / "split.json").exists() and not data_cfg.get("split_paths"):
         with open_dict(data_cfg):
             data_cfg.split_file = str(run_dir / "split.json")
-    metrics = fit_baseline(data_cfg, cfg.get("tfidf") or {}, int(cfg.seed), run_dir / "baseline")
+    metrics = fit_baseline(data_cfg, cfg.tfidf, int(cfg.seed), run_dir / "baseline")
     return {f"baseline/{stage}_f1_macro": metrics[f"{stage}/f1_macro"] for stage in ("val", "test")}

@@ -79,9 +79,10 @@ def _train(cfg: DictConfig) -> dict[str, float]:
     check_training_settings(cfg)
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir))
     L.seed_everything(cfg.seed, workers=True)
+    # the trainer group is checked by building the Trainer, before any data is read
+    trainer = build_trainer(cfg, instantiate_callbacks(cfg.get("callbacks")), instantiate_loggers(cfg.get("logger")))
     datamodule = build_datamodule(cfg)
     model = build_model(cfg, datamodule)
-    trainer = build_trainer(cfg, instantiate_callbacks(cfg.get("callbacks")), instantiate_loggers(cfg.get("logger")))
     interrupted = cfg.get("train", True) and fit_or_interrupt(trainer, model, datamodule, ckpt_path)
     metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
     metrics.update(best_checkpoint_score(trainer))

@@ -1,1 +1,2 @@
-"""The classifier: backbone loading, focal loss and the LightningModule."""
+"""The classifiers: encoder loading, focal loss, the LightningModule and its factory, the TF-IDF baseline pipeline,
+and the model group's settings checks."""

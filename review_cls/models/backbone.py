@@ -6,11 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from transformers import (
-    AutoConfig,
-    AutoModelForSequenceClassification,
-    PretrainedConfig,
-)
+from transformers import AutoConfig, AutoModelForSequenceClassification, PretrainedConfig
 
 from review_cls.errors import ConfigError
 from review_cls.utils.pretrained import load_hint, resolve_pretrained

@@ -19,14 +19,10 @@ class FocalLoss(nn.Module):
     ``gamma=0`` with alpha is exactly class-weighted cross-entropy.
     """
 
-    def __init__(self, gamma: float = 2.0, alpha: Sequence[float] | None = None) -> None:
+    def __init__(self, gamma: float, alpha: Sequence[float] | None = None) -> None:
         super().__init__()
-        if gamma < 0:
-            raise ConfigError(f"model.gamma (focal loss) must be >= 0, got {gamma}.")
         self.gamma = float(gamma)
         weights = None if alpha is None else torch.as_tensor(list(alpha), dtype=torch.float32)
-        if weights is not None and (weights.ndim != 1 or bool((weights < 0).any())):
-            raise ConfigError(f"model.alpha (focal loss) must be a list of non-negative per-class weights, got {list(alpha)}.")
         self.register_buffer("alpha", weights, persistent=False)
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

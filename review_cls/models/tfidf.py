@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from review_cls.errors import ConfigError
 
 
+def check_tfidf_settings(tfidf: Mapping[str, Any]) -> None:
+    """Checks of the tfidf config group (conf/tfidf/), run before any data is read."""
+    if not tfidf["word_ngram_range"] and not tfidf["char_ngram_range"]:
+        raise ConfigError("tfidf.word_ngram_range and tfidf.char_ngram_range are both null; set at least one.")
+    if not tfidf["C"] > 0:
+        raise ConfigError(f"tfidf.C must be > 0, got {tfidf['C']}.")
+
+
 def build_tfidf_pipeline(
-    word_ngram_range: Sequence[int] | None = (1, 2),
-    char_ngram_range: Sequence[int] | None = (2, 5),
-    sublinear_tf: bool = True,
-    min_df: int = 1,
-    class_weight: str | None = "balanced",
-    C: float = 10.0,
-    max_iter: int = 2000,
-    seed: int = 0,
+    word_ngram_range: Sequence[int] | None,
+    char_ngram_range: Sequence[int] | None,
+    sublinear_tf: bool,
+    min_df: int,
+    class_weight: str | None,
+    C: float,
+    max_iter: int,
+    seed: int,
 ):
-    """Word and within-word character n-gram TF-IDF features side by side, then a multinomial logistic regression."""
+    """Word and within-word character n-gram TF-IDF features side by side, then a multinomial logistic regression.
+
+    The arguments are the tfidf config group (conf/tfidf/), checked by :func:`check_tfidf_settings`, and the seed.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
@@ -31,10 +43,6 @@ def build_tfidf_pipeline(
     if char_ngram_range:
         vectorizers.append(("char", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(char_ngram_range),
                                                     sublinear_tf=sublinear_tf, min_df=min_df)))
-    if not vectorizers:
-        raise ConfigError("tfidf.word_ngram_range and tfidf.char_ngram_range are both null; set at least one.")
-    if not C > 0:
-        raise ConfigError(f"tfidf.C must be > 0, got {C}.")
     classifier = LogisticRegression(C=C, class_weight=class_weight, max_iter=max_iter, random_state=seed)
     return Pipeline([("features", FeatureUnion(vectorizers)), ("classifier", classifier)])
 

@@ -47,8 +47,7 @@ class InsightSummary:
     """Running per-category statistics over prediction chunks (columns ``predicted_label`` and ``confidence``)."""
 
     def __init__(
-        self, labels: Sequence[str], text_column: str, top_k: int = 5,
-        date_column: str | None = None, rating_column: str | None = None,
+        self, labels: Sequence[str], text_column: str, top_k: int, date_column: str | None, rating_column: str | None
     ) -> None:
         self.labels = list(labels)
         self.text_column = text_column

@@ -52,7 +52,7 @@ def test_evaluate_writes_reports_for_every_row_with_the_models_predictions(tiny_
     assert list(predictions["row_id"]) == list(range(len(source)))  # no split: every row of the file
     assert list(predictions["true_label"]) == list(source["category"])
     model, tokenizer = load_classifier(tiny_checkpoint)
-    expected = predict_probabilities(model, tokenizer, source["review"].tolist(), model.hparams.max_length)
+    expected = predict_probabilities(model, tokenizer, source["review"].tolist(), model.hparams.max_length, 64)
     assert list(predictions["predicted_label"]) == [model.labels[i] for i in expected.argmax(axis=1)]
     assert metrics["eval/f1_macro"] == pytest.approx(
         f1_score(predictions["true_label"], predictions["predicted_label"], average="macro", zero_division=0))

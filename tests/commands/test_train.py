@@ -58,12 +58,13 @@ def test_checkpoint_reloads_weights_only_with_labels_and_same_logits(trained_run
     assert config["id2label"] == dict(enumerate(labels)) or config["id2label"] == {str(i): l for i, l in enumerate(labels)}
     model, tokenizer = load_classifier(last)
     texts = ["the app crashes at login", "parcel came late", "love the dark mode"]
-    first = predict_probabilities(model, tokenizer, texts)
+    first = predict_probabilities(model, tokenizer, texts, model.hparams.max_length, 64)
     again, _ = load_classifier(last)
     state = raw["state_dict"]
     assert all(torch.equal(again.state_dict()[key], value) for key, value in state.items())
     assert first.shape == (3, len(labels))
-    assert torch.allclose(torch.from_numpy(predict_probabilities(again, tokenizer, texts)), torch.from_numpy(first))
+    assert torch.allclose(torch.from_numpy(predict_probabilities(again, tokenizer, texts, again.hparams.max_length, 64)),
+                          torch.from_numpy(first))
 
 
 def test_resume_from_last_checkpoint_continues_the_epoch_count(trained_run, tiny_bert_dir, small_reviews_csv, tmp_path):

@@ -8,9 +8,8 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from review_cls.data.datamodule import ReviewDataModule
 from review_cls.errors import DataError
-from tests.helpers import imbalanced_frame, reviews, write_csv
+from tests.helpers import data_module, imbalanced_frame, reviews, write_csv
 
 
 def test_datamodule_resamples_only_the_training_split(tiny_bert_dir, tmp_path):
@@ -19,9 +18,9 @@ def test_datamodule_resamples_only_the_training_split(tiny_bert_dir, tmp_path):
     frame.to_csv(path, index=False)
     common = dict(path=str(path), text_column="text", label_column="label", tokenizer=str(tiny_bert_dir),
                   val_size=0.2, test_size=0.2, seed=1)
-    natural = ReviewDataModule(**common)
+    natural = data_module(**common)
     natural.setup()
-    balanced = ReviewDataModule(**common, resampling={"strategy": "undersample"}, output_dir=str(tmp_path / "run"))
+    balanced = data_module(**common, resampling={"strategy": "undersample", "sampling_strategy": "auto"}, output_dir=str(tmp_path / "run"))
     balanced.setup()
     train_counts = Counter(balanced.splits["train"].labels)
     assert len(set(train_counts.values())) == 1
@@ -37,10 +36,10 @@ def test_unknown_val_label_cannot_happen_and_tiny_class_is_named(tiny_bert_dir, 
     frame.loc[0, "label"] = "lonely"
     path = tmp_path / "r.csv"
     frame.to_csv(path, index=False)
-    module = ReviewDataModule(path=str(path), text_column="text", label_column="label", tokenizer=str(tiny_bert_dir))
+    module = data_module(path=str(path), text_column="text", label_column="label", tokenizer=str(tiny_bert_dir))
     with pytest.raises(DataError, match="'lonely' has 1"):
         module.setup()
-    dropping = ReviewDataModule(path=str(path), text_column="text", label_column="label",
+    dropping = data_module(path=str(path), text_column="text", label_column="label",
                                 tokenizer=str(tiny_bert_dir), min_class_count=3)
     dropping.setup()
     assert "lonely" not in dropping.labels
@@ -61,7 +60,7 @@ def test_file_data_config_without_a_path_fails_clearly():
 def test_min_class_count_drops_the_class_with_a_warning(tiny_bert_dir, tmp_path, caplog):
     frame = pd.concat([reviews(), pd.DataFrame({"review": ["lonely review", "second"], "category": ["rare"] * 2})])
     path = write_csv(tmp_path / "rare.csv", frame)
-    datamodule = ReviewDataModule(
+    datamodule = data_module(
         path=str(path), text_column="review", label_column="category", tokenizer=str(tiny_bert_dir),
         val_size=0.2, test_size=0.2, min_class_count=3,
     )
@@ -73,7 +72,7 @@ def test_min_class_count_drops_the_class_with_a_warning(tiny_bert_dir, tmp_path,
 
 def test_min_class_count_that_drops_everything(tiny_bert_dir, tmp_path):
     path = write_csv(tmp_path / "few.csv", reviews(n_per_class=3))
-    datamodule = ReviewDataModule(path=str(path), text_column="review", label_column="category",
+    datamodule = data_module(path=str(path), text_column="review", label_column="category",
                                   tokenizer=str(tiny_bert_dir), min_class_count=50)
     with pytest.raises(DataError, match="No reviews left"):
         datamodule.setup("fit")

@@ -59,6 +59,4 @@ def test_alpha_validation():
         resolve_alpha([1.0, 2.0], [0, 1, 2], 3)
     with pytest.raises(ConfigError, match="'auto'"):
         resolve_alpha("balanced", [0, 1], 2)
-    with pytest.raises(ConfigError, match="gamma"):
-        FocalLoss(gamma=-1.0)
     assert resolve_alpha(None, [0, 1], 2) is None

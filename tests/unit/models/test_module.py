@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from review_cls.jobs.train import build_datamodule, build_model, build_trainer
-from review_cls.models.factory import build_review_classifier
 from review_cls.models.module import ReviewClassifier
+from tests.helpers import review_classifier
 
 
 def built_model(compose_train_cfg, lever: str, steps: int):
@@ -44,7 +44,7 @@ def test_fused_optimizer_is_a_config_key(compose_train_cfg, fused: bool) -> None
 
 
 def test_weight_decay_skips_biases_and_layernorm(tiny_bert_dir):
-    module = build_review_classifier(["a", "b"], [0, 1], 64, str(tiny_bert_dir), weight_decay=0.1)
+    module = review_classifier(["a", "b"], [0, 1], 64, str(tiny_bert_dir), weight_decay=0.1)
 
     class FakeTrainer:
         estimated_stepping_batches = 100
@@ -59,7 +59,7 @@ def test_weight_decay_skips_biases_and_layernorm(tiny_bert_dir):
 
 
 def test_linear_warmup_uses_real_step_count(tiny_bert_dir):
-    module = build_review_classifier(["a", "b"], [0, 1], 64, str(tiny_bert_dir), lr=1e-3, warmup_ratio=0.1)
+    module = review_classifier(["a", "b"], [0, 1], 64, str(tiny_bert_dir), lr=1e-3, warmup_ratio=0.1)
 
     class FakeTrainer:
         estimated_stepping_batches = 200

@@ -79,7 +79,7 @@ def test_predictions_cover_the_test_split_worst_mistakes_first(tiny_run):
     assert (predictions["correct"] == (predictions["true_label"] == predictions["predicted_label"])).all()
     # the probabilities are the tested (best) checkpoint's, not the last epoch's weights
     model, tokenizer = load_classifier(next((out / "checkpoints").glob("best-epoch*.ckpt")))
-    expected = predict_probabilities(model, tokenizer, predictions["text"].tolist(), model.hparams.max_length)
+    expected = predict_probabilities(model, tokenizer, predictions["text"].tolist(), model.hparams.max_length, 64)
     np.testing.assert_allclose(probabilities[[f"prob_{label}" for label in model.labels]], expected, atol=1e-4)
     wrong = predictions[~predictions["correct"]]
     assert list(predictions["correct"]) == sorted(predictions["correct"])

@@ -1,0 +1,76 @@
+"""Checks of the model config group (conf/model/): impossible loss, optimizer, shape and length settings fail in a
+second, before any data is read. Only the encoder's small config file is opened, never its weights."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from review_cls.errors import ConfigError
+from review_cls.models.backbone import encoder_config, model_max_length
+from review_cls.utils.settings import number
+
+
+def check_model_settings(model: Mapping[str, Any], max_length: int) -> None:
+    """Every model setting that can be judged without the data (resolved ``cfg.model`` as a plain mapping), and the
+    data's ``max_length`` against the encoder's position embeddings. The alpha length needs the class count, so
+    :func:`review_cls.models.focal_loss.resolve_alpha` checks it once the labels are known."""
+    if model["dropout"] is not None and not 0 <= number(model, "model", "dropout") < 1:
+        raise ConfigError(f"model.dropout must be in [0, 1), got {model['dropout']}.")
+    if number(model, "model", "gamma") < 0:
+        raise ConfigError(f"model.gamma (focal loss) must be >= 0, got {model['gamma']}.")
+    if not number(model, "model", "lr") > 0:
+        raise ConfigError(f"model.lr must be > 0, got {model['lr']}.")
+    if number(model, "model", "weight_decay") < 0:
+        raise ConfigError(f"model.weight_decay must be >= 0, got {model['weight_decay']}.")
+    if not 0 <= number(model, "model", "warmup_ratio") < 1:
+        raise ConfigError(f"model.warmup_ratio must be in [0, 1), got {model['warmup_ratio']}.")
+    check_alpha_setting(model["alpha"])
+    pretrained = str(model["pretrained"])
+    encoder = encoder_config(pretrained).to_dict()
+    shape = checked_architecture(model["architecture"], encoder, bool(model["from_scratch"]), pretrained)
+    check_max_length(max_length, model_max_length({**encoder, **shape}), pretrained)
+
+
+def check_alpha_setting(alpha: Any) -> None:
+    """``alpha`` is null, ``auto``, or a list of non-negative per-class weights (its length is checked later)."""
+    if alpha is None or alpha == "auto":
+        return
+    if isinstance(alpha, str) or not isinstance(alpha, Sequence):
+        raise ConfigError(f"model.alpha must be null, 'auto' or a list with one weight per class, got {alpha!r}.")
+    for value in alpha:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ConfigError(f"model.alpha must hold non-negative numbers, one per class; got {list(alpha)}.")
+
+
+def checked_architecture(
+    architecture: Mapping[str, int] | None, config: Mapping[str, Any], from_scratch: bool, pretrained: str
+) -> dict[str, int]:
+    """Architecture overrides as plain ints, refused where pretrained weights would not fit or the shape is invalid."""
+    if not architecture:
+        return {}
+    if not from_scratch:
+        raise ConfigError(
+            f"model.architecture={dict(architecture)} changes the shape of '{pretrained}', so its weights no longer fit: "
+            "set model.from_scratch=true (e.g. model=char_bert) or remove model.architecture."
+        )
+    unknown = sorted(set(architecture) - set(config))
+    if unknown:
+        raise ConfigError(f"model.architecture has key(s) {unknown} that the '{pretrained}' config does not have.")
+    shape = {key: int(value) for key, value in architecture.items()}
+    merged = {**config, **shape}
+    if merged.get("hidden_size", 0) % merged.get("num_attention_heads", 1):
+        raise ConfigError(
+            f"model.architecture: hidden_size {merged['hidden_size']} must be a multiple of num_attention_heads "
+            f"{merged['num_attention_heads']}."
+        )
+    return shape
+
+
+def check_max_length(max_length: int, limit: int | None, pretrained: str) -> None:
+    """Truncating beyond the encoder's position embeddings would crash mid-epoch on the first long review."""
+    if limit is not None and max_length > limit:
+        raise ConfigError(
+            f"data.max_length={max_length} is above what '{pretrained}' accepts ({limit} tokens). "
+            f"Set data.max_length={limit} or lower."
+        )
