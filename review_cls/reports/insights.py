@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
-from matplotlib.figure import Figure
 
 from review_cls.errors import DataError
+from review_cls.reports.figures import new_figure, save_png
 
 PREDICTED = "predicted_label"
 CONFIDENCE = "confidence"
@@ -184,7 +184,7 @@ def _one_line(value: object) -> str:
 def plot_categories(table: pd.DataFrame, path: Path, title: str) -> None:
     """Horizontal bars, most frequent category on top, each labelled with its count and share."""
     ordered = table.iloc[::-1]
-    figure = Figure(figsize=(9, 1.2 + 0.45 * len(ordered)), layout="constrained")
+    figure = new_figure(9, 1.2 + 0.45 * len(ordered))
     axes = figure.add_subplot()
     bars = axes.barh(ordered["category"].astype(str), ordered["count"], color="#4C72B0")
     labels = [f" {count:,} ({share:.1%})" for count, share in zip(ordered["count"], ordered["share"])]
@@ -193,12 +193,12 @@ def plot_categories(table: pd.DataFrame, path: Path, title: str) -> None:
     axes.set_xlabel("reviews")
     axes.set_title(title)
     axes.spines[["top", "right"]].set_visible(False)
-    figure.savefig(path, dpi=120)
+    save_png(figure, path)
 
 
 def plot_weekly(weekly: pd.DataFrame, path: Path) -> None:
     """One line per category over weeks, legend outside the plot so lines stay readable with many categories."""
-    figure = Figure(figsize=(11, 5), layout="constrained")
+    figure = new_figure(11, 5)
     axes = figure.add_subplot()
     palette = colormaps["tab10" if len(weekly.columns) <= 10 else "tab20"]
     for i, (label, counts) in enumerate(weekly.items()):
@@ -209,4 +209,4 @@ def plot_weekly(weekly: pd.DataFrame, path: Path) -> None:
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     figure.autofmt_xdate()
-    figure.savefig(path, dpi=120)
+    save_png(figure, path)

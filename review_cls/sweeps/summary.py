@@ -139,15 +139,13 @@ def _short(error: str, limit: int = 160) -> str:
 
 def plot_summary(frame: pd.DataFrame, path: Path, title: str) -> None:
     """Val and test macro-F1 per run as dots on one axis, best run on top, failed runs labelled as such."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from review_cls.reports.figures import new_figure, save_png
 
     labels = [_plot_label(row) for row in frame.itertuples(index=False)]
     lines_per_run = max(label.count("\n") + 1 for label in labels)
     positions = list(range(len(frame)))[::-1]
-    fig, ax = plt.subplots(figsize=(12, 1.8 + (0.3 + 0.2 * lines_per_run) * len(frame)), layout="constrained")
+    fig = new_figure(12, 1.8 + (0.3 + 0.2 * lines_per_run) * len(frame))
+    ax = fig.add_subplot()
     ax.scatter(frame["val_f1_macro"], positions, marker="o", s=70, color="tab:blue",
                label="validation macro-F1 (best epoch)", zorder=3)
     ax.scatter(frame["test_f1_macro"], positions, marker="D", s=55, color="tab:orange", label="test macro-F1", zorder=3)
@@ -166,9 +164,7 @@ def plot_summary(frame: pd.DataFrame, path: Path, title: str) -> None:
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(title, fontsize=11, loc="left")
     fig.legend(loc="outside upper right", ncol=2, fontsize=9)
-    with atomic_file(path) as temporary:
-        fig.savefig(temporary, dpi=120, format="png")
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def _plot_label(row: Any) -> str:
