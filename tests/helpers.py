@@ -33,9 +33,9 @@ def write_tiny_bert(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     letters = list(string.ascii_lowercase + string.digits + string.punctuation)
     vocab = SPECIAL_TOKENS + letters + [f"##{c}" for c in string.ascii_lowercase + string.digits] + COMMON_WORDS
-    vocab_file = folder / "vocab.txt"
-    vocab_file.write_text("\n".join(dict.fromkeys(vocab)) + "\n")
-    tokenizer = BertTokenizer(vocab_file=str(vocab_file), do_lower_case=True, model_max_length=128)
+    # transformers 5 builds the vocab from `vocab=`: a `vocab_file=` alone left only the 5 special tokens
+    tokenizer = BertTokenizer(vocab={token: i for i, token in enumerate(dict.fromkeys(vocab))}, do_lower_case=True,
+                              model_max_length=128)
     tokenizer.save_pretrained(folder)
     config = BertConfig(
         vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import string
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from transformers import AutoTokenizer, BertTokenizer, PreTrainedTokenizerBase
@@ -46,6 +46,12 @@ def tokenizer_from_files(files: dict[str, str]) -> PreTrainedTokenizerBase:
         for name, text in files.items():
             (Path(folder) / name).write_text(text, encoding="utf-8")
         return AutoTokenizer.from_pretrained(folder, use_fast=True, trust_remote_code=False)
+
+
+def tokenizer_for(source: str, training_texts: Sequence[str]) -> PreTrainedTokenizerBase:
+    """``char_vocab:N`` -> a character vocab built from the training texts; a model name or folder -> its tokenizer."""
+    size = char_vocab_size(source)
+    return build_char_tokenizer(training_texts, size) if size else load_tokenizer(source)
 
 
 def char_vocab_size(source: object) -> int | None:

@@ -30,11 +30,16 @@ def backbone_config(name: str, num_labels: int, id2label: dict[int, str], dropou
     config.num_labels = num_labels
     config.id2label = {int(i): str(label) for i, label in id2label.items()}
     config.label2id = {str(label): int(i) for i, label in id2label.items()}
+    return with_dropout(config, dropout).to_dict()
+
+
+def with_dropout(config: PretrainedConfig, dropout: float | None) -> PretrainedConfig:
+    """Set hidden and attention dropout (``None`` keeps the checkpoint's own)."""
     if dropout is not None:
         for key in DROPOUT_KEYS:
             if hasattr(config, key):
                 setattr(config, key, float(dropout))
-    return config.to_dict()
+    return config
 
 
 def model_max_length(config: dict[str, Any]) -> int | None:

@@ -9,13 +9,12 @@ import lightning as L
 import torch
 from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, MulticlassRecall
-from transformers import get_linear_schedule_with_warmup
 
 from review_cls.models.backbone import build_classifier
 from review_cls.models.focal_loss import FocalLoss
+from review_cls.models.optim import adamw_with_warmup
 
 STAGES = ("train", "val", "test")
-NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
 
 
 class ReviewClassifier(L.LightningModule):
@@ -119,25 +118,7 @@ class ReviewClassifier(L.LightningModule):
         self.per_class[f"{stage}_"].reset()
 
     def configure_optimizers(self) -> dict[str, Any]:
-        """AdamW without decay on biases and norm weights; linear warmup over a fraction of the real step count."""
-        decay, no_decay = [], []
-        for name, parameter in self.named_parameters():
-            if parameter.requires_grad:
-                (no_decay if name.endswith(NO_DECAY) else decay).append(parameter)
-        optimizer = torch.optim.AdamW(
-            [
-                {"params": decay, "weight_decay": self.hparams.weight_decay},
-                {"params": no_decay, "weight_decay": 0.0},
-            ],
-            lr=self.hparams.lr,
-            betas=tuple(self.hparams.betas),
-            # one fused kernel instead of a loop over tensors: ~8x faster AdamW steps on CPU (docs/benchmarks.md)
-            fused=self.hparams.fused_optimizer,
-        )
-        total_steps = max(int(self.trainer.estimated_stepping_batches), 1)
-        warmup_steps = int(self.hparams.warmup_ratio * total_steps)
-        scheduler = get_linear_schedule_with_warmup(optimizer, warmup_steps, total_steps)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return adamw_with_warmup(self)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Carry the tokenizer's files (plain text) so predict/export need nothing but the checkpoint."""

@@ -48,6 +48,7 @@ def test_weight_decay_skips_biases_and_layernorm(tiny_bert_dir):
 
     class FakeTrainer:
         estimated_stepping_batches = 100
+        precision = "32-true"
 
     module.trainer = FakeTrainer()  # type: ignore[assignment]
     optimizer = module.configure_optimizers()["optimizer"]
@@ -63,6 +64,7 @@ def test_linear_warmup_uses_real_step_count(tiny_bert_dir):
 
     class FakeTrainer:
         estimated_stepping_batches = 200
+        precision = "32-true"
 
     module.trainer = FakeTrainer()  # type: ignore[assignment]
     scheduler = module.configure_optimizers()["lr_scheduler"]["scheduler"]

@@ -1,0 +1,150 @@
+"""LightningModule for continued pretraining: masked-LM on unlabeled reviews (Gururangan et al. 2020), so the encoder
+learns the words of app reviews before it learns their categories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from torchmetrics import MeanMetric
+from transformers import AutoConfig, AutoModelForMaskedLM, PreTrainedModel
+
+from review_cls.errors import ConfigError
+from review_cls.models.backbone import encoder_config, with_dropout
+from review_cls.models.factory import check_vocab_size
+from review_cls.models.optim import adamw_with_warmup
+from review_cls.utils.pretrained import load_hint, resolve_pretrained
+
+
+class MaskedLanguageModel(L.LightningModule):
+    """Holds only plain hyperparameters, so checkpoints reload with ``torch.load(weights_only=True)``.
+
+    ``train_only_embeddings`` freezes the transformer body: the first stage of vocabulary transfer (Artetxe et al.
+    2020), where a fresh embedding matrix for a new vocab learns to speak to a pretrained body before both are tuned.
+    """
+
+    def __init__(
+        self,
+        backbone_config: dict[str, Any],
+        pretrained: str | None,
+        init_from_pretrained: bool,
+        lr: float,
+        weight_decay: float,
+        warmup_ratio: float,
+        betas: tuple[float, float] | list[float],
+        fused_optimizer: bool,
+        train_only_embeddings: bool,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(logger=False)
+        self.model = load_masked_lm(backbone_config, pretrained if init_from_pretrained else None)
+        self.model.train()  # from_pretrained returns eval mode: dropout would be off
+        if train_only_embeddings:
+            self.model.requires_grad_(False)
+            self.model.get_input_embeddings().requires_grad_(True)
+        self.tokenizer_files: dict[str, str] | None = None
+        self.val_loss = MeanMetric()
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor | None:
+        if not masked_tokens(batch):
+            return None  # a batch of very short texts can draw no mask: no loss to learn from, skip the step
+        loss = self.model(**batch).loss
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=batch["labels"].shape[0])
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        # weighted by masked tokens: the held-out loss is a per-token mean whatever the batch composition
+        if masked_tokens(batch):
+            self.val_loss.update(self.model(**batch).loss, weight=masked_tokens(batch))
+
+    def on_validation_epoch_end(self) -> None:
+        loss = self.val_loss.compute()
+        self.log_dict({"val/loss": loss, "val/perplexity": loss.exp()}, prog_bar=True)
+        self.val_loss.reset()
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        return adamw_with_warmup(self)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["tokenizer_files"] = self.tokenizer_files
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.tokenizer_files = checkpoint.get("tokenizer_files")
+
+
+def masked_tokens(batch: dict[str, torch.Tensor]) -> int:
+    """How many tokens of the batch carry a masked-LM target (the rest are labelled -100 and ignored)."""
+    return int((batch["labels"] != -100).sum())
+
+
+def build_masked_lm_module(
+    vocab_size: int,
+    pretrained: str,
+    from_scratch: bool,
+    architecture: dict[str, int] | None,
+    dropout: float | None,
+    lr: float,
+    weight_decay: float,
+    warmup_ratio: float,
+    betas: list[float],
+    fused_optimizer: bool,
+    new_embeddings: bool,
+    train_only_embeddings: bool,
+) -> MaskedLanguageModel:
+    """Load the masked-LM once, sized for the tokenizer; every setting was checked before any data was read
+    (review_cls/training/preflight.py), only the tokenizer's size needs the data.
+
+    ``new_embeddings`` keeps ``pretrained``'s body and gives the tokenizer (e.g. ``char_vocab:6000``) a fresh embedding
+    matrix; ``from_scratch`` takes only the architecture (reshaped by ``architecture``) and starts from random weights.
+    """
+    config = with_dropout(encoder_config(pretrained), dropout).to_dict()
+    if new_embeddings or from_scratch:
+        config["vocab_size"] = vocab_size
+    check_vocab_size(vocab_size, config.get("vocab_size"), from_scratch, pretrained)
+    config.update({key: int(value) for key, value in (architecture or {}).items()})
+    return MaskedLanguageModel(
+        backbone_config=config, pretrained=pretrained, init_from_pretrained=not from_scratch, lr=lr,
+        weight_decay=weight_decay, warmup_ratio=warmup_ratio, betas=list(betas), fused_optimizer=fused_optimizer,
+        train_only_embeddings=train_only_embeddings,
+    )
+
+
+def load_masked_lm(config_dict: dict[str, Any], pretrained: str | None) -> PreTrainedModel:
+    """A masked-LM model from a plain config dict; with ``pretrained`` its body's weights are loaded.
+
+    Weights whose shape the config changed (a new vocab's embedding matrix) start fresh, as does the MLM head when
+    the checkpoint has none (all-MiniLM-L6-v2 ships only the encoder).
+    """
+    config = AutoConfig.for_model(**config_dict)
+    if pretrained is None:
+        return AutoModelForMaskedLM.from_config(config)
+    source = resolve_pretrained(pretrained)
+    try:
+        return AutoModelForMaskedLM.from_pretrained(
+            source, config=config, trust_remote_code=False, ignore_mismatched_sizes=True
+        )
+    except (OSError, ValueError) as exc:
+        raise ConfigError(load_hint(pretrained, source, exc)) from exc
+
+
+def save_encoder_folder(model: PreTrainedModel, folder: Path, pretrained: str | None) -> None:
+    """Write the pretrained encoder as a Hugging Face folder that ``model.pretrained=<folder>`` fine-tunes from.
+
+    A masked-LM model has no pooler, which BERT's sequence classifier reads: the starting checkpoint's pooler is
+    carried over when it has one, so fine-tuning from the folder starts where fine-tuning from ``pretrained`` would.
+    """
+    state = {name: tensor.contiguous() for name, tensor in model.state_dict().items()}
+    state.update(_pooler_weights(pretrained, model.base_model_prefix))
+    model.save_pretrained(folder, state_dict=state)
+
+
+def _pooler_weights(pretrained: str | None, prefix: str) -> dict[str, torch.Tensor]:
+    if pretrained is None:
+        return {}
+    from safetensors.torch import load_file
+
+    files = sorted(Path(resolve_pretrained(pretrained)).glob("*.safetensors"))
+    weights = {name: tensor for file in files for name, tensor in load_file(file).items() if ".pooler." in f".{name}"}
+    return {name if name.startswith(f"{prefix}.") else f"{prefix}.{name}": tensor for name, tensor in weights.items()}

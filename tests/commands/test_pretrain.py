@@ -1,0 +1,113 @@
+"""review_cls.pretrain: masked-LM pretraining writes a folder that training fine-tunes from; val/test never read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, open_dict
+from safetensors.torch import load_file
+
+from review_cls.data.datamodule import ReviewDataModule
+from review_cls.data.pretraining import pretraining_texts
+from review_cls.data.tokenizers import load_tokenizer
+from review_cls.errors import ConfigError
+from review_cls.jobs.pretrain import FOLDER, run_pretraining
+from review_cls.jobs.train import run_training
+from tests.helpers import CONF_DIR, tiny_overrides
+
+
+def compose_pretrain(tiny_bert_dir: Path, data_path: Path, out: Path, *overrides: str) -> DictConfig:
+    base = [o for o in tiny_overrides(tiny_bert_dir, data_path, out) if not o.startswith("trainer.max_epochs")]
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose(config_name="pretrain", overrides=[*base, "trainer.max_epochs=1", *overrides])
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(out)
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def unlabeled_csv(small_reviews_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small reviews with the label column dropped: what a team has before anyone labels."""
+    path = tmp_path_factory.mktemp("unlabeled") / "unlabeled.csv"
+    pd.read_csv(small_reviews_csv)[["review"]].to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def pretrained_run(tiny_bert_dir: Path, unlabeled_csv: Path, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("pretrain")
+    cfg = compose_pretrain(tiny_bert_dir, unlabeled_csv, out, "data.text_column=review")
+    return run_pretraining(cfg), out
+
+
+def test_pretraining_writes_a_hugging_face_folder_with_the_best_weights(pretrained_run, tiny_bert_dir):
+    metrics, out = pretrained_run
+    folder = out / FOLDER
+    assert (folder / "config.json").is_file() and (folder / "tokenizer.json").is_file()
+    assert torch.isfinite(torch.tensor(metrics["val/loss"]))
+    weights = load_file(folder / "model.safetensors")
+    best = torch.load(next((out / "checkpoints").glob("best-*.ckpt")), map_location="cpu", weights_only=True)
+    name = "bert.encoder.layer.0.attention.self.query.weight"
+    assert torch.equal(weights[name], best["state_dict"][f"model.{name}"])
+    start = load_file(tiny_bert_dir / "model.safetensors")
+    assert not torch.equal(weights[name], start["encoder.layer.0.attention.self.query.weight"])
+    # the starting checkpoint's pooler is carried over: BERT's classifier reads it
+    assert torch.equal(weights["bert.pooler.dense.weight"], start["pooler.dense.weight"])
+
+
+def test_training_fine_tunes_from_the_pretrained_folder(pretrained_run, compose_train_cfg):
+    _, out = pretrained_run
+    folder = out / FOLDER
+    metrics = run_training(compose_train_cfg(f"model.pretrained={folder}", "trainer.max_epochs=1"))
+    assert 0.0 <= metrics["test/f1_macro"] <= 1.0
+    from review_cls.models.backbone import build_classifier, backbone_config
+
+    classifier = build_classifier(backbone_config(str(folder), 2, {0: "a", 1: "b"}, None), str(folder))
+    pretrained = load_file(folder / "model.safetensors")
+    assert torch.equal(classifier.bert.embeddings.word_embeddings.weight,
+                       pretrained["bert.embeddings.word_embeddings.weight"])
+
+
+def test_a_labeled_file_is_pretrained_on_its_training_split_only(small_reviews_csv, tiny_bert_dir):
+    data = ReviewDataModule(path=str(small_reviews_csv), text_column="review", label_column="category",
+                            tokenizer=str(tiny_bert_dir), seed=7)
+    texts = pretraining_texts(data)
+    splits, _ = data.clean_splits()
+    assert sorted(texts) == sorted(splits["train"].texts)
+    held_out = set(splits["val"].texts) | set(splits["test"].texts)
+    assert held_out and not held_out & set(texts)
+
+
+def test_char_vocab_pretraining_from_scratch_carries_its_vocab(tiny_bert_dir, small_reviews_csv, tmp_path,
+                                                                compose_train_cfg):
+    out = tmp_path / "char"
+    cfg = compose_pretrain(tiny_bert_dir, small_reviews_csv, out, "data.tokenizer=char_vocab:80",
+                           "model.from_scratch=true")
+    run_pretraining(cfg)
+    folder = out / FOLDER
+    vocab = load_tokenizer(str(folder)).get_vocab()
+    assert len(vocab) == 80 and "[MASK]" in vocab and "##e" in vocab
+    assert load_file(folder / "model.safetensors")["bert.embeddings.word_embeddings.weight"].shape[0] == 80
+    metrics = run_training(compose_train_cfg(f"model.pretrained={folder}", "trainer.max_epochs=1"))
+    assert 0.0 <= metrics["test/f1_macro"] <= 1.0
+
+
+def test_vocabulary_transfer_trains_only_new_embeddings(tiny_bert_dir, unlabeled_csv, tmp_path):
+    out = tmp_path / "transfer"
+    cfg = compose_pretrain(tiny_bert_dir, unlabeled_csv, out, "data.text_column=review", "data.tokenizer=char_vocab:80",
+                           "mlm.module.new_embeddings=true", "mlm.module.train_only_embeddings=true")
+    run_pretraining(cfg)
+    weights = load_file(out / FOLDER / "model.safetensors")
+    start = load_file(tiny_bert_dir / "model.safetensors")
+    assert weights["bert.embeddings.word_embeddings.weight"].shape[0] == 80
+    assert torch.equal(weights["bert.encoder.layer.1.output.dense.weight"], start["encoder.layer.1.output.dense.weight"])
+
+
+def test_bad_masking_settings_fail_before_reading_data(tiny_bert_dir, tmp_path):
+    cfg = compose_pretrain(tiny_bert_dir, tmp_path / "missing.csv", tmp_path / "run", "mlm.probability=1.5")
+    with pytest.raises(ConfigError, match="mlm.probability"):
+        run_pretraining(cfg)
