@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 from safetensors.torch import load_file
 
@@ -72,9 +73,9 @@ def test_training_fine_tunes_from_the_pretrained_folder(pretrained_run, compose_
                        pretrained["bert.embeddings.word_embeddings.weight"])
 
 
-def test_a_labeled_file_is_pretrained_on_its_training_split_only(small_reviews_csv, tiny_bert_dir):
-    data = ReviewDataModule(path=str(small_reviews_csv), text_column="review", label_column="category",
-                            tokenizer=str(tiny_bert_dir), seed=7)
+def test_a_labeled_file_is_pretrained_on_its_training_split_only(small_reviews_csv, tiny_bert_dir, tmp_path):
+    cfg = compose_pretrain(tiny_bert_dir, small_reviews_csv, tmp_path, "seed=7")
+    data: ReviewDataModule = instantiate(cfg.data, output_dir=None)
     texts = pretraining_texts(data)
     splits, _ = data.clean_splits()
     assert sorted(texts) == sorted(splits["train"].texts)
