@@ -49,6 +49,7 @@ class ReviewDataModule(L.LightningDataModule):
         tokenizer: str | PreTrainedTokenizerBase,
         sheet_name: str | int | None,
         encoding: str,
+        sep: str | None,
         val_size: float,
         test_size: float,
         split_file: str | None,
@@ -66,7 +67,7 @@ class ReviewDataModule(L.LightningDataModule):
         super().__init__()
         # what to read
         self.path, self.text_column, self.label_column = path, text_column, label_column
-        self.sheet_name, self.encoding, self.tokenizer_source = sheet_name, encoding, tokenizer
+        self.sheet_name, self.encoding, self.sep, self.tokenizer_source = sheet_name, encoding, sep, tokenizer
         # how to split and rebalance
         self.val_size, self.test_size, self.seed = val_size, test_size, seed
         self.split_file, self.split_paths = split_file, dict(split_paths) if split_paths else None
@@ -137,7 +138,8 @@ class ReviewDataModule(L.LightningDataModule):
         return {name: reviews.take(index) for name, index in positions.items()}
 
     def _read_clean(self, path: str) -> LabeledReviews:
-        return read_labeled(path, self.text_column, self.label_column, self.sheet_name, self.encoding)
+        return read_labeled(path, self.text_column, self.label_column, self.sheet_name, self.encoding,
+                            self.sep)
 
     def _check_labels_known(self) -> None:
         """Val/test labels never seen in training cannot be predicted; say which ones."""

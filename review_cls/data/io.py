@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import codecs
+import logging
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
+from review_cls.data.sniff import (
+    DELIMITERS,
+    byte_order_mark,
+    first_bad_json_line,
+    first_undecodable_byte,
+    is_json_array,
+    sniffed_delimiter,
+    starts_like,
+)
 from review_cls.errors import ConfigError, DataError
 
+log = logging.getLogger(__name__)
 DEMO_PREFIX = "demo:"
 READERS = {
     ".csv": "csv",
@@ -27,6 +40,30 @@ READERS = {
 }
 # openpyxl streams these row by row; old .xls files are read whole
 STREAMED_EXCEL = (".xlsx", ".xlsm")
+SEPARATORS = {"csv": ",", "tsv": "\t"}
+# a tab is awkward to type in an override: data.sep=tab (or the two characters \t) mean one
+SEP_WORDS = {"tab": "\t", "\\t": "\t"}
+NOT_A = {"excel": "an Excel workbook", "parquet": "a Parquet file"}
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """A checked table file and how to read it.
+
+    ``prefix`` is how the command names its settings in messages: ``data.`` (train, evaluate) or nothing (predict).
+    ``sep`` is the delimiter of a CSV/TSV file; ``sep_given`` whether the user chose it (then it is never doubted).
+    """
+
+    path: Path
+    kind: str
+    encoding: str
+    sep: str | None
+    sep_given: bool
+    sheet_name: str | int | None
+    prefix: str
+
+    def setting(self, name: str) -> str:
+        return f"{self.prefix}{name}"
 
 
 def resolve_input_path(path: str | Path | None) -> Path:
@@ -52,25 +89,116 @@ def table_format(path: Path) -> str:
     return READERS[suffix]
 
 
-def read_table(path: str | Path, sheet_name: str | int | None = None, encoding: str = "utf-8") -> pd.DataFrame:
-    """Read a whole review table; errors name the file and what to do about it."""
-    resolved = existing_table(path)
+def path_setting(prefix: str) -> str:
+    """The setting that names the input file: ``data.path`` in training and evaluate, ``input`` in predict."""
+    return f"{prefix}path" if prefix else "input"
+
+
+def checked_sep(sep: str | None, setting: str = "data.sep") -> str | None:
+    """The one-character delimiter ``sep`` means (``tab`` is a tab), or ``None`` for the format's own."""
+    if sep is None:
+        return None
+    text = SEP_WORDS.get(str(sep), str(sep))
+    if len(text) != 1 or text in "\"\r\n" or text.isalnum():
+        raise ConfigError(
+            f"{setting}={sep!r} is not a delimiter: use one character such as ',' ';' '|', or tab. "
+            f"Pass it quoted, e.g. \"{setting}=';'\"."
+        )
+    return text
+
+
+def open_table(
+    path: str | Path, sheet_name: str | int | None = None, encoding: str = "utf-8", sep: str | None = None,
+    prefix: str = "data.",
+) -> TableSource:
+    """Check the file and settle how to read it: format from the extension, a byte-order mark over ``encoding``."""
+    resolved = existing_table(path, path_setting(prefix))
     kind = table_format(resolved)
-    with _reader_errors(resolved, kind, encoding):
-        if kind == "csv":
-            frame = pd.read_csv(resolved, encoding=encoding)
-        elif kind == "tsv":
-            frame = pd.read_csv(resolved, sep="\t", encoding=encoding)
-        elif kind == "jsonl":
-            frame = pd.read_json(resolved, lines=True, encoding=encoding)
-        elif kind == "parquet":
-            frame = pd.read_parquet(resolved)
+    given = checked_sep(sep, f"{prefix}sep")
+    if not starts_like(resolved):
+        raise DataError(
+            f"'{resolved}' is not {NOT_A[kind]}, whatever its extension says (a CSV file renamed to "
+            f"{resolved.suffix}?). Give it the extension of what it holds (.csv, .tsv, .jsonl), or save it again "
+            f"as {resolved.suffix} from the program that made it."
+        )
+    if kind in SEPARATORS or kind == "jsonl":
+        encoding = _text_encoding(resolved, encoding)
+    if resolved.suffix.lower() == ".txt" and given is None:
+        log.info("Reading '%s' as tab-separated (TSV), as every .txt file; set %s for another delimiter.",
+                 resolved, f"{prefix}sep")
+    return TableSource(resolved, kind, encoding, given or SEPARATORS.get(kind), given is not None, sheet_name, prefix)
+
+
+def _text_encoding(path: Path, requested: str) -> str:
+    """A byte-order mark decides the encoding (Excel saves "Unicode text" as UTF-16 with one); else ``requested``."""
+    found = byte_order_mark(path)
+    if found is None:
+        return requested
+    codec, name = found
+    if codecs.lookup(codec).name != _codec_name(requested):
+        log.info("'%s' starts with a %s byte-order mark: reading it as %s.", path, name, name)
+    return codec
+
+
+def _codec_name(encoding: str) -> str | None:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return None
+
+
+def read_table(
+    path: str | Path, sheet_name: str | int | None = None, encoding: str = "utf-8", sep: str | None = None,
+    prefix: str = "data.",
+) -> pd.DataFrame:
+    """Read a whole review table; errors name the file and the setting to change."""
+    source = open_table(path, sheet_name, encoding, sep, prefix)
+    with _reader_errors(source):
+        if source.kind in SEPARATORS:
+            frame = pd.read_csv(source.path, sep=source.sep, encoding=source.encoding)
+        elif source.kind == "jsonl":
+            frame = _read_json(source)
+        elif source.kind == "parquet":
+            frame = pd.read_parquet(source.path)
         else:
-            frame = _read_excel(resolved, sheet_name)
+            frame = _read_excel(source.path, sheet_name)
     if frame.empty:
-        raise DataError(f"Data file '{resolved}' has no rows.")
+        raise DataError(f"Data file '{source.path}' has no rows.")
     frame.columns = [str(column) for column in frame.columns]
+    _check_delimiter(source, list(frame.columns))
     return frame
+
+
+def _read_json(source: TableSource, chunk_size: int | None = None) -> pd.DataFrame | Iterator[pd.DataFrame]:
+    """JSON Lines, chunked when ``chunk_size`` is given; a JSON array (one object per review) is read whole."""
+    if is_json_array(source.path, source.encoding):
+        log.info("'%s' is a JSON array, not JSON Lines: reading it whole.", source.path)
+        frame = pd.read_json(source.path, orient="records", encoding=source.encoding)
+        return frame if chunk_size is None else _slices(frame, chunk_size)
+    return pd.read_json(source.path, lines=True, encoding=source.encoding, chunksize=chunk_size)
+
+
+def _slices(frame: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
+    for start in range(0, len(frame), chunk_size):
+        yield frame.iloc[start : start + chunk_size]
+
+
+def _check_delimiter(source: TableSource, columns: list[str]) -> None:
+    """One column whose name holds another delimiter: the file is not separated the way it was read."""
+    if source.kind not in SEPARATORS or source.sep_given or len(columns) != 1:
+        return
+    found = sniffed_delimiter(source.path, source.encoding)
+    if found is not None and found != source.sep and found in columns[0]:
+        raise DataError(f"'{source.path}' reads as one column named {columns[0]!r}.{_delimiter_hint(source, found)}")
+
+
+def _delimiter_hint(source: TableSource, found: str | None) -> str:
+    """" The file seems to use ';' ..." when ``found`` (the sniffed delimiter) is not the one used, else ``""``."""
+    if found is None or found == source.sep:
+        return ""
+    name, value = DELIMITERS[found]
+    used = DELIMITERS.get(str(source.sep), (repr(source.sep),))[0]
+    return f" The file seems to use {name} as delimiter, not {used}: pass \"{source.setting('sep')}={value}\"."
 
 
 def _read_excel(path: Path, sheet_name: str | int | None) -> pd.DataFrame:
@@ -89,42 +217,65 @@ def _pick_sheet(path: Path, sheets: list[str], sheet_name: str | int | None) -> 
     return sheets[wanted] if isinstance(wanted, int) else wanted
 
 
-def existing_table(path: str | Path) -> Path:
-    """The resolved path of a table that must exist; a missing one is named with the working directory."""
+def existing_table(path: str | Path, setting: str = "data.path") -> Path:
+    """The resolved path of a table that must exist; messages name ``setting``, the option that gave the path."""
     resolved = resolve_input_path(path)
+    if resolved.is_dir():
+        tables = sorted(child.name for child in resolved.iterdir() if child.suffix.lower() in READERS)[:3]
+        inside = f" (it holds e.g. {', '.join(tables)})" if tables else ""
+        raise DataError(f"'{resolved}' is a folder, not a file{inside}: set {setting} to one table file.")
     if not resolved.is_file():
         raise DataError(f"Data file '{resolved}' does not exist (working directory: {Path.cwd()}).")
     if resolved.stat().st_size == 0:
-        raise DataError(f"Data file '{resolved}' is empty (0 bytes). Export the reviews again or point data.path elsewhere.")
+        raise DataError(f"Data file '{resolved}' is empty (0 bytes). Export the reviews again or point {setting} elsewhere.")
     return resolved
 
 
 @contextmanager
-def _reader_errors(path: Path, kind: str, encoding: str) -> Iterator[None]:
+def _reader_errors(source: TableSource) -> Iterator[None]:
     """Turn what pandas, pyarrow and openpyxl raise on a bad file into a :class:`DataError` saying what to do."""
+    path, kind, encoding = source.path, source.kind, source.encoding
     try:
         yield
     except DataError:
         raise
     except UnicodeDecodeError as exc:
-        raise DataError(
-            f"Cannot decode '{path}' as {encoding}: {exc.reason} at byte {exc.start}. "
-            "Set the file's encoding, e.g. data.encoding=cp950 or data.encoding=latin-1."
-        ) from exc
+        raise _decode_error(source, exc) from exc
     except LookupError as exc:
         raise DataError(
-            f"Cannot read '{path}': data.encoding='{encoding}' is not an encoding Python knows ({exc}). "
-            "Use e.g. utf-8, utf-8-sig, cp950, big5, gb18030 or latin-1."
+            f"Cannot read '{path}': {source.setting('encoding')}='{encoding}' is not an encoding Python knows "
+            f"({exc}). Use e.g. utf-8, utf-8-sig, cp950, big5, gb18030 or latin-1."
         ) from exc
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"Data file '{path}' is empty.") from exc
-    except (ValueError, pd.errors.ParserError, OSError, ImportError, zipfile.BadZipFile) as exc:
+    except pd.errors.ParserError as exc:
+        hint = _delimiter_hint(source, sniffed_delimiter(path, encoding))
+        raise DataError(f"Cannot read '{path}' as {kind}: {str(exc).strip()}.{hint}") from exc
+    except ValueError as exc:
+        bad_line = first_bad_json_line(path, encoding) if kind == "jsonl" else None
+        if bad_line is None:
+            raise DataError(f"Cannot read '{path}' as {kind}: {exc}") from exc
+        number, reason, start = bad_line
+        raise DataError(f"Cannot read '{path}' as JSON Lines: line {number} is not one JSON object ({reason}): "
+                        f"{start!r}. Fix or remove that line.") from exc
+    except (OSError, ImportError, zipfile.BadZipFile) as exc:
         raise DataError(f"Cannot read '{path}' as {kind}: {exc}") from exc
+
+
+def _decode_error(source: TableSource, exc: UnicodeDecodeError) -> DataError:
+    """Where the first undecodable byte really is (pandas counts from its read buffer), and what to set."""
+    found = first_undecodable_byte(source.path, source.encoding)
+    where = f"byte {found[0]} (line {found[1]})" if found else f"byte {exc.start}"
+    setting = source.setting("encoding")
+    return DataError(
+        f"Cannot decode '{source.path}' as {source.encoding}: {exc.reason} at {where}. "
+        f"Set the file's encoding, e.g. {setting}=cp950 or {setting}=latin-1."
+    )
 
 
 def iter_table_chunks(
     path: str | Path, chunk_size: int, sheet_name: str | int | None = None, encoding: str = "utf-8",
-    as_text: bool = False,
+    as_text: bool = False, sep: str | None = None, prefix: str = "data.",
 ) -> Iterator[pd.DataFrame]:
     """Read a review table ``chunk_size`` rows at a time, so memory stays flat however long the file is.
 
@@ -134,26 +285,27 @@ def iter_table_chunks(
     """
     if chunk_size < 1:
         raise ConfigError(f"chunk_size must be >= 1, got {chunk_size}.")
-    resolved = existing_table(path)
-    kind = table_format(resolved)
+    source = open_table(path, sheet_name, encoding, sep, prefix)
     rows = 0
-    with _reader_errors(resolved, kind, encoding):
-        for chunk in _raw_chunks(resolved, kind, chunk_size, sheet_name, encoding, as_text):
+    with _reader_errors(source):
+        for chunk in _raw_chunks(source, chunk_size, as_text):
             if chunk.empty:
                 continue
             chunk.columns = [str(column) for column in chunk.columns]
+            if rows == 0:
+                _check_delimiter(source, list(chunk.columns))
             chunk.index = pd.RangeIndex(rows, rows + len(chunk))
             rows += len(chunk)
             yield chunk
     if rows == 0:
-        raise DataError(f"Data file '{resolved}' has no rows.")
+        raise DataError(f"Data file '{source.path}' has no rows.")
 
 
-def count_rows(path: str | Path, sheet_name: str | int | None = None) -> int | None:
+def count_rows(path: str | Path, sheet_name: str | int | None = None, prefix: str = "data.") -> int | None:
     """Row count when the file states it (Parquet metadata, Excel sheet dimensions); ``None`` for text formats."""
-    resolved = existing_table(path)
+    resolved = existing_table(path, path_setting(prefix))
     kind = table_format(resolved)
-    with _reader_errors(resolved, kind, "utf-8"):
+    with _reader_errors(TableSource(resolved, kind, "utf-8", None, False, sheet_name, prefix)):
         if kind == "parquet":
             import pyarrow.parquet as pq
 
@@ -170,30 +322,25 @@ def count_rows(path: str | Path, sheet_name: str | int | None = None) -> int | N
     return None
 
 
-def _raw_chunks(
-    path: Path, kind: str, chunk_size: int, sheet_name: str | int | None, encoding: str, as_text: bool
-) -> Iterator[pd.DataFrame]:
-    """The format's own streaming reader; only old ``.xls`` files (at most 65,536 rows) are read whole."""
-    if kind in ("csv", "tsv"):
-        sep = "," if kind == "csv" else "\t"
+def _raw_chunks(source: TableSource, chunk_size: int, as_text: bool) -> Iterator[pd.DataFrame]:
+    """The format's own streaming reader; only old ``.xls`` files and JSON arrays are read whole."""
+    path = source.path
+    if source.kind in SEPARATORS:
         dtype = str if as_text else None
-        with pd.read_csv(path, sep=sep, encoding=encoding, chunksize=chunk_size, dtype=dtype) as reader:
+        with pd.read_csv(path, sep=source.sep, encoding=source.encoding, chunksize=chunk_size, dtype=dtype) as reader:
             yield from reader
-    elif kind == "jsonl":
-        with pd.read_json(path, lines=True, encoding=encoding, chunksize=chunk_size) as reader:
-            yield from reader
-    elif kind == "parquet":
+    elif source.kind == "jsonl":
+        yield from _read_json(source, chunk_size)
+    elif source.kind == "parquet":
         import pyarrow.parquet as pq
 
         with pq.ParquetFile(path) as parquet:
             for batch in parquet.iter_batches(batch_size=chunk_size):
                 yield batch.to_pandas()
     elif path.suffix.lower() in STREAMED_EXCEL:
-        yield from _excel_chunks(path, chunk_size, sheet_name)
+        yield from _excel_chunks(path, chunk_size, source.sheet_name)
     else:
-        frame = _read_excel(path, sheet_name)
-        for start in range(0, len(frame), chunk_size):
-            yield frame.iloc[start : start + chunk_size]
+        yield from _slices(_read_excel(path, source.sheet_name), chunk_size)
 
 
 def _excel_chunks(path: Path, chunk_size: int, sheet_name: str | int | None) -> Iterator[pd.DataFrame]:

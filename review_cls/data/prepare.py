@@ -44,10 +44,10 @@ class LabeledReviews:
 
 
 def read_labeled(path: str | Path, text_column: str, label_column: str, sheet_name: str | int | None,
-                 encoding: str) -> LabeledReviews:
+                 encoding: str, sep: str | None) -> LabeledReviews:
     """A whole labeled file, cleaned (empty texts and exact duplicates dropped, labels checked): what training splits
     and what evaluation scores."""
-    frame = read_table(path, sheet_name, encoding)
+    frame = read_table(path, sheet_name, encoding, sep)
     return clean_reviews(frame, text_column, label_column, str(path))
 
 
@@ -93,8 +93,23 @@ def label_names(values: pd.Series, source: str, column: str) -> list[str]:
     return [value.strip() for value in values]
 
 
+def warn_case_twins(labels: list[str], source: str, column: str | None) -> None:
+    """Labels that differ only by case ("App_bug", "app_bug") become separate classes: likely a typo, so say so."""
+    spellings: dict[str, set[str]] = {}
+    for label in set(labels):
+        spellings.setdefault(label.casefold(), set()).add(label)
+    for twins in (sorted(group) for group in spellings.values() if len(group) > 1):
+        log.warning("Labels %s differ only by case (column '%s' of %s) and are separate classes; rename them in "
+                    "the file if they are one class.", " and ".join(map(repr, twins)), column, source)
+
+
 def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | None, source: str) -> LabeledReviews:
     """Drop empty texts and exact duplicates (a duplicate on both sides of a split leaks) and check labels."""
+    if text_column == label_column:
+        raise DataError(
+            f"data.text_column and data.label_column are both '{text_column}' for '{source}': the labels must be "
+            f"another column (columns present: {', '.join(map(repr, frame.columns))})."
+        )
     columns = [text_column] + ([label_column] if label_column else [])
     require_columns(frame, columns, source)
     # one pass over plain Python objects: pandas string ops would copy every text through Arrow and back
@@ -126,6 +141,7 @@ def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | Non
         log.warning("Removed %d exact duplicate review text(s) in %s before splitting.", int(duplicated.sum()), source)
     row_ids = kept[~duplicated]
     labels = label_names(frame[label_column].iloc[row_ids], source, label_column) if label_column else []
+    warn_case_twins(labels, source, label_column)
     return LabeledReviews(row_ids=row_ids, texts=[stripped[i] for i in row_ids], labels=labels, source=source)
 
 

@@ -7,6 +7,7 @@ import codecs
 from collections.abc import Mapping
 from typing import Any
 
+from review_cls.data.io import checked_sep
 from review_cls.data.prepare import SPLITS
 from review_cls.data.resampling import STRATEGIES
 from review_cls.errors import ConfigError
@@ -17,6 +18,7 @@ def check_data_settings(data: Mapping[str, Any]) -> None:
     """Every data setting that can be judged without the data (resolved ``cfg.data`` as a plain mapping)."""
     check_split_and_batching(data)
     check_encoding(str(data["encoding"]))
+    checked_sep(data["sep"], "data.sep")
     if int(number(data, "data", "min_class_count")) < 0:
         raise ConfigError(f"data.min_class_count must be >= 0, got {data['min_class_count']}.")
     strategy = data["resampling"]["strategy"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -10,6 +11,7 @@ import pandas as pd
 
 from review_cls.errors import DataError
 
+log = logging.getLogger(__name__)
 WRITERS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".parquet": "parquet", ".xlsx": "excel"}
 EXCEL_MAX_ROWS = 1_048_575  # one sheet's rows, less the header
 
@@ -27,13 +29,16 @@ def output_format(path: Path) -> str:
 class TableWriter:
     """Streams chunks into ``path`` (write it to a temporary path and rename, see :mod:`review_cls.utils.atomic`).
 
-    Columns and their types are fixed by the first chunk; Parquet casts later chunks to that schema.
+    Columns and their types are fixed by the first chunk; Parquet casts later chunks to that schema. ``output`` is
+    the file the user asked for, named in messages instead of the temporary ``path`` (default: ``path``).
     """
 
-    def __init__(self, path: Path, kind: str) -> None:
+    def __init__(self, path: Path, kind: str, output: Path | None = None) -> None:
         self.path = path
         self.kind = kind
+        self.output = output or path
         self.rows = 0
+        self.cleaned_cells = 0
         self._sink: Any = None
 
     def __enter__(self) -> TableWriter:
@@ -60,6 +65,7 @@ class TableWriter:
         if self.kind == "excel":
             if save:
                 self._sink.save(self.path)
+                self._report_cleaned_cells()
             self._sink.close()
         else:
             self._sink.close()
@@ -87,7 +93,7 @@ class TableWriter:
                 table = table.cast(self._sink.schema)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 raise DataError(
-                    f"Cannot write '{self.path}' as Parquet: a column changes type between chunks ({exc}). "
+                    f"Cannot write '{self.output}' as Parquet: a column changes type between chunks ({exc}). "
                     "Write .csv or .jsonl instead, or raise chunk_size."
                 ) from exc
         self._sink.write_table(table)
@@ -96,12 +102,26 @@ class TableWriter:
         from openpyxl import Workbook
 
         if self.rows + len(frame) > EXCEL_MAX_ROWS:
-            raise DataError(f"Cannot write '{self.path}': more than {EXCEL_MAX_ROWS:,} rows do not fit one Excel "
+            raise DataError(f"Cannot write '{self.output}': more than {EXCEL_MAX_ROWS:,} rows do not fit one Excel "
                             "sheet. Write .csv, .jsonl or .parquet instead.")
         if self._sink is None:
             self._sink = Workbook(write_only=True)
             self._sheet = self._sink.create_sheet("predictions")
-            self._sheet.append(list(frame.columns))
+            self._sheet.append([self._excel_text(str(name)) for name in frame.columns])
         cells = frame.astype(object).where(frame.notna(), None)
         for row in cells.itertuples(index=False, name=None):
-            self._sheet.append(row)
+            self._sheet.append([self._excel_text(cell) if isinstance(cell, str) else cell for cell in row])
+
+    def _excel_text(self, text: str) -> str:
+        """``text`` without the control characters an Excel cell cannot hold (openpyxl refuses them), counted."""
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        cleaned = ILLEGAL_CHARACTERS_RE.sub("", text)
+        self.cleaned_cells += cleaned != text
+        return cleaned
+
+    def _report_cleaned_cells(self) -> None:
+        if self.cleaned_cells:
+            log.warning("%d cell(s) held control characters (such as \\x01 or \\x1b) an Excel cell cannot store: "
+                        "removed them in '%s'. Write .csv, .jsonl or .parquet to keep them.", self.cleaned_cells,
+                        self.output)

@@ -61,7 +61,8 @@ def run_evaluation(cfg: DictConfig) -> dict[str, float]:
     model_path = resolve_ckpt_path(LAST, Path(cfg.paths.log_dir)) if str(cfg.ckpt_path) == LAST else str(cfg.ckpt_path)
     predictor = load_predictor(model_path)
     data = cfg.data
-    reviews = read_labeled(data.path, data.text_column, data.label_column, data.sheet_name, data.encoding)
+    reviews = read_labeled(data.path, data.text_column, data.label_column, data.sheet_name, data.encoding,
+                           data.sep)
     total = len(reviews)
     reviews = keep_known_labels(reviews, predictor.labels, bool(cfg.drop_unknown_labels), str(model_path))
     probabilities = predictor.to(resolve_device(cfg.device)).predict_probabilities(reviews.texts,

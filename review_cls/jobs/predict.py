@@ -72,7 +72,7 @@ def start_summary(columns: list[str], cfg: DictConfig, labels: list[str], source
 def run_prediction(cfg: DictConfig) -> dict[str, Any]:
     """The ``review_cls.predict`` job; returns row counts and where the files went."""
     require_settings(cfg, ("ckpt_path", "input", "output"), USAGE)
-    source = existing_table(cfg.input)
+    source = existing_table(cfg.input, "input")
     table_format(source)
     output = Path(cfg.output).expanduser()
     kind = output_format(output)
@@ -81,11 +81,12 @@ def run_prediction(cfg: DictConfig) -> dict[str, Any]:
     if int(cfg.batch_size) < 1 or int(cfg.top_k) < 0:
         raise ConfigError(f"batch_size must be >= 1 and top_k >= 0, got {cfg.batch_size} and {cfg.top_k}.")
     predictor = load_predictor(cfg.ckpt_path).to(resolve_device(cfg.device))
-    chunks = iter_table_chunks(source, int(cfg.chunk_size), cfg.sheet_name, cfg.encoding, as_text=True)
-    total = count_rows(source, cfg.sheet_name)
+    chunks = iter_table_chunks(source, int(cfg.chunk_size), cfg.sheet_name, cfg.encoding, as_text=True,
+                               sep=cfg.get("sep"), prefix="")
+    total = count_rows(source, cfg.sheet_name, prefix="")
     summary: InsightSummary | None = None
     with atomic_file(output) as temporary:
-        with TableWriter(temporary, kind) as writer, tqdm(
+        with TableWriter(temporary, kind, output) as writer, tqdm(
             total=total, unit=" rows", desc="predict", disable=not cfg.progress, dynamic_ncols=True
         ) as progress:
             for chunk in chunks:
