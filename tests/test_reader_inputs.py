@@ -213,6 +213,16 @@ def test_xlsx_output_drops_control_characters_and_counts_the_cells(tmp_path, cap
     assert f"2 cell(s) held control characters" in caplog.text and str(output) in caplog.text
 
 
+@pytest.mark.parametrize("kind", ["csv", "tsv"])
+def test_text_output_keeps_carriage_returns_inside_cells(tmp_path, kind):
+    frame = pd.DataFrame({"review": ["old mac line\rbreak", "tab\there", "plain"], "label": ["a", "b", "c"]})
+    path = tmp_path / f"out.{kind}"
+    with TableWriter(path, kind) as writer:
+        writer.write(frame.iloc[:2])
+        writer.write(frame.iloc[2:])
+    pd.testing.assert_frame_equal(read_table(path), frame)
+
+
 def test_parquet_type_change_names_the_output_not_the_temporary_file(tmp_path):
     temporary, output = tmp_path / ".out.parquet.123.tmp", tmp_path / "out.parquet"
     with pytest.raises(DataError) as caught:

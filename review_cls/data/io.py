@@ -107,6 +107,16 @@ def checked_sep(sep: str | None, setting: str = "data.sep") -> str | None:
     return text
 
 
+def check_encoding(encoding: str, setting: str = "data.encoding") -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise ConfigError(
+            f"{setting}='{encoding}' is not an encoding Python knows. Use e.g. utf-8, utf-8-sig, cp950, big5, "
+            "gb18030 or latin-1."
+        ) from exc
+
+
 def open_table(
     path: str | Path, sheet_name: str | int | None = None, encoding: str = "utf-8", sep: str | None = None,
     prefix: str = "data.",
@@ -115,6 +125,7 @@ def open_table(
     resolved = existing_table(path, path_setting(prefix))
     kind = table_format(resolved)
     given = checked_sep(sep, f"{prefix}sep")
+    check_encoding(encoding, f"{prefix}encoding")
     if not starts_like(resolved):
         raise DataError(
             f"'{resolved}' is not {NOT_A[kind]}, whatever its extension says (a CSV file renamed to "
@@ -130,21 +141,17 @@ def open_table(
 
 
 def _text_encoding(path: Path, requested: str) -> str:
-    """A byte-order mark decides the encoding (Excel saves "Unicode text" as UTF-16 with one); else ``requested``."""
+    """A byte-order mark picks the Unicode encoding (Excel saves "Unicode text" as UTF-16 with one).
+
+    Only when ``requested`` is a Unicode one (the default utf-8 is): a latin-1 file may well start with "ÿþ".
+    """
     found = byte_order_mark(path)
-    if found is None:
+    if found is None or not codecs.lookup(requested).name.startswith("utf-"):
         return requested
     codec, name = found
-    if codecs.lookup(codec).name != _codec_name(requested):
+    if codecs.lookup(codec).name != codecs.lookup(requested).name:
         log.info("'%s' starts with a %s byte-order mark: reading it as %s.", path, name, name)
     return codec
-
-
-def _codec_name(encoding: str) -> str | None:
-    try:
-        return codecs.lookup(encoding).name
-    except LookupError:
-        return None
 
 
 def read_table(
@@ -173,9 +180,9 @@ def _read_json(source: TableSource, chunk_size: int | None = None) -> pd.DataFra
     """JSON Lines, chunked when ``chunk_size`` is given; a JSON array (one object per review) is read whole."""
     if is_json_array(source.path, source.encoding):
         log.info("'%s' is a JSON array, not JSON Lines: reading it whole.", source.path)
-        frame = pd.read_json(source.path, orient="records", encoding=source.encoding)
+        frame = pd.read_json(source.path, orient="records", encoding=source.encoding, convert_axes=False)
         return frame if chunk_size is None else _slices(frame, chunk_size)
-    return pd.read_json(source.path, lines=True, encoding=source.encoding, chunksize=chunk_size)
+    return pd.read_json(source.path, lines=True, encoding=source.encoding, chunksize=chunk_size, convert_axes=False)
 
 
 def _slices(frame: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
@@ -184,11 +191,15 @@ def _slices(frame: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
 
 
 def _check_delimiter(source: TableSource, columns: list[str]) -> None:
-    """One column whose name holds another delimiter: the file is not separated the way it was read."""
+    """One column whose name holds another delimiter: the file is not separated the way it was read.
+
+    Decided from the header alone (the most frequent other delimiter in it), so it never depends on the sniffer.
+    """
     if source.kind not in SEPARATORS or source.sep_given or len(columns) != 1:
         return
-    found = sniffed_delimiter(source.path, source.encoding)
-    if found is not None and found != source.sep and found in columns[0]:
+    counts = {delimiter: columns[0].count(delimiter) for delimiter in DELIMITERS if delimiter != source.sep}
+    found = max(counts, key=counts.__getitem__)
+    if counts[found]:
         raise DataError(f"'{source.path}' reads as one column named {columns[0]!r}.{_delimiter_hint(source, found)}")
 
 
@@ -241,11 +252,6 @@ def _reader_errors(source: TableSource) -> Iterator[None]:
         raise
     except UnicodeDecodeError as exc:
         raise _decode_error(source, exc) from exc
-    except LookupError as exc:
-        raise DataError(
-            f"Cannot read '{path}': {source.setting('encoding')}='{encoding}' is not an encoding Python knows "
-            f"({exc}). Use e.g. utf-8, utf-8-sig, cp950, big5, gb18030 or latin-1."
-        ) from exc
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"Data file '{path}' is empty.") from exc
     except pd.errors.ParserError as exc:

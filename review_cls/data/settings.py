@@ -3,11 +3,10 @@ a second, before any file is read."""
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Mapping
 from typing import Any
 
-from review_cls.data.io import checked_sep
+from review_cls.data.io import check_encoding, checked_sep
 from review_cls.data.prepare import SPLITS
 from review_cls.data.resampling import STRATEGIES
 from review_cls.errors import ConfigError
@@ -47,12 +46,3 @@ def check_split_and_batching(data: Mapping[str, Any]) -> None:
     if batch_size < 1:
         raise ConfigError(f"data.batch_size must be at least 1, got {batch_size}.")
 
-
-def check_encoding(encoding: str) -> None:
-    try:
-        codecs.lookup(encoding)
-    except LookupError as exc:
-        raise ConfigError(
-            f"data.encoding='{encoding}' is not an encoding Python knows. Use e.g. utf-8, utf-8-sig, cp950, big5, "
-            "gb18030 or latin-1."
-        ) from exc

@@ -74,7 +74,10 @@ class TableWriter:
     def _write_text(self, frame: pd.DataFrame) -> None:
         if self._sink is None:
             self._sink = open(self.path, "w", encoding="utf-8", newline="")
-        frame.to_csv(self._sink, sep="," if self.kind == "csv" else "\t", index=False, header=self.rows == 0)
+        # CRLF rows, as RFC 4180 and Excel: the csv module then quotes a cell holding a lone "\r" too (with "\n"
+        # rows it does not, and every reader takes that "\r" for the end of the row)
+        frame.to_csv(self._sink, sep="," if self.kind == "csv" else "\t", index=False, header=self.rows == 0,
+                     lineterminator="\r\n")
 
     def _write_jsonl(self, frame: pd.DataFrame) -> None:
         if self._sink is None:
