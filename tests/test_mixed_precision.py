@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from review_cls.models.factory import build_review_classifier
-from review_cls.training import run_training
+from review_cls.jobs.train import run_training
 
 
 def test_bf16_mixed_trains_one_epoch_with_clipping(compose_train_cfg):

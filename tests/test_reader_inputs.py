@@ -16,7 +16,7 @@ from review_cls.data.io import existing_table, iter_table_chunks, read_table
 from review_cls.data.prepare import clean_reviews
 from review_cls.data.writers import TableWriter
 from review_cls.errors import ConfigError, DataError
-from review_cls.preflight import check_training_settings
+from review_cls.training.preflight import check_training_settings
 
 ROWS = pd.DataFrame({"review": ["好用的應用程式", "送貨太慢, 很差", "價格; 合理"], "label": ["app", "delivery", "price"]})
 
