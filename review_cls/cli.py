@@ -61,6 +61,30 @@ def _release_accelerator_memory() -> None:
         torch.cuda.empty_cache()
 
 
+def whole_number(cfg: DictConfig, key: str, minimum: int) -> int:
+    """The setting ``key`` as an int >= ``minimum``; ``abc``, ``2.5`` or ``true`` -> a ConfigError naming it."""
+    value = cfg.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{key} must be a whole number >= {minimum}, got {value!r}.")
+    return value
+
+
+def flag(cfg: DictConfig, key: str) -> bool:
+    """The setting ``key`` as a bool; anything but true/false -> a ConfigError naming it."""
+    value = cfg.get(key)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, got {value!r}.")
+    return value
+
+
+def column_name(cfg: DictConfig, key: str, optional: bool = False) -> str | None:
+    """The setting ``key`` as a column name (``None`` allowed when ``optional``)."""
+    value = cfg.get(key)
+    if (value is None and optional) or (isinstance(value, str) and value):
+        return value
+    raise ConfigError(f"{key} must be a column name, got {value!r} (quote a name made of digits: {key}='5').")
+
+
 def require_settings(cfg: DictConfig, names: Sequence[str], usage: str) -> None:
     """Settings marked ``???`` in the config that the user left out -> a ConfigError showing the usage line."""
     missing = [name for name in names if OmegaConf.is_missing(cfg, name)]

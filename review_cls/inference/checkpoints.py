@@ -54,7 +54,22 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
             f"'{path}' is not a review_cls checkpoint (it lacks the classifier's labels and backbone config). "
             "Use a .ckpt written by `python -m review_cls.train`."
         )
+    config = hparams["backbone_config"]
+    check_labels(hparams["labels"], len(config.get("id2label") or {}) if isinstance(config, dict) else 0, path)
     return checkpoint
+
+
+def check_labels(labels: Any, outputs: int, source: str | Path) -> None:
+    """One distinct label name per classifier output: otherwise predictions would be misnamed or overwrite a
+    ``prob_<label>`` column."""
+    names = [str(label) for label in labels] if isinstance(labels, (list, tuple)) else []
+    if len(names) != outputs:
+        raise CheckpointError(f"'{source}': its labels and classifier disagree: {len(names)} label(s) {names[:10]} "
+                              f"for {outputs} classifier output(s). The file was edited or damaged; use the "
+                              "checkpoint as training wrote it.")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise CheckpointError(f"'{source}' names several classifier outputs {repeated}: each label must be distinct.")
 
 
 def load_classifier(path: str | Path):

@@ -12,7 +12,7 @@ from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from review_cls.data.batching import tokenize_texts
 from review_cls.errors import CheckpointError
-from review_cls.inference.checkpoints import load_classifier
+from review_cls.inference.checkpoints import check_labels, load_classifier
 
 
 @dataclass(frozen=True)
@@ -97,5 +97,6 @@ def load_exported(folder: Path) -> Predictor:
         raise CheckpointError(f"Cannot load the exported model in '{folder}': {exc}") from exc
     id2label = classifier.config.id2label
     labels = [str(id2label[i]) for i in sorted(id2label)]
+    check_labels(labels, classifier.config.num_labels, folder / "config.json")
     limit = getattr(classifier.config, "max_position_embeddings", None) or tokenizer.model_max_length
     return Predictor(LogitsOnly(classifier).eval(), tokenizer, labels, int(min(tokenizer.model_max_length, limit)))

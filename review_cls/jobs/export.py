@@ -12,22 +12,49 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from review_cls.cli import require_settings
+from review_cls.cli import flag, require_settings
 from review_cls.errors import CheckpointError, ConfigError
 
 log = logging.getLogger(__name__)
+# what save_pretrained writes for a BERT-family classifier and its tokenizer: overwrite=true replaces a folder
+# holding nothing else (an earlier export), never one with the user's own files
+EXPORT_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json", "generation_config.json",
+                "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+                "vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spiece.model",
+                "chat_template.jinja")
+
+
+def checked_out_folder(ckpt_path: str | Path, out: str | Path, overwrite: bool) -> Path:
+    """The absolute ``out`` folder, refused when writing it could delete the checkpoint, the working directory or
+    anything export did not write."""
+    target = Path(out).expanduser().resolve()
+    checkpoint = Path(ckpt_path).expanduser().resolve()
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"out='{out}' is a file; pick a folder name.")
+    if target == checkpoint or target in checkpoint.parents:
+        raise ConfigError(f"out='{out}' holds the checkpoint being exported ({ckpt_path}); export into a new folder, "
+                          "e.g. out=models/reviews.")
+    here = Path.cwd().resolve()
+    if target == here or target in here.parents:
+        raise ConfigError(f"out='{out}' is the folder you run from (or one above it); export into a new folder, "
+                          "e.g. out=models/reviews.")
+    entries = sorted(target.iterdir()) if target.is_dir() else []
+    if entries and not overwrite:
+        raise ConfigError(f"out='{out}' exists and is not empty; pick a new folder or pass overwrite=true.")
+    foreign = [entry.name for entry in entries if entry.name not in EXPORT_FILES or entry.is_dir()]
+    if foreign:
+        raise ConfigError(f"out='{out}' holds files export did not write ({', '.join(foreign[:5])}); overwrite=true "
+                          "only replaces an earlier export. Pick a new folder or move those files.")
+    return target
 
 
 def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False) -> Path:
-    """Write the folder atomically (temp folder + rename); refuse a non-empty ``out`` unless ``overwrite``."""
+    """Write the folder atomically (temp folder + rename); a non-empty ``out`` only with ``overwrite``, and only
+    when it holds nothing but an earlier export."""
     from review_cls.inference.checkpoints import load_classifier
     from review_cls.utils.atomic import atomic_dir
 
-    target = Path(out).expanduser()
-    if target.exists() and not target.is_dir():
-        raise ConfigError(f"out='{target}' is a file; pick a folder name.")
-    if target.is_dir() and any(target.iterdir()) and not overwrite:
-        raise ConfigError(f"out='{target}' exists and is not empty; pick a new folder or pass overwrite=true.")
+    target = checked_out_folder(ckpt_path, out, overwrite)
     model, tokenizer = load_classifier(ckpt_path)
     classifier = model.model
     id2label = {int(i): str(label) for i, label in classifier.config.id2label.items()}
@@ -48,6 +75,9 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
 
 def run_export(cfg: DictConfig) -> Path:
     require_settings(cfg, ("ckpt_path", "out"), "python -m review_cls.export ckpt_path=best.ckpt out=models/reviews")
-    out = export_model(cfg.ckpt_path, cfg.out, bool(cfg.overwrite))
+    for key in ("ckpt_path", "out"):
+        if not isinstance(cfg[key], str) or not cfg[key].strip():
+            raise ConfigError(f"{key} must be a path, got {cfg[key]!r}.")
+    out = export_model(cfg.ckpt_path, cfg.out, flag(cfg, "overwrite"))
     print(f"exported to {out}: load with transformers.pipeline('text-classification', model='{out}')")
     return out

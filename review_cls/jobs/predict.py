@@ -4,6 +4,7 @@ atomic output, insight summary)."""
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,22 @@ import pandas as pd
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
-from review_cls.cli import require_settings
-from review_cls.data.io import count_rows, existing_table, iter_table_chunks, table_format
+from review_cls.cli import column_name, flag, require_settings, whole_number
+from review_cls.data.io import check_encoding, checked_sep, count_rows, existing_table, iter_table_chunks, table_format
 from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import ConfigError, DataError
 from review_cls.inference.predictor import Predictor, load_predictor
-from review_cls.reports.insights import CONFIDENCE, DATE_NAMES, PREDICTED, RATING_NAMES, InsightSummary, pick_column
-from review_cls.utils.atomic import atomic_dir, atomic_file
+from review_cls.reports.insights import (
+    CONFIDENCE,
+    DATE_NAMES,
+    INSIGHT_FILES,
+    PREDICTED,
+    RATING_NAMES,
+    InsightSummary,
+    pick_column,
+)
+from review_cls.training.interrupts import INTERRUPTED_EXIT_CODE
+from review_cls.utils.atomic import atomic_dir, atomic_file, remove_stale_temporaries
 from review_cls.utils.hardware import resolve_device
 
 log = logging.getLogger(__name__)
@@ -69,19 +79,69 @@ def start_summary(columns: list[str], cfg: DictConfig, labels: list[str], source
     return InsightSummary(labels, cfg.text_column, int(cfg.top_k), date_column, rating_column)
 
 
-def run_prediction(cfg: DictConfig) -> dict[str, Any]:
-    """The ``review_cls.predict`` job; returns row counts and where the files went."""
-    require_settings(cfg, ("ckpt_path", "input", "output"), USAGE)
-    source = existing_table(cfg.input, "input")
-    table_format(source)
-    output = Path(cfg.output).expanduser()
-    kind = output_format(output)
+def check_predict_settings(cfg: DictConfig) -> None:
+    """Every setting's type and range, before the checkpoint or the input is read."""
+    for key in ("chunk_size", "batch_size"):
+        whole_number(cfg, key, 1)
+    whole_number(cfg, "top_k", 0)
+    for key in ("progress", "insights"):
+        flag(cfg, key)
+    column_name(cfg, "text_column")
+    for key in ("date_column", "rating_column"):
+        column_name(cfg, key, optional=True)
+    sheet = cfg.get("sheet_name")
+    if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
+        raise ConfigError(f"sheet_name must be a sheet's name or number, got {sheet!r}.")
+    check_encoding(str(cfg.encoding), "encoding")
+    checked_sep(cfg.get("sep"), "sep")
+    resolve_device(cfg.device)
+
+
+def check_output_locations(output: Path, source: Path, insights: bool) -> None:
+    """Every place predict writes, checked before the first review is predicted: nothing the user has is lost."""
     if output.resolve() == source.resolve():
         raise ConfigError(f"output='{output}' is the input file; write the predictions to a new file.")
-    if int(cfg.batch_size) < 1 or int(cfg.top_k) < 0:
-        raise ConfigError(f"batch_size must be >= 1 and top_k >= 0, got {cfg.batch_size} and {cfg.top_k}.")
+    if output.is_dir():
+        raise ConfigError(f"output='{output}' is a folder; name a file in it, e.g. output={output / 'predictions.csv'}.")
+    blocking = next((parent for parent in output.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise ConfigError(f"output='{output}' cannot be written: '{blocking}' is a file, not a folder.")
+    folder = insights_folder(output)
+    if not insights or not folder.exists():
+        return
+    foreign = [] if folder.is_dir() else [folder.name]
+    if folder.is_dir():
+        foreign = sorted(entry.name for entry in folder.iterdir() if entry.name not in INSIGHT_FILES or entry.is_dir())
+    if foreign:
+        what = "is a file" if not folder.is_dir() else f"holds files predict did not write ({', '.join(foreign[:5])})"
+        raise ConfigError(
+            f"'{folder}', where predict writes the insights of output='{output}', {what}. Predict replaces that "
+            "folder as a whole, so move those files, choose another output name, or pass insights=false."
+        )
+
+
+def run_prediction(cfg: DictConfig) -> dict[str, Any]:
+    """The ``review_cls.predict`` job; Ctrl+C ends it with one line and exit code 130, the output left as it was."""
+    try:
+        return _predict(cfg)
+    except KeyboardInterrupt:
+        print(f"interrupted: predict stopped (Ctrl+C); output='{cfg.output}' was not written or changed.",
+              file=sys.stderr)
+        raise SystemExit(INTERRUPTED_EXIT_CODE) from None
+
+
+def _predict(cfg: DictConfig) -> dict[str, Any]:
+    require_settings(cfg, ("ckpt_path", "input", "output"), USAGE)
+    check_predict_settings(cfg)
+    source = existing_table(cfg.input, "input")
+    table_format(source)
+    output = Path(str(cfg.output)).expanduser()
+    check_output_locations(output, source, cfg.insights)
+    kind = output_format(output)
+    for stale in remove_stale_temporaries(output):
+        log.info("Removed %s, left by an earlier predict run that was killed.", stale)
     predictor = load_predictor(cfg.ckpt_path).to(resolve_device(cfg.device))
-    chunks = iter_table_chunks(source, int(cfg.chunk_size), cfg.sheet_name, cfg.encoding, as_text=True,
+    chunks = iter_table_chunks(source, cfg.chunk_size, cfg.sheet_name, cfg.encoding, as_text=True,
                                sep=cfg.get("sep"), prefix="")
     total = count_rows(source, cfg.sheet_name, prefix="")
     summary: InsightSummary | None = None
@@ -92,7 +152,7 @@ def run_prediction(cfg: DictConfig) -> dict[str, Any]:
             for chunk in chunks:
                 if summary is None:
                     summary = start_summary(list(chunk.columns), cfg, predictor.labels, source)
-                result = predict_chunk(predictor, chunk, cfg.text_column, int(cfg.batch_size))
+                result = predict_chunk(predictor, chunk, cfg.text_column, cfg.batch_size)
                 writer.write(result)
                 summary.update(result)
                 progress.update(len(chunk))

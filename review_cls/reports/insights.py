@@ -23,6 +23,9 @@ PREDICTED = "predicted_label"
 CONFIDENCE = "confidence"
 DATE_NAMES = ("date", "at", "timestamp")
 RATING_NAMES = ("rating", "score", "stars")
+# every file InsightSummary.write may put in its folder: predict replaces a folder holding nothing else
+INSIGHT_FILES = ("categories.csv", "categories.png", "top_examples.csv", "weekly_counts.csv", "weekly_counts.png",
+                 "summary.md")
 
 
 def pick_column(columns: Sequence[str], wanted: str | None, candidates: Sequence[str], setting: str) -> str | None:

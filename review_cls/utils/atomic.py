@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, so no temporary file is ever taken for stale
+    fcntl = None
 
 
 @contextmanager
@@ -20,11 +26,45 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = _sibling(target, "tmp")
     temporary.touch(exist_ok=False)
+    # held while the file is written: a temporary file nobody holds was left by a killed process
+    lock = os.open(temporary, os.O_RDONLY)
     try:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
         yield temporary
         os.replace(temporary, target)
     finally:
+        os.close(lock)
         temporary.unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove the temporary files :func:`atomic_file` left next to ``path`` when its process was killed.
+
+    Only files named like its own temporaries of ``path`` (``.<name>.<12 hex digits>.tmp``) whose lock no running
+    process holds; returns what was removed.
+    """
+    target = Path(path)
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{12}}\.tmp")
+    if fcntl is None or not target.parent.is_dir():
+        return []
+    removed = []
+    for candidate in target.parent.iterdir():
+        if pattern.fullmatch(candidate.name) and candidate.is_file() and _unheld(candidate):
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
+
+
+def _unheld(path: Path) -> bool:
+    lock = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(lock)
 
 
 @contextmanager

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from review_cls.errors import ConfigError
+
 AUTO = "auto"
 
 
@@ -17,8 +19,18 @@ def resolve_precision(requested: str | int | None, accelerator: str = AUTO) -> s
     return "32-true"
 
 
-def resolve_device(requested: str = AUTO) -> torch.device:
-    """``auto`` -> the first GPU when there is one, else the CPU; anything else (``cpu``, ``cuda:1``) as given."""
-    if str(requested) == AUTO:
+def resolve_device(requested: str = AUTO, setting: str = "device") -> torch.device:
+    """``auto`` -> the first GPU when there is one, else the CPU; ``cpu``, ``cuda``, ``cuda:N`` when this machine has
+    it, else a ConfigError naming ``setting`` and the values that work here."""
+    text = str(requested)
+    if text == AUTO:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(str(requested))
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    here = f"cuda, cuda:0 ... cuda:{gpus - 1}" if gpus else "no CUDA GPU on this machine"
+    try:
+        device = torch.device(text)
+    except (RuntimeError, ValueError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda") or (device.type == "cuda" and (device.index or 0) >= gpus):
+        raise ConfigError(f"{setting}={text} is not usable here. Use auto, cpu, or a CUDA GPU ({here}).")
+    return device

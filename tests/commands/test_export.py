@@ -81,15 +81,22 @@ def test_predict_accepts_the_exported_folder(exported, tiny_checkpoint, small_re
 
 def test_refuses_a_non_empty_folder_unless_overwrite(tiny_checkpoint, tmp_path):
     out = tmp_path / "model"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
+    export_model(tiny_checkpoint, out)
     with pytest.raises(ConfigError, match="exists and is not empty.*overwrite=true"):
         export_model(tiny_checkpoint, out)
-    assert [path.name for path in out.iterdir()] == ["keep.txt"]
+    (out / "model.safetensors").write_bytes(b"older export")
     export_model(tiny_checkpoint, out, overwrite=True)
-    assert "keep.txt" not in {path.name for path in out.iterdir()}
-    assert (out / "model.safetensors").is_file()
+    assert (out / "model.safetensors").read_bytes() != b"older export"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["model"]
+
+
+def test_overwrite_never_deletes_files_export_did_not_write(tiny_checkpoint, tmp_path):
+    out = tmp_path / "model"
+    export_model(tiny_checkpoint, out)
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match=r"holds files export did not write \(notes.txt\)"):
+        export_model(tiny_checkpoint, out, overwrite=True)
+    assert (out / "notes.txt").read_text() == "mine"
 
 
 def test_an_empty_existing_folder_is_used(tiny_checkpoint, tmp_path):

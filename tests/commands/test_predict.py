@@ -137,7 +137,7 @@ def test_a_failure_mid_way_leaves_no_half_file(tiny_checkpoint, small_reviews_cs
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Predictor, "predict_probabilities", fail_on_third_chunk)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(SystemExit, match="130"):  # Ctrl+C: one line, exit 130 (test_output_safety.py)
         run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}",
                                        f"output={output}"))
     assert len(calls) == 3
@@ -211,7 +211,7 @@ def test_explicit_date_and_rating_columns(tiny_checkpoint, reviews, tmp_path):
         ({"ckpt_path": "EMPTY_DIR"}, CheckpointError, "not an exported model"),
         ({"date_column": "when"}, DataError, "date_column='when' is not a column"),
         ({"output": "SAME"}, ConfigError, "is the input file"),
-        ({"chunk_size": "0"}, ConfigError, "chunk_size must be >= 1"),
+        ({"chunk_size": "0"}, ConfigError, "chunk_size must be a whole number >= 1"),
     ],
 )
 def test_bad_input_is_a_clear_error_and_writes_nothing(tiny_checkpoint, small_reviews_csv, tmp_path, change, error,
