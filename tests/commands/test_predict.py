@@ -137,7 +137,7 @@ def test_a_failure_mid_way_leaves_no_half_file(tiny_checkpoint, small_reviews_cs
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Predictor, "predict_probabilities", fail_on_third_chunk)
-    with pytest.raises(SystemExit, match="130"):  # Ctrl+C: one line, exit 130 (test_output_safety.py)
+    with pytest.raises(SystemExit, match="130"):  # Ctrl+C: one line, exit 130 (guarantees/test_output_safety.py)
         run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}",
                                        f"output={output}"))
     assert len(calls) == 3

@@ -14,7 +14,6 @@ import pytest
 
 from review_cls.data.io import existing_table, iter_table_chunks, read_table
 from review_cls.data.prepare import clean_reviews
-from review_cls.data.writers import TableWriter
 from review_cls.errors import ConfigError, DataError
 from review_cls.training.preflight import check_training_settings
 
@@ -197,36 +196,3 @@ def test_labels_differing_only_by_case_are_named_in_a_warning(caplog):
     assert sorted(set(reviews.labels)) == ["App_bug", "Price", "app_bug", "price"]  # still four classes
     assert "'App_bug' and 'app_bug' differ only by case" in caplog.text
     assert "'Price' and 'price' differ only by case" in caplog.text
-
-
-# ---------------------------------------------------------------- writers
-
-
-def test_xlsx_output_drops_control_characters_and_counts_the_cells(tmp_path, caplog):
-    frame = pd.DataFrame({"review": ["fine", "bell\x07 and \x1b[31mcolour", "nul\x01"], "n": [1, 2, 3]})
-    temporary, output = tmp_path / ".out.xlsx.tmp", tmp_path / "out.xlsx"
-    with caplog.at_level(logging.WARNING, logger="review_cls.data.writers"):
-        with TableWriter(temporary, "excel", output) as writer:
-            writer.write(frame)
-    back = pd.read_excel(temporary)
-    assert back["review"].tolist() == ["fine", "bell and [31mcolour", "nul"] and back["n"].tolist() == [1, 2, 3]
-    assert f"2 cell(s) held control characters" in caplog.text and str(output) in caplog.text
-
-
-@pytest.mark.parametrize("kind", ["csv", "tsv"])
-def test_text_output_keeps_carriage_returns_inside_cells(tmp_path, kind):
-    frame = pd.DataFrame({"review": ["old mac line\rbreak", "tab\there", "plain"], "label": ["a", "b", "c"]})
-    path = tmp_path / f"out.{kind}"
-    with TableWriter(path, kind) as writer:
-        writer.write(frame.iloc[:2])
-        writer.write(frame.iloc[2:])
-    pd.testing.assert_frame_equal(read_table(path), frame)
-
-
-def test_parquet_type_change_names_the_output_not_the_temporary_file(tmp_path):
-    temporary, output = tmp_path / ".out.parquet.123.tmp", tmp_path / "out.parquet"
-    with pytest.raises(DataError) as caught:
-        with TableWriter(temporary, "parquet", output) as writer:
-            writer.write(pd.DataFrame({"id": [1, 2]}))
-            writer.write(pd.DataFrame({"id": ["x", "y"]}))
-    assert f"'{output}'" in str(caught.value) and ".tmp" not in str(caught.value)

@@ -22,7 +22,7 @@ from review_cls.jobs.predict import insights_folder, run_prediction
 from review_cls.reports.insights import INSIGHT_FILES
 from review_cls.utils.atomic import atomic_file, remove_stale_temporaries
 from review_cls.utils.hardware import resolve_device
-from tests.conftest import CONF_DIR
+from tests.helpers import CONF_DIR
 
 MISSING_CKPT = "never-read.ckpt"  # a check that must come before the checkpoint is loaded fails before this
 
