@@ -61,11 +61,12 @@ def _release_accelerator_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def whole_number(cfg: DictConfig, key: str, minimum: int) -> int:
-    """The setting ``key`` as an int >= ``minimum``; ``abc``, ``2.5`` or ``true`` -> a ConfigError naming it."""
+def whole_number(cfg: DictConfig, key: str, minimum: int, prefix: str = "") -> int:
+    """The setting ``key`` as an int >= ``minimum``; ``abc``, ``2.5`` or ``true`` -> a ConfigError naming it
+    (``prefix`` is its group, e.g. ``data.``)."""
     value = cfg.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{key} must be a whole number >= {minimum}, got {value!r}.")
+        raise ConfigError(f"{prefix}{key} must be a whole number >= {minimum}, got {value!r}.")
     return value
 
 

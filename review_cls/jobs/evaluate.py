@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from review_cls.cli import flag, whole_number
 from review_cls.data.prepare import LabeledReviews, read_labeled
 from review_cls.errors import ConfigError, DataError
 from review_cls.inference.checkpoints import LAST, resolve_ckpt_path
 from review_cls.inference.predictor import load_predictor
 from review_cls.reports.predictions import ReportPaths, write_prediction_reports
 from review_cls.reports.summary import print_summary
+from review_cls.training.failed_runs import tidy_run_dir_on_error
 from review_cls.utils.hardware import resolve_device
 
 log = logging.getLogger(__name__)
@@ -55,8 +57,19 @@ def keep_known_labels(reviews: LabeledReviews, known: list[str], drop_unknown: b
 
 
 def run_evaluation(cfg: DictConfig) -> dict[str, float]:
-    """The ``review_cls.evaluate`` job: returns ``eval/acc``, ``eval/f1_macro``, ... (see write_prediction_reports)."""
+    """The ``review_cls.evaluate`` job: returns ``eval/acc``, ``eval/f1_macro``, ... (see write_prediction_reports).
+
+    A failed evaluation leaves no run folder that looks real (training/failed_runs.py), as a failed training run.
+    """
+    with tidy_run_dir_on_error(cfg.paths.output_dir):
+        return _evaluate(cfg)
+
+
+def _evaluate(cfg: DictConfig) -> dict[str, float]:
     require_model_and_data(cfg)
+    flag(cfg, "drop_unknown_labels")
+    whole_number(cfg.data, "eval_batch_size", 1, "data.")
+    device = resolve_device(cfg.device)
     # resolve_ckpt_path only for `last`: it accepts files only, and an export folder is fine here
     model_path = resolve_ckpt_path(LAST, Path(cfg.paths.log_dir)) if str(cfg.ckpt_path) == LAST else str(cfg.ckpt_path)
     predictor = load_predictor(model_path)
@@ -64,9 +77,8 @@ def run_evaluation(cfg: DictConfig) -> dict[str, float]:
     reviews = read_labeled(data.path, data.text_column, data.label_column, data.sheet_name, data.encoding,
                            data.sep)
     total = len(reviews)
-    reviews = keep_known_labels(reviews, predictor.labels, bool(cfg.drop_unknown_labels), str(model_path))
-    probabilities = predictor.to(resolve_device(cfg.device)).predict_probabilities(reviews.texts,
-                                                                                   int(data.eval_batch_size))
+    reviews = keep_known_labels(reviews, predictor.labels, cfg.drop_unknown_labels, str(model_path))
+    probabilities = predictor.to(device).predict_probabilities(reviews.texts, data.eval_batch_size)
     y_true = reviews.label_ids(predictor.labels)
     output_dir = Path(cfg.paths.output_dir)
     metrics = write_prediction_reports(output_dir, predictor.labels, y_true, probabilities, reviews.texts,

@@ -37,9 +37,19 @@ def instantiate_loggers(logger_cfg: DictConfig | None) -> list[Any]:
     return [instantiate(entry) for entry in (logger_cfg or {}).values() if entry and "_target_" in entry]
 
 
+def check_max_epochs(max_epochs: Any) -> None:
+    """A whole number >= 1: -1 (endless), 0 (an untrained model tested as if trained) and text are refused."""
+    if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
+        raise ConfigError(
+            f"trainer.max_epochs must be a whole number >= 1, got {max_epochs!r}. To test a checkpoint without "
+            "training, pass train=false ckpt_path=<checkpoint>."
+        )
+
+
 def build_trainer(cfg: DictConfig, callbacks: list[L.Callback], loggers: list[Any]) -> L.Trainer:
     """The Trainer from config, with ``precision: auto`` resolved for the hardware at hand."""
     trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
+    check_max_epochs(trainer_cfg.get("max_epochs"))
     trainer_cfg["precision"] = resolve_precision(trainer_cfg.get("precision"), trainer_cfg.get("accelerator", "auto"))
     try:
         return instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False)

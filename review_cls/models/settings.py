@@ -3,8 +3,12 @@ second, before any data is read. Only the encoder's small config file is opened,
 
 from __future__ import annotations
 
+import difflib
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from hydra.utils import get_method
 
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import encoder_config, model_max_length
@@ -15,6 +19,7 @@ def check_model_settings(model: Mapping[str, Any], max_length: int) -> None:
     """Every model setting that can be judged without the data (resolved ``cfg.model`` as a plain mapping), and the
     data's ``max_length`` against the encoder's position embeddings. The alpha length needs the class count, so
     :func:`review_cls.models.focal_loss.resolve_alpha` checks it once the labels are known."""
+    check_model_keys(model)
     if model["dropout"] is not None and not 0 <= number(model, "model", "dropout") < 1:
         raise ConfigError(f"model.dropout must be in [0, 1), got {model['dropout']}.")
     if number(model, "model", "gamma") < 0:
@@ -30,6 +35,28 @@ def check_model_settings(model: Mapping[str, Any], max_length: int) -> None:
     encoder = encoder_config(pretrained).to_dict()
     shape = checked_architecture(model["architecture"], encoder, bool(model["from_scratch"]), pretrained)
     check_max_length(max_length, model_max_length({**encoder, **shape}), pretrained)
+
+
+# what the training job passes to the model's builder itself: never set in the config
+FROM_THE_DATA = ("labels", "train_label_ids", "max_length", "vocab_size")
+
+
+def check_model_keys(model: Mapping[str, Any]) -> None:
+    """Every ``model.*`` key must be a setting the ``_target_`` builder takes: a typo (``+model.lrr=1e-4``) fails
+    here, naming the known ones, instead of as a TypeError after the data was read."""
+    try:
+        parameters = inspect.signature(get_method(str(model["_target_"]))).parameters
+    except (KeyError, ValueError, TypeError, ImportError, AttributeError):
+        return  # no or unusual target: instantiation reports it
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
+        return
+    known = sorted(set(parameters) - set(FROM_THE_DATA))
+    unknown = sorted(key for key in model if not key.startswith("_") and key not in known)
+    if unknown:
+        close = {key: difflib.get_close_matches(key, known, n=1) for key in unknown}
+        named = ", ".join(f"model.{key}" + (f" (did you mean model.{close[key][0]}?)" if close[key] else "")
+                          for key in unknown)
+        raise ConfigError(f"Unknown model setting(s): {named}. Known: {', '.join(known)}.")
 
 
 def check_alpha_setting(alpha: Any) -> None:

@@ -1,7 +1,7 @@
 """A run that fails must not leave a folder that looks like a real run.
 
-Rule: when a run stops with a :class:`ReviewClsError` and its folder holds nothing but what Hydra and the data split
-wrote (``.hydra/``, ``*.log``, ``split.json``), the folder is removed: nothing that cost compute is lost. Anything
+Rule: when a run stops with an error (a :class:`ReviewClsError` or any other) and its folder holds nothing but what
+Hydra and the data split wrote (``.hydra/``, ``*.log``, ``split.json``), the folder is removed: nothing that cost compute is lost. Anything
 else in it (checkpoints, TensorBoard events, reports) is kept, and ``error.txt`` next to it says why the run stopped.
 """
 
@@ -34,16 +34,19 @@ def settle_failed_run(run_dir: Path, error: BaseException) -> None:
         log.info("Removed run folder %s: the run failed before it produced anything.", run_dir)
         return
     with atomic_file(run_dir / ERROR_FILE) as temporary:
-        temporary.write_text(f"This run stopped with an error; keep what it wrote only as partial results.\n\n{error}\n")
+        reason = error if isinstance(error, ReviewClsError) else f"{type(error).__name__}: {error}"
+        temporary.write_text(f"This run stopped with an error; keep what it wrote only as partial results.\n\n{reason}\n")
 
 
 @contextmanager
 def tidy_run_dir_on_error(output_dir: str | Path) -> Iterator[None]:
-    """On a :class:`ReviewClsError` inside the block, settle ``output_dir`` (see :func:`settle_failed_run`) and
-    re-raise."""
+    """On any error inside the block, settle ``output_dir`` (see :func:`settle_failed_run`) and re-raise.
+
+    Ctrl+C is not an error here: training stops cleanly and reports (training/interrupts.py).
+    """
     try:
         yield
-    except ReviewClsError as error:
+    except Exception as error:
         if rank_zero_only.rank == 0:  # one process of a multi-GPU run tidies the shared folder
             try:
                 settle_failed_run(Path(str(output_dir)), error)

@@ -99,3 +99,21 @@ def test_evaluate_command_writes_a_new_run_folder(tiny_checkpoint, small_reviews
     assert all((run / name).is_file() for name in REPORTS)
     assert (run / ".hydra" / "config.yaml").is_file()
     assert "macro-F1" in done.stdout and "eval_predictions.csv" in done.stdout
+
+
+@pytest.mark.parametrize(("override", "error", "fragment"), [
+    ("ckpt_path=missing.ckpt", "CheckpointError", "does not exist"),
+    ("device=gpu0", "ConfigError", "device=gpu0 is not usable here"),
+    ("drop_unknown_labels=perhaps", "ConfigError", "drop_unknown_labels must be true or false"),
+    ("data.eval_batch_size=0", "ConfigError", "data.eval_batch_size must be a whole number >= 1"),
+])
+def test_a_failed_evaluate_leaves_no_run_folder(tiny_checkpoint, small_reviews_csv, tmp_path, override, error,
+                                                fragment):
+    from tests.helpers import hydra_like_run
+
+    cfg = evaluate_cfg(tmp_path / "run", f"ckpt_path={tiny_checkpoint}", f"data.path={small_reviews_csv}", override)
+    run_dir = hydra_like_run(cfg)
+    with pytest.raises(Exception) as caught:
+        run_evaluation(cfg)
+    assert type(caught.value).__name__ == error and fragment in str(caught.value)
+    assert not run_dir.exists()

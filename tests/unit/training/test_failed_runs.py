@@ -21,3 +21,21 @@ def test_failed_run_never_removes_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     settle_failed_run(tmp_path, DataError("x"))
     assert (tmp_path / ".hydra").is_dir() and (tmp_path / ERROR_FILE).is_file()
+
+
+def test_an_unexpected_error_also_settles_the_run_folder(tmp_path):
+    """Not only project errors: a bug's exception removes a setup-only folder and marks one with results."""
+    import pytest
+
+    from review_cls.training.failed_runs import tidy_run_dir_on_error
+
+    setup_only, with_results = tmp_path / "a", tmp_path / "b"
+    for run_dir in (setup_only, with_results):
+        (run_dir / ".hydra").mkdir(parents=True)
+        (run_dir / "train.log").write_text("")
+    (with_results / "checkpoints").mkdir()
+    for run_dir in (setup_only, with_results):
+        with pytest.raises(OverflowError), tidy_run_dir_on_error(run_dir):
+            raise OverflowError("cannot convert float infinity to integer")
+    assert not setup_only.exists()
+    assert "OverflowError: cannot convert float infinity" in (with_results / ERROR_FILE).read_text()

@@ -44,3 +44,18 @@ def test_preflight_refuses_an_architecture_for_pretrained_weights(compose_train_
     with pytest.raises(ConfigError, match="from_scratch=true"):
         check_training_settings(compose_train_cfg("model.architecture={num_hidden_layers: 1}"))
     check_training_settings(compose_train_cfg("model.architecture={num_hidden_layers: 1}", "model.from_scratch=true"))
+
+
+@pytest.mark.parametrize(("setting", "fragments"), [
+    ("+model.lrr=1e-4", ("Unknown model setting(s): model.lrr (did you mean model.lr?)", "Known: ", "weight_decay")),
+    ("+model.foo=1", ("model.foo. Known: ",)),
+])
+def test_unknown_model_keys_are_refused_before_reading_data(compose_train_cfg, tmp_path, setting, fragments):
+    message = fails(compose_train_cfg(setting, data_path=tmp_path / "absent.csv"), ConfigError, *fragments)
+    assert "absent.csv" not in message
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "abc", "2.5", "null"])
+def test_max_epochs_must_be_a_whole_number_from_1(compose_train_cfg, tmp_path, value):
+    fails(compose_train_cfg(f"trainer.max_epochs={value}", data_path=tmp_path / "absent.csv"), ConfigError,
+          "trainer.max_epochs must be a whole number >= 1", "train=false")
