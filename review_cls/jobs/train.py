@@ -111,5 +111,5 @@ def _train(cfg: DictConfig) -> dict[str, float]:
         support = class_support(datamodule.splits["test"].labels) if testing else None
         write_run_record(cfg.paths.output_dir, metrics, cfg.get("optimized_metric", ""), test_support=support)
     if interrupted:
-        stop_after_interrupt(trainer, cfg.paths.output_dir)
+        stop_after_interrupt(trainer, cfg.paths.output_dir, interrupted)
     return metrics

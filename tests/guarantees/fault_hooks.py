@@ -24,6 +24,8 @@ class PauseAt(L.Callback):
         self.marker.write_text(f"{trainer.current_epoch} {batch_idx} {trainer.global_step}")
         deadline = time.monotonic() + self.limit_s
         while time.monotonic() < deadline:
+            if trainer.received_sigterm:  # Lightning's SIGTERM handler only sets this flag: let the loop see it
+                return
             time.sleep(0.05)
         raise RuntimeError("PauseAt: nobody stopped the run")
 

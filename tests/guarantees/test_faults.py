@@ -17,7 +17,7 @@ from review_cls.errors import TrainingDivergedError
 from review_cls.jobs.train import build_trainer, run_training
 from review_cls.training.callbacks import AtomicCheckpointIO
 from review_cls.training.failed_runs import ERROR_FILE
-from review_cls.training.interrupts import INTERRUPTED_EXIT_CODE
+from review_cls.training.interrupts import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE
 from tests.helpers import REPO_ROOT
 
 WAIT_S = 540  # a loaded 2-core CI machine: generous, and never part of an assertion about speed
@@ -101,15 +101,19 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny_bert_di
         torch.testing.assert_close(again["state_dict"][name], tensor, rtol=0, atol=1e-6, msg=name)
 
 
-def test_ctrl_c_stops_cleanly_and_still_tests_and_reports_the_best_checkpoint(tiny_bert_dir, small_reviews_csv, tmp_path):
+@pytest.mark.parametrize(("sent", "name", "code"), [(signal.SIGINT, "Ctrl+C", INTERRUPTED_EXIT_CODE),
+                                                  (signal.SIGTERM, "SIGTERM", TERMINATED_EXIT_CODE)])
+def test_ctrl_c_stops_cleanly_and_still_tests_and_reports_the_best_checkpoint(tiny_bert_dir, small_reviews_csv, tmp_path,
+                                                                             sent, name, code):
+    """Ctrl+C, or SIGTERM from a scheduler or `kill`: the message names the signal that stopped the run."""
     log, run_dir, marker = tmp_path / "run.log", tmp_path / "logs" / "run", tmp_path / "paused"
     command = train_command(tiny_bert_dir, small_reviews_csv, tmp_path / "logs", run_dir, *pause_at(1, 2, marker))
     process = start(command, log)
     wait_for(marker, process, log)
-    os.kill(process.pid, signal.SIGINT)
-    assert finish(process, log) == INTERRUPTED_EXIT_CODE, log.read_text()[-3000:]
+    os.kill(process.pid, sent)
+    assert finish(process, log) == code, log.read_text()[-3000:]
     output = log.read_text()
-    assert "Training was interrupted (Ctrl+C) at epoch 1" in output and "Resume with ckpt_path=last" in output
+    assert f"Training was interrupted ({name}) at epoch 1" in output and "Resume with ckpt_path=last" in output
     assert "Traceback" not in output
     best = list((run_dir / "checkpoints").glob("best-epoch00.ckpt"))
     assert best, "the best checkpoint of the finished epoch is kept"
