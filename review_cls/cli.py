@@ -78,6 +78,14 @@ def flag(cfg: DictConfig, key: str) -> bool:
     return value
 
 
+def path_value(cfg: DictConfig, key: str) -> str:
+    """The setting ``key`` as a path: text that is not blank and holds no NUL byte (no file system takes one)."""
+    value = cfg.get(key)
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip() or "\x00" in str(value):
+        raise ConfigError(f"{key} must be a path, got {value!r}.")
+    return str(value)
+
+
 def column_name(cfg: DictConfig, key: str, optional: bool = False) -> str | None:
     """The setting ``key`` as a column name (``None`` allowed when ``optional``)."""
     value = cfg.get(key)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from review_cls.cli import flag, require_settings
+from review_cls.cli import flag, path_value, require_settings
 from review_cls.errors import CheckpointError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,6 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
 
 def run_export(cfg: DictConfig) -> Path:
     require_settings(cfg, ("ckpt_path", "out"), "python -m review_cls.export ckpt_path=best.ckpt out=models/reviews")
-    for key in ("ckpt_path", "out"):
-        if not isinstance(cfg[key], str) or not cfg[key].strip():
-            raise ConfigError(f"{key} must be a path, got {cfg[key]!r}.")
-    out = export_model(cfg.ckpt_path, cfg.out, flag(cfg, "overwrite"))
+    out = export_model(path_value(cfg, "ckpt_path"), path_value(cfg, "out"), flag(cfg, "overwrite"))
     print(f"exported to {out}: load with transformers.pipeline('text-classification', model='{out}')")
     return out

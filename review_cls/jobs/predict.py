@@ -13,7 +13,7 @@ import pandas as pd
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
-from review_cls.cli import column_name, flag, require_settings, whole_number
+from review_cls.cli import column_name, flag, path_value, require_settings, whole_number
 from review_cls.data.io import check_encoding, checked_sep, count_rows, existing_table, iter_table_chunks, table_format
 from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import ConfigError, DataError
@@ -81,6 +81,8 @@ def start_summary(columns: list[str], cfg: DictConfig, labels: list[str], source
 
 def check_predict_settings(cfg: DictConfig) -> None:
     """Every setting's type and range, before the checkpoint or the input is read."""
+    for key in ("ckpt_path", "input", "output"):
+        path_value(cfg, key)
     for key in ("chunk_size", "batch_size"):
         whole_number(cfg, key, 1)
     whole_number(cfg, "top_k", 0)
