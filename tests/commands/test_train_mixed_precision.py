@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from review_cls.models.factory import build_review_classifier
 from review_cls.jobs.train import run_training
+from tests.helpers import review_classifier
 
 
 def test_bf16_mixed_trains_one_epoch_with_clipping(compose_train_cfg):
@@ -24,7 +24,7 @@ def test_bf16_mixed_trains_one_epoch_with_clipping(compose_train_cfg):
 
 @pytest.mark.parametrize(("precision", "fused"), [("16-mixed", False), ("bf16-mixed", False), ("32-true", True)])
 def test_adamw_is_fused_only_without_mixed_precision(tiny_bert_dir, precision, fused):
-    model = build_review_classifier(["a", "b"], [0, 1], 32, str(tiny_bert_dir), fused_optimizer=True)
+    model = review_classifier(["a", "b"], [0, 1], 32, str(tiny_bert_dir), fused_optimizer=True)
     model._trainer = SimpleNamespace(precision=precision, estimated_stepping_batches=10)
     optimizer = model.configure_optimizers()["optimizer"]
     assert bool(optimizer.defaults["fused"]) is fused
