@@ -69,7 +69,7 @@ def predict_command(ckpt: Path, source: Path, output: Path, threads: int) -> flo
 
     env = os.environ | ({"OMP_NUM_THREADS": str(threads)} if threads else {})
     command = [sys.executable, "-m", "review_cls.predict", f"ckpt_path={ckpt}", f"input={source}", f"output={output}",
-               f"batch_size={BATCH}", "insights=false", "progress=false", "device=cpu"]
+               f"batch_size={BATCH}", "insights=false", "progress=false", "device=cpu", "overwrite=true"]
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env)
     return time.perf_counter() - started

@@ -86,7 +86,7 @@ def check_predict_settings(cfg: DictConfig) -> None:
     for key in ("chunk_size", "batch_size"):
         whole_number(cfg, key, 1)
     whole_number(cfg, "top_k", 0)
-    for key in ("progress", "insights"):
+    for key in ("progress", "insights", "overwrite"):
         flag(cfg, key)
     column_name(cfg, "text_column")
     for key in ("date_column", "rating_column"):
@@ -99,8 +99,9 @@ def check_predict_settings(cfg: DictConfig) -> None:
     resolve_device(cfg.device)
 
 
-def check_output_locations(output: Path, source: Path, insights: bool) -> None:
-    """Every place predict writes, checked before the first review is predicted: nothing the user has is lost."""
+def check_output_locations(output: Path, source: Path, insights: bool, overwrite: bool) -> None:
+    """Every place predict writes, checked before the first review is predicted: nothing the user has is lost, and
+    an earlier run's output and insights are replaced only with ``overwrite``."""
     if output.resolve() == source.resolve():
         raise ConfigError(f"output='{output}' is the input file; write the predictions to a new file.")
     if output.is_dir():
@@ -109,11 +110,18 @@ def check_output_locations(output: Path, source: Path, insights: bool) -> None:
     if blocking is not None:
         raise ConfigError(f"output='{output}' cannot be written: '{blocking}' is a file, not a folder.")
     folder = insights_folder(output)
-    if not insights or not folder.exists():
-        return
-    foreign = [] if folder.is_dir() else [folder.name]
-    if folder.is_dir():
-        foreign = sorted(entry.name for entry in folder.iterdir() if entry.name not in INSIGHT_FILES or entry.is_dir())
+    if insights and folder.exists():
+        check_insights_folder(folder, output)
+    earlier = [path for path in (output, folder) if path.exists() and (insights or path == output)]
+    if earlier and not overwrite:
+        raise ConfigError(f"'{earlier[0]}' exists (an earlier predict run?); pass overwrite=true to replace it, or "
+                          "choose another output name.")
+
+
+def check_insights_folder(folder: Path, output: Path) -> None:
+    """The insights folder is replaced as a whole: it must hold nothing but files predict writes there."""
+    foreign = [folder.name] if not folder.is_dir() else sorted(
+        entry.name for entry in folder.iterdir() if entry.name not in INSIGHT_FILES or entry.is_dir())
     if foreign:
         what = "is a file" if not folder.is_dir() else f"holds files predict did not write ({', '.join(foreign[:5])})"
         raise ConfigError(
@@ -138,7 +146,7 @@ def _predict(cfg: DictConfig) -> dict[str, Any]:
     source = existing_table(cfg.input, "input")
     table_format(source)
     output = Path(str(cfg.output)).expanduser()
-    check_output_locations(output, source, cfg.insights)
+    check_output_locations(output, source, cfg.insights, cfg.overwrite)
     kind = output_format(output)
     for stale in remove_stale_temporaries(output):
         log.info("Removed %s, left by an earlier predict run that was killed.", stale)

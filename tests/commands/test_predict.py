@@ -139,7 +139,7 @@ def test_a_failure_mid_way_leaves_no_half_file(tiny_checkpoint, small_reviews_cs
     monkeypatch.setattr(Predictor, "predict_probabilities", fail_on_third_chunk)
     with pytest.raises(SystemExit, match="130"):  # Ctrl+C: one line, exit 130 (guarantees/test_output_safety.py)
         run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}",
-                                       f"output={output}"))
+                                       f"output={output}", "overwrite=true"))
     assert len(calls) == 3
     assert sorted(path.name for path in tmp_path.iterdir()) == ([] if previous is None else ["predictions.csv"])
     if previous is not None:
@@ -181,7 +181,8 @@ def test_rerun_replaces_the_insights_folder(tiny_checkpoint, reviews, tmp_path):
     output = tmp_path / "p.csv"
     for rows in (30, 10):
         source = write_table(reviews.head(rows).drop(columns=["date", "rating"]), tmp_path / "in.csv")
-        run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={source}", f"output={output}"))
+        run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={source}", f"output={output}",
+                                       "overwrite=true"))
     folder = insights_folder(output)
     assert pd.read_csv(folder / "categories.csv")["count"].sum() == 10
     assert not (folder / "weekly_counts.csv").exists()

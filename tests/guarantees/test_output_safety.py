@@ -66,8 +66,19 @@ def test_insights_folder_of_an_earlier_run_is_replaced(tiny_checkpoint, tmp_path
     folder.mkdir()
     for name in INSIGHT_FILES:
         (folder / name).write_text("old")
-    run_prediction(predict_cfg(tiny_checkpoint, source, output))
+    with pytest.raises(ConfigError, match=r"out_insights' exists \(an earlier predict run\?\); pass overwrite=true"):
+        run_prediction(predict_cfg(tiny_checkpoint, source, output))
+    assert all((folder / name).read_text() == "old" for name in INSIGHT_FILES)
+    run_prediction(predict_cfg(tiny_checkpoint, source, output, "overwrite=true"))
     assert (folder / "summary.md").read_text() != "old" and not (folder / "weekly_counts.csv").exists()
+
+
+def test_an_existing_output_is_replaced_only_with_overwrite(tmp_path, source):
+    output = tmp_path / "out.csv"
+    output.write_text("the user's earlier predictions")
+    with pytest.raises(ConfigError, match=r"out.csv' exists \(an earlier predict run\?\); pass overwrite=true"):
+        run_prediction(predict_cfg(tmp_path / MISSING_CKPT, source, output))
+    assert output.read_text() == "the user's earlier predictions"
 
 
 def test_insights_path_that_is_a_file_is_refused_before_predicting(tmp_path, source):
@@ -101,6 +112,7 @@ def test_empty_input_names_the_input_setting(tmp_path):
     ("batch_size=2.5", "batch_size must be a whole number >= 1, got 2.5"),
     ("top_k=-1", "top_k must be a whole number >= 0"),
     ("insights=maybe", "insights must be true or false"),
+    ("overwrite=yes please", "overwrite must be true or false"),
     ("text_column=5", "text_column must be a column name"),
     ("sheet_name=[1]", "sheet_name must be a sheet's name or number"),
     ("encoding=klingon", "encoding='klingon' is not an encoding"),
@@ -163,7 +175,7 @@ def test_ctrl_c_in_predict_is_one_line_and_exit_130(tiny_checkpoint, tmp_path, s
 
     monkeypatch.setattr(Predictor, "predict_probabilities", interrupted)
     with pytest.raises(SystemExit) as caught:
-        run_prediction(predict_cfg(tiny_checkpoint, source, output))
+        run_prediction(predict_cfg(tiny_checkpoint, source, output, "overwrite=true"))
     assert caught.value.code == 130
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("interrupted: predict stopped (Ctrl+C)")

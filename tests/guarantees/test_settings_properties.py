@@ -25,9 +25,9 @@ values = st.one_of(
     st.sampled_from(["auto", "cpu", "cuda", "cuda:0", "gpu0", "utf-8", "utf-16", "tab", ";", "review", "0", "date"]),
 )
 PREDICT_KEYS = ("chunk_size", "batch_size", "top_k", "progress", "insights", "text_column", "date_column",
-                "rating_column", "sheet_name", "encoding", "sep", "device")
+                "rating_column", "sheet_name", "encoding", "sep", "device", "overwrite")
 # where predict may be asked to write, relative to the example's folder (which holds reviews.csv and notes/)
-OUTPUTS = ("out.csv", "out.xlsx", "out.parquet", "out.jsonl", "out.txt", "out", "notes", "reviews.csv",
+OUTPUTS = ("out.csv", "earlier.csv", "out.xlsx", "out.parquet", "out.jsonl", "out.txt", "out", "notes", "reviews.csv",
            "reviews.csv/x.csv", "notes/out.csv", "notes_insights.csv", ".", "", "a\x00.csv")
 
 
@@ -63,6 +63,7 @@ def test_random_predict_settings_work_or_raise_the_project_error(tiny_checkpoint
         (here / "notes" / "mine.txt").write_text("the user's")
         (here / "notes_insights").mkdir()
         (here / "notes_insights" / "mine.txt").write_text("the user's too")
+        (here / "earlier.csv").write_text("earlier predictions")
         before = snapshot(here)
         cfg = compose_config("predict", [f"ckpt_path={tiny_checkpoint}", "input=reviews.csv", "output=x.csv"])
         cfg.output = output
@@ -75,7 +76,10 @@ def test_random_predict_settings_work_or_raise_the_project_error(tiny_checkpoint
         except ReviewClsError as error:
             event(f"refused: {type(error).__name__}")
         after = snapshot(here)
-        assert {name: after.get(name) for name in before} == before, "predict changed or deleted a file it found"
+        replaced = {"earlier.csv"} if output == "earlier.csv" and changes.get("overwrite") is True else set()
+        kept = {name: after.get(name) for name in before if name not in replaced}
+        assert kept == {name: data for name, data in before.items() if name not in replaced}, \
+            "predict changed or deleted a file it found (without overwrite=true naming it)"
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
