@@ -19,6 +19,7 @@ from review_cls.inference.predictor import predict_probabilities
 from review_cls.models.module import ReviewClassifier
 from review_cls.reports.curves import best_epoch, plot_training_curves
 from review_cls.reports.figures import save_png
+from review_cls.reports.logger_results import log_results_to_loggers
 from review_cls.reports.predictions import ReportPaths, write_prediction_reports
 from review_cls.reports.summary import print_summary
 from review_cls.reports.tensorboard import hparam_metrics, log_to_tensorboard, run_hparams, tensorboard_loggers
@@ -68,13 +69,17 @@ def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassi
     if report is not None:
         images["reports/confusion_matrix"] = paths.confusion_matrix
     best_val = _value_at(history, best, "val/f1_macro")
+    final_metrics = hparam_metrics(metrics, best_val)
     for logger in tensorboard_loggers(trainer):
-        log_to_tensorboard(logger, images, trainer.global_step, run_hparams(cfg), hparam_metrics(metrics, best_val))
+        log_to_tensorboard(logger, images, trainer.global_step, run_hparams(cfg), final_metrics)
+    reports = {"curves": output_dir / CURVES, "history": history_callback.path if history_callback else None,
+               "confusion matrix": paths.confusion_matrix, "report": paths.report_txt,
+               "report (JSON)": paths.report_json, "predictions": paths.predictions}
+    log_results_to_loggers(trainer, [Path(path) for path in reports.values() if path is not None], run_hparams(cfg),
+                           final_metrics)
     facts = training_facts(metrics, best, history, monitor, best_val)
-    artifacts = {"curves": output_dir / CURVES, "history": history_callback.path if history_callback else None,
-                 "confusion matrix": paths.confusion_matrix, "report": paths.report_txt,
-                 "report (JSON)": paths.report_json, "predictions": paths.predictions,
-                 "checkpoint": Path(ckpt_path) if ckpt_path else None, "TF-IDF baseline": output_dir / "baseline"}
+    artifacts = {**reports, "checkpoint": Path(ckpt_path) if ckpt_path else None,
+                 "TF-IDF baseline": output_dir / "baseline"}
     print_summary("review_cls.train: run finished", output_dir, facts, report, datamodule.labels,
                   {name: path for name, path in artifacts.items() if path is not None},
                   hint=f"open in TensorBoard:  tensorboard --logdir {shlex.quote(str(cfg.paths.log_dir))}")

@@ -1,0 +1,181 @@
+"""The ``README.md`` model card of an exported folder: labels, test scores beside the TF-IDF baseline, data, recipe,
+limitations. Numbers come from the checkpoint's own run folder; a missing file becomes a note, never a guess."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+# packaged offline encoders -> their hub names (a card's base_model must be a hub id)
+PACKAGED_HUB_NAMES = {"packaged:all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
+# per-class scores that rest on fewer test reviews than this are flagged as uncertain
+FEW_TEST_EXAMPLES = 30
+# writing systems by the code-point ranges of their letters; a vocabulary "covers" one holding >= 1% of its tokens
+SCRIPTS = {
+    "Latin": [(0x41, 0x5A), (0x61, 0x7A), (0xC0, 0x24F)], "Greek": [(0x370, 0x3FF)], "Cyrillic": [(0x400, 0x4FF)],
+    "Hebrew": [(0x590, 0x5FF)], "Arabic": [(0x600, 0x6FF)], "Devanagari": [(0x900, 0x97F)], "Thai": [(0xE00, 0xE7F)],
+    "Hangul": [(0xAC00, 0xD7AF), (0x1100, 0x11FF)], "Japanese kana": [(0x3040, 0x30FF)],
+    "Chinese characters (CJK)": [(0x4E00, 0x9FFF), (0x3400, 0x4DBF)],
+}
+# the language a card's metadata names when the export does not set one: by the vocabulary's main script
+SCRIPT_LANGUAGE = {"Latin": "en", "Chinese characters (CJK)": "zh"}
+
+
+@dataclass
+class RunFacts:
+    """What the export found about the run that wrote the checkpoint; ``missing`` names the files it looked for."""
+
+    hparams: dict[str, Any]
+    config: dict[str, Any] | None = None
+    record: dict[str, Any] | None = None
+    report: dict[str, Any] | None = None
+    split_counts: dict[str, int] | None = None
+    epoch: int | None = None
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return (self.record or {}).get("metrics", {})
+
+
+def read_run_facts(ckpt_path: str | Path, checkpoint: Mapping[str, Any]) -> RunFacts:
+    """Read the run folder around ``<run>/checkpoints/<name>.ckpt``: Hydra's config, ``metrics.json``,
+    ``classification_report.json`` and ``split.json``; each one that is absent is listed in ``missing``."""
+    run_dir = Path(ckpt_path).resolve().parent.parent
+    facts = RunFacts(hparams=dict(checkpoint["hyper_parameters"]), epoch=checkpoint.get("epoch"))
+    sources = {"config": run_dir / ".hydra" / "config.yaml", "record": run_dir / "metrics.json",
+               "report": run_dir / "classification_report.json", "split_counts": run_dir / "split.json"}
+    for name, path in sources.items():
+        try:
+            text = path.read_text(encoding="utf-8")
+            value = yaml.safe_load(text) if path.suffix == ".yaml" else json.loads(text)
+        except (OSError, ValueError, yaml.YAMLError):
+            facts.missing.append(str(path))
+            continue
+        if name == "split_counts":
+            value = {split: len(value.get(split, [])) for split in ("train", "val", "test")}
+        setattr(facts, name, value)
+    return facts
+
+
+def vocabulary_scripts(vocab: Mapping[str, int]) -> list[str]:
+    """The writing systems with >= 1% of the tokenizer's vocabulary, most tokens first."""
+    counts = dict.fromkeys(SCRIPTS, 0)
+    for token in vocab:
+        letters = [ord(char) for char in token if char.isalpha()]
+        for script, ranges in SCRIPTS.items():
+            if letters and any(low <= letters[0] <= high for low, high in ranges):
+                counts[script] += 1
+                break
+    return [script for script, count in sorted(counts.items(), key=lambda item: -item[1])
+            if count >= 0.01 * max(len(vocab), 1)]
+
+
+def _score(value: Any) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{float(value):.4f}"
+
+
+def recipe_lines(facts: RunFacts) -> list[str]:
+    """Loss, resampling, lr, epochs, max_length, seed: from the checkpoint, plus the run's config where present."""
+    hparams, config = facts.hparams, facts.config or {}
+    gamma, alpha = hparams.get("gamma") or 0.0, hparams.get("alpha")
+    loss = f"focal loss (gamma {gamma}, alpha {alpha})" if gamma or alpha is not None else "cross-entropy"
+    resampling = (config.get("data") or {}).get("resampling") or {}
+    max_epochs = (config.get("trainer") or {}).get("max_epochs")
+    best = f"best checkpoint after epoch {facts.epoch}" if facts.epoch is not None else "best epoch unknown"
+    lines = [
+        f"- base model: `{hparams.get('pretrained')}`",
+        f"- loss: {loss}",
+        f"- resampling: {resampling.get('strategy', 'unknown (no run config)')}",
+        f"- learning rate: {hparams.get('lr')}, weight decay {hparams.get('weight_decay')}, "
+        f"warmup ratio {hparams.get('warmup_ratio')} (AdamW)",
+        f"- epochs: up to {max_epochs if max_epochs is not None else 'unknown'}; {best}",
+        f"- max_length: {hparams.get('max_length')} tokens (longer reviews are truncated)",
+        f"- seed: {config.get('seed', 'unknown (no run config)')}",
+    ]
+    return lines
+
+
+def evaluation_lines(facts: RunFacts, labels: list[str]) -> list[str]:
+    """The macro-F1 table (model vs TF-IDF baseline) and the per-class test table."""
+    metrics = facts.metrics
+    lines = ["| split | macro-F1 | TF-IDF + logistic regression |", "|---|---|---|"]
+    for split, model_key in (("validation", "val/f1_macro_best"), ("test", "test/f1_macro")):
+        baseline = metrics.get(f"baseline/{'val' if split == 'validation' else 'test'}_f1_macro")
+        lines.append(f"| {split} | {_score(metrics.get(model_key))} | {_score(baseline)} |")
+    if facts.report is None:
+        return [*lines, "", "Per-class test scores: not available (no classification_report.json in the run folder)."]
+    lines += ["", "Per-class scores on the test split:", "",
+              "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for label in labels:
+        row = facts.report.get(label, {})
+        lines.append(f"| {label} | {_score(row.get('precision'))} | {_score(row.get('recall'))} | "
+                     f"{_score(row.get('f1-score'))} | {int(row.get('support', 0))} |")
+    return lines
+
+
+def limitation_lines(facts: RunFacts, labels: list[str], scripts: list[str]) -> list[str]:
+    lines = []
+    if facts.report is not None:
+        few = [f"{label} ({int(facts.report[label]['support'])})" for label in labels
+               if label in facts.report and facts.report[label].get("support", 0) < FEW_TEST_EXAMPLES]
+        if few:
+            lines.append(f"- Classes with fewer than {FEW_TEST_EXAMPLES} test reviews (their scores are uncertain): "
+                         f"{', '.join(few)}.")
+    covered = ", ".join(scripts) if scripts else "no script with >= 1% of the vocabulary"
+    lines.append(f"- The tokenizer's vocabulary covers: {covered}. Text in other scripts becomes unknown tokens "
+                 "and is classified poorly.")
+    lines.append("- Trained on app-store reviews; other kinds of text (support tickets, social posts) are untested.")
+    return lines
+
+
+def build_model_card(facts: RunFacts, labels: list[str], vocab: Mapping[str, int], language: str | None,
+                     has_onnx: bool) -> ModelCard:
+    """The card text and its metadata (pipeline_tag, language, base model, metrics with eval results)."""
+    scripts = vocabulary_scripts(vocab)
+    language = language or next((SCRIPT_LANGUAGE[s] for s in scripts if s in SCRIPT_LANGUAGE), None)
+    pretrained = str(facts.hparams.get("pretrained", ""))
+    base_model = PACKAGED_HUB_NAMES.get(pretrained) or (pretrained if pretrained.count("/") <= 1
+                                                        and not Path(pretrained).exists() else None)
+    data_file = ((facts.config or {}).get("data") or {}).get("path")
+    dataset = Path(str(data_file)).name if data_file else "unknown"
+    results = [EvalResult(task_type="text-classification", dataset_type="app-reviews", dataset_name=dataset,
+                          dataset_split=split, metric_type="f1", metric_name=f"{split} macro-F1",
+                          metric_value=round(facts.metrics[key], 4), metric_config="macro")
+               for split, key in (("validation", "val/f1_macro_best"), ("test", "test/f1_macro"))
+               if key in facts.metrics]
+    data = ModelCardData(pipeline_tag="text-classification", library_name="transformers", language=language,
+                         base_model=base_model, metrics=["f1"], tags=["review_cls", "app-reviews"],
+                         model_name="review_cls review classifier", eval_results=results or None)
+    counts = facts.split_counts
+    rows = (f"{counts['train']} train / {counts['val']} validation / {counts['test']} test reviews after cleaning"
+            if counts else "row counts not available (no split.json in the run folder)")
+    sections = [
+        "# review_cls review classifier", "",
+        f"Sorts app-store reviews into {len(labels)} categories. Fine-tuned from `{pretrained}` with "
+        "review_cls (PyTorch Lightning + Hydra).", "",
+        "## Labels", "", *[f"- `{label}`" for label in labels], "",
+        "## Evaluation", "", *evaluation_lines(facts, labels), "",
+        "## Training data", "", f"- file: `{data_file or 'unknown (no run config)'}`", f"- {rows}", "",
+        "## Training recipe", "", *recipe_lines(facts), "",
+        "## Limitations", "", *limitation_lines(facts, labels, scripts), "",
+        "## Usage", "", "```python", "from transformers import pipeline", "",
+        'classify = pipeline("text-classification", model="path/to/this/folder", truncation=True)',
+        'classify("The app crashes every time I open my cart")', "```",
+    ]
+    if has_onnx:
+        sections += ["", "`model.onnx` runs the same model on CPU with ONNX Runtime: "
+                     "`python -m review_cls.predict ckpt_path=path/to/this/folder runtime=onnx input=... output=...`."]
+    if facts.missing:
+        sections += ["", "## Missing information", "",
+                     "The export looked for these files next to the checkpoint and did not find them, so the numbers "
+                     "they hold are marked n/a above (was the checkpoint moved out of its run folder, or the run "
+                     "not tested?):", "", *[f"- `{path}`" for path in facts.missing]]
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(sections) + "\n")
