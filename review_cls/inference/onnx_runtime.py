@@ -1,0 +1,99 @@
+"""ONNX Runtime for CPU inference: ``model.onnx`` beside an export's Hugging Face files (dynamic batch and sequence
+axes, optionally int8 dynamic quantization), and a predictor that runs it with the same length-sorted batches."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from review_cls.errors import CheckpointError, ConfigError
+from review_cls.inference.predictor import exported_metadata, length_sorted_probabilities
+
+log = logging.getLogger(__name__)
+ONNX_FILE = "model.onnx"
+INPUT_NAMES = ["input_ids", "attention_mask"]
+QUANTIZE_CHOICES = ("int8",)
+INSTALL_HINT = 'ONNX export and runtime=onnx need the onnx extra: pip install -e ".[onnx]"'
+
+
+def check_quantize(quantize: str | None) -> None:
+    if quantize is not None and quantize not in QUANTIZE_CHOICES:
+        raise ConfigError(f"quantize={quantize} is not supported; use quantize=int8 or leave it null (float32).")
+
+
+def export_onnx(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, folder: Path,
+                quantize: str | None = None) -> Path:
+    """Write ``folder/model.onnx`` from ``model`` (input_ids, attention_mask -> logits); ``quantize=int8`` stores
+    int8 weights (onnxruntime dynamic quantization: activations are quantized per batch at run time)."""
+    check_quantize(quantize)
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError as exc:
+        raise ConfigError(INSTALL_HINT) from exc
+    # two rows of different lengths: batch and sequence sizes above 1, so the exporter keeps both axes symbolic
+    sample = tokenizer(["a short review", "a somewhat longer review of the app"], padding=True, return_tensors="pt")
+    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    target = folder / ONNX_FILE
+    float_path = folder / "model.float32.onnx" if quantize else target
+    torch.onnx.export(
+        model.eval(), (sample["input_ids"], sample["attention_mask"]), float_path, input_names=INPUT_NAMES,
+        output_names=["logits"], dynamic_shapes={name: {0: batch, 1: sequence} for name in INPUT_NAMES},
+        dynamo=True, optimize=True, external_data=False, verbose=False,
+    )
+    if quantize:
+        quantize_dynamic(float_path, target, weight_type=QuantType.QInt8)
+        float_path.unlink()
+    return target
+
+
+@dataclass(frozen=True)
+class OnnxPredictor:
+    """Like :class:`~review_cls.inference.predictor.Predictor`, but the logits come from an onnxruntime session."""
+
+    session: object
+    tokenizer: PreTrainedTokenizerBase
+    labels: list[str]
+    max_length: int
+
+    def to(self, device: torch.device | str) -> OnnxPredictor:
+        """ONNX inference here is CPU only: any other device is a config error."""
+        if torch.device(device).type != "cpu":
+            raise ConfigError(f"runtime=onnx runs on the CPU; got device={device}. Use device=cpu or runtime=torch.")
+        return self
+
+    def logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        feed = {"input_ids": input_ids.numpy().astype(np.int64), "attention_mask": attention_mask.numpy().astype(np.int64)}
+        return torch.from_numpy(self.session.run(["logits"], feed)[0])
+
+    def predict_probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Class probabilities (N x C, float32) in the order of ``texts``, truncated as in training."""
+        return length_sorted_probabilities(self.logits, self.tokenizer, texts, self.max_length, batch_size)
+
+
+def load_onnx_predictor(folder: str | Path, threads: int | None = None) -> OnnxPredictor:
+    """An export folder's ``model.onnx`` in an onnxruntime CPU session using ``threads`` (default: torch's count,
+    i.e. ``OMP_NUM_THREADS``), with the folder's tokenizer and labels."""
+    folder = Path(folder).expanduser()
+    if not (folder / ONNX_FILE).is_file():
+        raise CheckpointError(
+            f"runtime=onnx needs '{folder / ONNX_FILE}'. Export one with `python -m review_cls.export "
+            f"ckpt_path=best.ckpt out={folder} format=onnx` (a .ckpt cannot run under ONNX Runtime directly)."
+        )
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise ConfigError(INSTALL_HINT) from exc
+    tokenizer, labels, max_length = exported_metadata(folder)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    try:
+        session = onnxruntime.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types on a damaged file
+        raise CheckpointError(f"ONNX Runtime cannot load '{folder / ONNX_FILE}': {exc}") from exc
+    return OnnxPredictor(session, tokenizer, labels, max_length)
