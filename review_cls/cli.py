@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -14,6 +15,9 @@ from review_cls.errors import ConfigError, ReviewClsError
 from review_cls.sweeps.record import FAILED, RUN_RECORD, finite_or_none, is_multirun, write_run_record
 
 log = logging.getLogger(__name__)
+# the shims' config folder as an absolute path: Hydra reads a relative config_path as a python package ("conf") when
+# the shim is called by a console script (review-cls-train) instead of `python -m`, and finds nothing
+CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 
 def run_command(job: Callable[[DictConfig], Any], cfg: DictConfig) -> float | None:

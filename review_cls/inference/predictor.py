@@ -3,6 +3,7 @@ batched class probabilities for raw texts (tokenize once, sort by length, pad pe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,23 +42,35 @@ def predict_probabilities(
 ) -> np.ndarray:
     """Class probabilities (N x C, float32) in the order of ``texts``.
 
-    Texts are run shortest first so each batch pads only to its own longest review; results are scattered back.
     ``model`` maps (input_ids, attention_mask) to logits, as :class:`ReviewClassifier` does.
+    """
+    device = next(model.parameters()).device
+    return length_sorted_probabilities(lambda ids, mask: model(ids.to(device), mask.to(device)), tokenizer, texts,
+                                       max_length, batch_size)
+
+
+def length_sorted_probabilities(
+    logits_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], tokenizer: PreTrainedTokenizerBase,
+    texts: list[str], max_length: int, batch_size: int,
+) -> np.ndarray:
+    """Softmax of ``logits_of(input_ids, attention_mask)`` over batches of ``texts``, in the order of ``texts``.
+
+    Texts are run shortest first so each batch pads only to its own longest review; results are scattered back.
+    Any runtime (PyTorch, ONNX Runtime) that maps the padded batch to logits shares this loop.
     """
     input_ids = tokenize_texts(tokenizer, texts, max_length)
     order = np.argsort(input_ids.lengths, kind="stable")
     collator = DataCollatorWithPadding(tokenizer, padding="longest")
-    device = next(model.parameters()).device
     probabilities: np.ndarray | None = None
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
         batch = collator([{"input_ids": input_ids[i]} for i in rows])
-        logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device))
-        chunk = logits.float().softmax(dim=-1).cpu().numpy()
+        chunk = logits_of(batch["input_ids"], batch["attention_mask"]).float().softmax(dim=-1).cpu().numpy()
         if probabilities is None:
             probabilities = np.empty((len(texts), chunk.shape[1]), dtype=np.float32)
         probabilities[rows] = chunk
     return probabilities if probabilities is not None else np.empty((0, 0), dtype=np.float32)
+
 
 class LogitsOnly(torch.nn.Module):
     """Wrap a transformers sequence classifier so it is called like :class:`ReviewClassifier` (returns logits)."""
@@ -81,7 +94,21 @@ def load_predictor(path: str | Path) -> Predictor:
 
 def load_exported(folder: Path) -> Predictor:
     """Load an exported Hugging Face folder: safetensors weights only, no remote code."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
+
+    tokenizer, labels, max_length = exported_metadata(folder)
+    try:
+        classifier = AutoModelForSequenceClassification.from_pretrained(
+            folder, trust_remote_code=False, use_safetensors=True
+        )
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"Cannot load the exported model in '{folder}': {exc}") from exc
+    return Predictor(LogitsOnly(classifier).eval(), tokenizer, labels, max_length)
+
+
+def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str], int]:
+    """An export folder's tokenizer, label names by id and truncation length, without loading its weights."""
+    from transformers import AutoConfig, AutoTokenizer
 
     if not (folder / "config.json").is_file():
         raise CheckpointError(
@@ -89,14 +116,11 @@ def load_exported(folder: Path) -> Predictor:
             "Pass a .ckpt from review_cls.train or a folder written by `python -m review_cls.export`."
         )
     try:
-        classifier = AutoModelForSequenceClassification.from_pretrained(
-            folder, trust_remote_code=False, use_safetensors=True
-        )
+        config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
         tokenizer = AutoTokenizer.from_pretrained(folder, use_fast=True, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"Cannot load the exported model in '{folder}': {exc}") from exc
-    id2label = classifier.config.id2label
-    labels = [str(id2label[i]) for i in sorted(id2label)]
-    check_labels(labels, classifier.config.num_labels, folder / "config.json")
-    limit = getattr(classifier.config, "max_position_embeddings", None) or tokenizer.model_max_length
-    return Predictor(LogitsOnly(classifier).eval(), tokenizer, labels, int(min(tokenizer.model_max_length, limit)))
+    labels = [str(config.id2label[i]) for i in sorted(config.id2label)]
+    check_labels(labels, config.num_labels, folder / "config.json")
+    limit = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
+    return tokenizer, labels, int(min(tokenizer.model_max_length, limit))

@@ -2,7 +2,8 @@
 offline.
 
 The folder holds safetensors weights, ``config.json`` with ``id2label``/``label2id`` and the tokenizer, whose
-``model_max_length`` is the training truncation length (``pipeline(..., truncation=True)`` cuts where training did).
+``model_max_length`` is the training truncation length (``pipeline(..., truncation=True)`` cuts where training did),
+and a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` for ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 EXPORT_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json", "generation_config.json",
                 "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
                 "vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spiece.model",
-                "chat_template.jinja")
+                "chat_template.jinja", "README.md", "model.onnx")
 
 
 def checked_out_folder(ckpt_path: str | Path, out: str | Path, overwrite: bool) -> Path:
@@ -48,12 +49,28 @@ def checked_out_folder(ckpt_path: str | Path, out: str | Path, overwrite: bool) 
     return target
 
 
-def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False) -> Path:
+FORMATS = ("hf", "onnx")
+
+
+def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False, export_format: str = "hf",
+                 quantize: str | None = None, language: str | None = None) -> Path:
     """Write the folder atomically (temp folder + rename); a non-empty ``out`` only with ``overwrite``, and only
-    when it holds nothing but an earlier export."""
-    from review_cls.inference.checkpoints import load_classifier
+    when it holds nothing but an earlier export.
+
+    Every export holds a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` (``quantize=int8``: int8
+    weights) for ``python -m review_cls.predict runtime=onnx``.
+    """
+    from review_cls.inference.checkpoints import load_classifier, read_checkpoint
+    from review_cls.inference.onnx_runtime import check_quantize, export_onnx
+    from review_cls.inference.predictor import LogitsOnly
+    from review_cls.reports.model_card import build_model_card, read_run_facts
     from review_cls.utils.atomic import atomic_dir
 
+    if export_format not in FORMATS:
+        raise ConfigError(f"format={export_format} is not an export format; use format=hf or format=onnx.")
+    if quantize is not None and export_format != "onnx":
+        raise ConfigError(f"quantize={quantize} applies to ONNX exports only; add format=onnx.")
+    check_quantize(quantize)
     target = checked_out_folder(ckpt_path, out, overwrite)
     model, tokenizer = load_classifier(ckpt_path)
     classifier = model.model
@@ -62,9 +79,18 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
         raise CheckpointError(f"Checkpoint '{ckpt_path}' has labels {model.labels} but its model config says "
                               f"{id2label}; it cannot be exported consistently.")
     tokenizer.model_max_length = int(model.hparams.max_length)
+    facts = read_run_facts(ckpt_path, read_checkpoint(ckpt_path))
+    if facts.missing:
+        log.warning("The model card marks numbers as n/a: not found next to the checkpoint: %s",
+                    ", ".join(facts.missing))
     with atomic_dir(target) as folder:
         classifier.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
+        if export_format == "onnx":
+            export_onnx(LogitsOnly(classifier), tokenizer, folder, quantize)
+        card = build_model_card(facts, list(model.labels), tokenizer.get_vocab(), language,
+                                export_format == "onnx")
+        card.save(folder / "README.md")
         # safetensors writes its file owner-only; a model folder is meant to be shared or served like config.json
         mode = (folder / "config.json").stat().st_mode
         for path in folder.iterdir():
@@ -75,6 +101,7 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
 
 def run_export(cfg: DictConfig) -> Path:
     require_settings(cfg, ("ckpt_path", "out"), "python -m review_cls.export ckpt_path=best.ckpt out=models/reviews")
-    out = export_model(path_value(cfg, "ckpt_path"), path_value(cfg, "out"), flag(cfg, "overwrite"))
+    out = export_model(path_value(cfg, "ckpt_path"), path_value(cfg, "out"), flag(cfg, "overwrite"), cfg.format,
+                       cfg.quantize, cfg.language)
     print(f"exported to {out}: load with transformers.pipeline('text-classification', model='{out}')")
     return out

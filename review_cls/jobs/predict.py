@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,11 +29,26 @@ from review_cls.reports.insights import (
 )
 from review_cls.training.interrupts import INTERRUPTED_EXIT_CODE
 from review_cls.utils.atomic import atomic_dir, atomic_file, remove_stale_temporaries
+
+if TYPE_CHECKING:
+    from review_cls.inference.onnx_runtime import OnnxPredictor
 from review_cls.utils.hardware import resolve_device
 
 log = logging.getLogger(__name__)
 PROBABILITY_PREFIX = "prob_"
 USAGE = "python -m review_cls.predict ckpt_path=best.ckpt input=reviews.csv output=predictions.csv"
+
+
+RUNTIMES = ("torch", "onnx")
+
+
+def load_for_runtime(path: str, runtime: str, device: str) -> Predictor | OnnxPredictor:
+    """PyTorch (a checkpoint or an export folder, on ``device``) or ONNX Runtime (an export's ``model.onnx``, CPU)."""
+    if runtime == "onnx":
+        from review_cls.inference.onnx_runtime import load_onnx_predictor
+
+        return load_onnx_predictor(path).to("cpu" if device == "auto" else device)
+    return load_predictor(path).to(resolve_device(device))
 
 
 def insights_folder(output: Path) -> Path:
@@ -42,7 +57,7 @@ def insights_folder(output: Path) -> Path:
 
 
 def predict_chunk(
-    predictor: Predictor, chunk: pd.DataFrame, text_column: str, batch_size: int
+    predictor: Predictor | OnnxPredictor, chunk: pd.DataFrame, text_column: str, batch_size: int
 ) -> pd.DataFrame:
     """``chunk`` with ``predicted_label``, ``confidence`` and ``prob_<label>`` added; empty texts get empty cells."""
     texts = chunk[text_column]
@@ -97,6 +112,8 @@ def check_predict_settings(cfg: DictConfig) -> None:
     check_encoding(str(cfg.encoding), "encoding")
     checked_sep(cfg.get("sep"), "sep")
     resolve_device(cfg.device)
+    if cfg.runtime not in RUNTIMES:
+        raise ConfigError(f"runtime={cfg.runtime} is not a runtime; use runtime=torch or runtime=onnx.")
 
 
 def check_output_locations(output: Path, source: Path, insights: bool, overwrite: bool) -> None:
@@ -150,7 +167,7 @@ def _predict(cfg: DictConfig) -> dict[str, Any]:
     kind = output_format(output)
     for stale in remove_stale_temporaries(output):
         log.info("Removed %s, left by an earlier predict run that was killed.", stale)
-    predictor = load_predictor(cfg.ckpt_path).to(resolve_device(cfg.device))
+    predictor = load_for_runtime(cfg.ckpt_path, cfg.runtime, cfg.device)
     chunks = iter_table_chunks(source, cfg.chunk_size, cfg.sheet_name, cfg.encoding, as_text=True,
                                sep=cfg.get("sep"), prefix="")
     total = count_rows(source, cfg.sheet_name, prefix="")

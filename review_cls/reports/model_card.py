@@ -37,6 +37,7 @@ class RunFacts:
     record: dict[str, Any] | None = None
     report: dict[str, Any] | None = None
     split_counts: dict[str, int] | None = None
+    data_file: str | None = None
     epoch: int | None = None
     missing: list[str] = field(default_factory=list)
 
@@ -59,7 +60,8 @@ def read_run_facts(ckpt_path: str | Path, checkpoint: Mapping[str, Any]) -> RunF
         except (OSError, ValueError, yaml.YAMLError):
             facts.missing.append(str(path))
             continue
-        if name == "split_counts":
+        if name == "split_counts":  # split.json: row ids per split, and the file they index
+            facts.data_file = value.get("source")
             value = {split: len(value.get(split, [])) for split in ("train", "val", "test")}
         setattr(facts, name, value)
     return facts
@@ -144,7 +146,7 @@ def build_model_card(facts: RunFacts, labels: list[str], vocab: Mapping[str, int
     pretrained = str(facts.hparams.get("pretrained", ""))
     base_model = PACKAGED_HUB_NAMES.get(pretrained) or (pretrained if pretrained.count("/") <= 1
                                                         and not Path(pretrained).exists() else None)
-    data_file = ((facts.config or {}).get("data") or {}).get("path")
+    data_file = facts.data_file or ((facts.config or {}).get("data") or {}).get("path")
     dataset = Path(str(data_file)).name if data_file else "unknown"
     results = [EvalResult(task_type="text-classification", dataset_type="app-reviews", dataset_name=dataset,
                           dataset_split=split, metric_type="f1", metric_name=f"{split} macro-F1",
@@ -163,7 +165,7 @@ def build_model_card(facts: RunFacts, labels: list[str], vocab: Mapping[str, int
         "review_cls (PyTorch Lightning + Hydra).", "",
         "## Labels", "", *[f"- `{label}`" for label in labels], "",
         "## Evaluation", "", *evaluation_lines(facts, labels), "",
-        "## Training data", "", f"- file: `{data_file or 'unknown (no run config)'}`", f"- {rows}", "",
+        "## Training data", "", f"- file: `{data_file or 'unknown (no run config or split.json)'}`", f"- {rows}", "",
         "## Training recipe", "", *recipe_lines(facts), "",
         "## Limitations", "", *limitation_lines(facts, labels, scripts), "",
         "## Usage", "", "```python", "from transformers import pipeline", "",

@@ -1,0 +1,95 @@
+"""The model card in every export: README.md written with huggingface_hub.ModelCard, numbers read from the run
+folder next to the checkpoint, and a clear note (not made-up numbers) when that folder is gone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from huggingface_hub import ModelCard
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from review_cls.inference.checkpoints import load_classifier
+from review_cls.jobs.export import export_model
+from review_cls.reports.model_card import vocabulary_scripts
+from tests.conftest import CONF_DIR, tiny_overrides
+
+
+@pytest.fixture(scope="module")
+def run_folder(tiny_checkpoint: Path, tiny_bert_dir: Path, small_reviews_csv: Path,
+               tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny run's folder with the ``.hydra/config.yaml`` a command-line run has (the fixture trains through
+    the compose API, which writes none): Hydra's own composition of the same settings."""
+    folder = tmp_path_factory.mktemp("run") / "run"
+    shutil.copytree(tiny_checkpoint.parent.parent, folder)
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose(config_name="train", overrides=[*tiny_overrides(tiny_bert_dir, small_reviews_csv, folder),
+                                                      "trainer.max_epochs=1"])
+    (folder / ".hydra").mkdir()
+    (folder / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def exported(run_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_model(run_folder / "checkpoints" / "last.ckpt", tmp_path_factory.mktemp("card") / "model")
+
+
+def test_card_metadata(exported, run_folder):
+    card = ModelCard.load(exported / "README.md")
+    data = card.data.to_dict()
+    assert data["pipeline_tag"] == "text-classification" and data["library_name"] == "transformers"
+    assert data["language"] == "en"  # the tiny BERT's vocabulary is Latin letters only
+    assert data["metrics"] == ["f1"]
+    metrics = json.loads((run_folder / "metrics.json").read_text())["metrics"]
+    results = {result.dataset_split: result.metric_value for result in card.data.eval_results}
+    assert results == {"validation": round(metrics["val/f1_macro_best"], 4), "test": round(metrics["test/f1_macro"], 4)}
+
+
+def test_card_holds_labels_per_class_scores_baseline_data_and_recipe(exported, run_folder, tiny_checkpoint):
+    text = (exported / "README.md").read_text()
+    model, _ = load_classifier(tiny_checkpoint)
+    report = json.loads((run_folder / "classification_report.json").read_text())
+    metrics = json.loads((run_folder / "metrics.json").read_text())["metrics"]
+    split = json.loads((run_folder / "split.json").read_text())
+    for label in model.labels:
+        row = report[label]
+        assert (f"| {label} | {row['precision']:.4f} | {row['recall']:.4f} | {row['f1-score']:.4f} | "
+                f"{int(row['support'])} |") in text
+    assert (f"| test | {metrics['test/f1_macro']:.4f} | {metrics['baseline/test_f1_macro']:.4f} |") in text
+    assert (f"{len(split['train'])} train / {len(split['val'])} validation / {len(split['test'])} test reviews "
+            "after cleaning") in text
+    assert "reviews.csv" in text
+    assert "- loss: cross-entropy" in text and "- learning rate: 0.001" in text and "- seed: 42" in text
+    assert "- max_length: 128 tokens" in text and "- epochs: up to 1; best checkpoint after epoch 0" in text
+    assert "fewer than 30 test reviews" in text  # 30 reviews per class, 15% test: every class is small
+    assert "vocabulary covers: Latin" in text
+    assert "Missing information" not in text
+
+
+def test_card_of_a_run_without_hydra_config_names_it(tiny_checkpoint, small_reviews_csv, tmp_path):
+    text = (export_model(tiny_checkpoint, tmp_path / "model") / "README.md").read_text()
+    assert "## Missing information" in text and ".hydra/config.yaml" in text
+    assert f"- file: `{small_reviews_csv}`" in text  # split.json still names the data file
+    assert "- resampling: unknown (no run config)" in text and "| test | 0." in text
+
+
+def test_card_without_its_run_folder_says_what_is_missing(tiny_checkpoint, tmp_path):
+    moved = tmp_path / "elsewhere" / "checkpoints" / "model.ckpt"
+    moved.parent.mkdir(parents=True)
+    shutil.copy(tiny_checkpoint, moved)
+    text = (export_model(moved, tmp_path / "model") / "README.md").read_text()
+    assert "## Missing information" in text and "metrics.json" in text and "classification_report.json" in text
+    assert "| test | n/a | n/a |" in text
+    assert "Per-class test scores: not available" in text and "row counts not available" in text
+    assert "- loss: cross-entropy" in text  # the checkpoint's own settings are still there
+    assert "model-index" not in text  # no eval results without numbers
+
+
+def test_vocabulary_scripts_names_the_writing_systems():
+    vocab = {**{f"w{i}": i for i in range(90)}, **{chr(0x4E00 + i): 100 + i for i in range(10)}}
+    assert vocabulary_scripts(vocab) == ["Latin", "Chinese characters (CJK)"]
+    assert vocabulary_scripts({"[PAD]": 0, "123": 1}) == ["Latin"]  # bracketed specials start with letters
