@@ -3,9 +3,9 @@
 The checkpoint is exported twice (``format=onnx`` and ``format=onnx quantize=int8``). For each thread count the
 same 20,000 reviews (the 4,000 Google Play reviews repeated, as in ``bench.inference_throughput``) go through
 ``python -m review_cls.predict`` with ``runtime=torch`` (the checkpoint), then ``runtime=onnx`` on each export
-(subprocess wall time: start-up, read, tokenize, length-sorted batches of 64, predict, write; insights off;
-``OMP_NUM_THREADS`` = the thread count, which ONNX Runtime's session also uses). Agreement with PyTorch is read from
-the output files: share of identical labels and the largest probability difference. Test macro-F1 is scored on the
+(subprocess wall time and CPU time: start-up, read, tokenize, length-sorted batches of 64, predict, write;
+insights off; ``OMP_NUM_THREADS`` = the thread count, which ONNX Runtime's session also uses). Agreement with
+PyTorch is read from the output files: share of identical labels and the largest probability difference. Test macro-F1 is scored on the
 checkpoint's own test split (``test_predictions.csv`` of its run folder: text and true label).
 
     python -m bench.onnx_throughput --ckpt lightning_logs/<run>/checkpoints/best-epoch02.ckpt --threads 1 2
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -39,14 +40,20 @@ def export_folders(ckpt: Path, work: Path) -> dict[str, Path]:
                                       quantize="int8")}
 
 
-def predict_command(model: Path, runtime: str, source: Path, output: Path, threads: int) -> float:
-    """Wall seconds of one ``python -m review_cls.predict`` over ``source``."""
+def predict_command(model: Path, runtime: str, source: Path, output: Path, threads: int) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one ``python -m review_cls.predict`` over ``source``.
+
+    On a shared machine the wall time depends on the other processes; the CPU time much less so.
+    """
     env = os.environ | {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     command = [sys.executable, "-m", "review_cls.predict", f"ckpt_path={model}", f"input={source}", f"output={output}",
                f"batch_size={BATCH}", f"runtime={runtime}", "insights=false", "progress=false", "device=cpu"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def agreement(reference: pd.DataFrame, other: pd.DataFrame) -> dict[str, float]:
@@ -87,7 +94,7 @@ def main() -> None:
     source = input_file(args.n, work / "reviews.csv")
     models = {"pytorch": (args.ckpt, "torch"), **{name: (folder, "onnx") for name, folder in folders.items()}}
     result = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}, "reviews": args.n,
-              "onnx_file_mb": {name: (folder / "model.onnx").stat().st_size / 2**20 for name, folder in folders.items()},
+              "onnx_file_mb": {name: (path / "model.onnx").stat().st_size / 2**20 for name, path in folders.items()},
               "test_macro_f1": test_macro_f1(args.ckpt, folders), "runs": []}
     save_result("onnx_throughput", result)
     for threads in args.threads:
@@ -95,10 +102,12 @@ def main() -> None:
         for name, (model, runtime) in models.items():
             load = os.getloadavg()[0]
             output = work / f"{name}_{threads}.csv"
-            seconds = predict_command(model, runtime, source, output, threads)
+            seconds, cpu_seconds = predict_command(model, runtime, source, output, threads)
             outputs[name] = pd.read_csv(output)
             run = {"threads": threads, "runtime": name, "seconds": seconds, "reviews_per_s": args.n / seconds,
-                   "load_1min_before": load, **agreement(outputs["pytorch"], outputs[name])}
+                   "cpu_seconds": cpu_seconds, "reviews_per_cpu_s": args.n / cpu_seconds,
+                   "load_1min_before": load, "load_1min_after": os.getloadavg()[0],
+                   **agreement(outputs["pytorch"], outputs[name])}
             result["runs"].append(run)
             print(run, flush=True)
             save_result("onnx_throughput", result)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
+from review_cls.training.run_reports import viewer_hint
 from tests.conftest import CONF_DIR, REPO_ROOT
 
 REPORT_FILES = {"training_curves.png", "history.csv", "confusion_matrix.png", "classification_report.txt",
@@ -42,7 +43,7 @@ def mlflow_client(log_dir: Path):
 
 
 def trial_record(log_dir: Path, seed: int) -> dict:
-    folder = next(path for path in (log_dir / "sweep").iterdir() if path.is_dir() and path.name.startswith(f"{seed - 1}_"))
+    folder = next(path for path in (log_dir / "sweep").iterdir() if path.name.startswith(f"{seed - 1}_"))
     return json.loads((folder / "metrics.json").read_text()) | {"folder": folder}
 
 
@@ -84,9 +85,19 @@ def test_csv_logger_has_epoch_rows_and_the_final_metrics(sweep):
     record = trial_record(sweep, 1)
     table = pd.read_csv(record["folder"] / "csv" / "metrics.csv")
     assert table["val/f1_macro"].notna().sum() == 2
-    assert table["hparams/best_val_f1_macro"].dropna().tolist() == pytest.approx([record["metrics"]["val/f1_macro_best"]])
+    best = record["metrics"]["val/f1_macro_best"]
+    assert table["hparams/best_val_f1_macro"].dropna().tolist() == pytest.approx([best])
     assert "model.lr: 0.001" in (record["folder"] / "csv" / "hparams.yaml").read_text()
     assert list(record["folder"].glob("events.out.tfevents.*"))  # TensorBoard still gets its events
+
+
+def test_run_summary_says_how_to_open_the_mlflow_store():
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose(config_name="train", overrides=["logger=many", "paths.log_dir=/data/logs"])
+    assert viewer_hint(cfg).splitlines() == [
+        "open in TensorBoard:  tensorboard --logdir /data/logs",
+        "open in MLflow:  mlflow ui --backend-store-uri sqlite:////data/logs/mlflow.db",
+    ]
 
 
 @pytest.mark.parametrize("choice, names", [("tensorboard", ["tensorboard"]), ("csv", ["csv"]),

@@ -3,9 +3,9 @@ axes, optionally int8 dynamic quantization), and a predictor that runs it with t
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -14,7 +14,9 @@ from transformers import PreTrainedTokenizerBase
 from review_cls.errors import CheckpointError, ConfigError
 from review_cls.inference.predictor import exported_metadata, length_sorted_probabilities
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
+
 ONNX_FILE = "model.onnx"
 INPUT_NAMES = ["input_ids", "attention_mask"]
 QUANTIZE_CHOICES = ("int8",)
@@ -55,7 +57,7 @@ def export_onnx(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, fold
 class OnnxPredictor:
     """Like :class:`~review_cls.inference.predictor.Predictor`, but the logits come from an onnxruntime session."""
 
-    session: object
+    session: InferenceSession
     tokenizer: PreTrainedTokenizerBase
     labels: list[str]
     max_length: int
@@ -67,7 +69,7 @@ class OnnxPredictor:
         return self
 
     def logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        feed = {"input_ids": input_ids.numpy().astype(np.int64), "attention_mask": attention_mask.numpy().astype(np.int64)}
+        feed = {name: tensor.numpy().astype(np.int64) for name, tensor in zip(INPUT_NAMES, (input_ids, attention_mask))}
         return torch.from_numpy(self.session.run(["logits"], feed)[0])
 
     def predict_probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from review_cls.data.datamodule import ReviewDataModule
 from review_cls.inference.predictor import predict_probabilities
@@ -82,7 +82,16 @@ def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassi
                  "TF-IDF baseline": output_dir / "baseline"}
     print_summary("review_cls.train: run finished", output_dir, facts, report, datamodule.labels,
                   {name: path for name, path in artifacts.items() if path is not None},
-                  hint=f"open in TensorBoard:  tensorboard --logdir {shlex.quote(str(cfg.paths.log_dir))}")
+                  hint=viewer_hint(cfg))
+
+
+def viewer_hint(cfg: DictConfig) -> str:
+    """The command that opens the run: TensorBoard, plus ``mlflow ui`` when the MLflow logger is configured."""
+    hint = f"open in TensorBoard:  tensorboard --logdir {shlex.quote(str(cfg.paths.log_dir))}"
+    tracking_uri = OmegaConf.select(cfg, "logger.mlflow.tracking_uri", default=None)
+    if tracking_uri:
+        hint += f"\nopen in MLflow:  mlflow ui --backend-store-uri {shlex.quote(tracking_uri)}"
+    return hint
 
 
 def write_test_reports(trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule, output_dir: Path,
