@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 from review_cls.inference.checkpoints import load_classifier
 from review_cls.jobs.export import export_model
 from review_cls.reports.model_card import vocabulary_scripts
-from tests.conftest import CONF_DIR, tiny_overrides
+from tests.helpers import CONF_DIR, tiny_overrides
 
 
 @pytest.fixture(scope="module")

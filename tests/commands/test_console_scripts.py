@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 COMMANDS = ["train", "evaluate", "predict", "export", "baseline"]
 
