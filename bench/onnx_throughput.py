@@ -47,7 +47,8 @@ def predict_command(model: Path, runtime: str, source: Path, output: Path, threa
     """
     env = os.environ | {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     command = [sys.executable, "-m", "review_cls.predict", f"ckpt_path={model}", f"input={source}", f"output={output}",
-               f"batch_size={BATCH}", f"runtime={runtime}", "insights=false", "progress=false", "device=cpu"]
+               f"batch_size={BATCH}", f"runtime={runtime}", "insights=false", "progress=false", "device=cpu",
+               "overwrite=true"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env)

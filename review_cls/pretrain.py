@@ -10,10 +10,10 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from review_cls.cli import run_command
+from review_cls.cli import CONF_DIR, run_command
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="pretrain")
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="pretrain")
 def main(cfg: DictConfig) -> float | None:
     from review_cls.jobs.pretrain import run_pretraining
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers import REPO_ROOT
 
-COMMANDS = ["train", "evaluate", "predict", "export", "baseline"]
+COMMANDS = ["train", "evaluate", "predict", "export", "baseline", "pretrain"]
 
 
 @pytest.fixture(scope="module")
