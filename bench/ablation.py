@@ -9,6 +9,15 @@ events), so an interrupted ablation keeps what it measured; rerunning skips the 
 
 (the configuration of docs/benchmarks.md; the defaults are the shorter 2-epoch budget of the first session)
 
+The Chinese rows (issue 12): the same runner with the data and experiment swapped, e.g.
+
+    OMP_NUM_THREADS=1 python -m bench.ablation --data shopping_zh --experiments char_minilm char_bert --seeds 42 \
+        --max-epochs 3 --patience 3 --lr 1e-4 --runs bench/results/zh8k_runs --out bench/results/zh8k.jsonl \
+        data.path=bench/results/cost_work/shopping_8000.csv
+
+(``--lr`` applies to every experiment: pass the experiment's own lr, 1e-4 for char_minilm, 1e-3 for char_bert,
+in separate invocations.)
+
 The summary table (mean and std over seeds, plus the TF-IDF baseline on each run's split) comes from
 ``python -m bench.ablation --summarize``.
 """
@@ -25,7 +34,9 @@ from pathlib import Path
 
 from bench.common import RESULTS, mean_std
 
-EXPERIMENTS = ("baseline_ce", "weighted_ce", "focal_only", "undersample_only", "focal_dropout03")
+EXPERIMENTS = ("baseline_ce", "weighted_ce", "focal_only", "undersample_only", "focal_dropout03",
+               # issue 12's levers, each a delta on baseline_ce
+               "logit_adjusted", "posthoc_adjusted", "layer_decay")
 
 
 def read_scalars(run_dir: Path, prefix: str) -> dict[str, float]:

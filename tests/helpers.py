@@ -123,5 +123,5 @@ def review_classifier(labels: list[str], train_label_ids: list[int], max_length:
     """``build_review_classifier`` with the default model group's settings (conf/model/minilm.yaml) and ``overrides``."""
     from review_cls.models.factory import build_review_classifier
 
-    settings = group_settings("model", "minilm", pretrained=pretrained, vocab_size=None) | overrides
+    settings = group_settings("model", "minilm", pretrained=pretrained, vocab_size=None, token_vocab=None) | overrides
     return build_review_classifier(labels, train_label_ids, max_length, **settings)

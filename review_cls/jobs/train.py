@@ -19,6 +19,7 @@ from review_cls.inference.checkpoints import resolve_ckpt_path
 from review_cls.jobs.baseline import baseline_for_run
 from review_cls.models.module import ReviewClassifier
 from review_cls.sweeps.record import best_checkpoint_score, class_support, write_run_record
+from review_cls.training.calibration import calibrate_best_checkpoint
 from review_cls.training.failed_runs import tidy_run_dir_on_error
 from review_cls.training.interrupts import fit_or_interrupt, stop_after_interrupt
 from review_cls.training.preflight import check_training_settings
@@ -69,7 +70,7 @@ def build_datamodule(cfg: DictConfig) -> ReviewDataModule:
 def build_model(cfg: DictConfig, datamodule: ReviewDataModule) -> ReviewClassifier:
     model: ReviewClassifier = instantiate(cfg.model)(
         labels=datamodule.labels, train_label_ids=datamodule.train_label_ids, max_length=datamodule.max_length,
-        vocab_size=len(datamodule.tokenizer),
+        vocab_size=len(datamodule.tokenizer), token_vocab=datamodule.tokenizer.get_vocab(),
     )
     model.tokenizer_files = tokenizer_files(datamodule.tokenizer)
     return model
@@ -102,6 +103,11 @@ def _train(cfg: DictConfig) -> dict[str, float]:
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         # train=false tests the given checkpoint (e.g. to evaluate one on 1 vs N devices)
         tested = best or (None if cfg.get("train", True) else ckpt_path)
+        if best and cfg.get("calibration") and trainer.world_size == 1:
+            calibration = calibrate_best_checkpoint(cfg.calibration, model, datamodule, best, cfg.paths.output_dir)
+            for logger in trainer.loggers:
+                logger.log_metrics(calibration, step=trainer.global_step)
+            metrics.update(calibration)
         trainer.test(model, datamodule=datamodule, ckpt_path=tested, weights_only=True)
         metrics.update({name: float(value) for name, value in trainer.callback_metrics.items()})
     if cfg.get("baseline", False) and trainer.is_global_zero:

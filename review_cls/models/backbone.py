@@ -47,15 +47,17 @@ def model_max_length(config: dict[str, Any]) -> int | None:
     return config.get("max_position_embeddings")
 
 
-def build_classifier(config_dict: dict[str, Any], pretrained: str | None):
-    """Sequence classifier from a plain config dict; with ``pretrained`` the encoder weights are loaded too."""
+def build_classifier(config_dict: dict[str, Any], pretrained: str | None, new_word_embeddings: bool = False):
+    """Sequence classifier from a plain config dict; with ``pretrained`` the encoder weights are loaded too
+    (``new_word_embeddings``: all but the word embeddings, whose size the config changed; see vocab_transfer.py)."""
     config = AutoConfig.for_model(**config_dict)
     if pretrained is None:
         return AutoModelForSequenceClassification.from_config(config)
     source = resolve_pretrained(pretrained)
     try:
         return AutoModelForSequenceClassification.from_pretrained(
-            source, config=config, trust_remote_code=False, use_safetensors=_has_safetensors(source)
+            source, config=config, trust_remote_code=False, use_safetensors=_has_safetensors(source),
+            ignore_mismatched_sizes=new_word_embeddings,
         )
     except (OSError, ValueError) as exc:
         raise ConfigError(load_hint(pretrained, source, exc)) from exc

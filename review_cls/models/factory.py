@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import backbone_config
 from review_cls.models.focal_loss import resolve_alpha
+from review_cls.models.losses import log_prior_offsets
 from review_cls.models.module import ReviewClassifier
+from review_cls.models.vocab_transfer import pretrained_word_embeddings, transplant_word_embeddings
 
 
 def build_review_classifier(
@@ -27,6 +29,12 @@ def build_review_classifier(
     freeze_embeddings: bool,
     fused_optimizer: bool,
     architecture: Mapping[str, int] | None,
+    new_word_embeddings: bool,
+    frozen_body_epochs: int,
+    embedding_lr: float | None,
+    layer_decay: float,
+    logit_adjustment: float,
+    token_vocab: Mapping[str, int] | None,
 ) -> ReviewClassifier:
     """Load the backbone once with our labels and dropout. Every argument comes from the model config (its defaults
     live in conf/model/), checked before any data was read (review_cls/models/settings.py); only what needs the data
@@ -38,11 +46,17 @@ def build_review_classifier(
     ``fused_optimizer`` uses torch's fused AdamW (same update, one kernel for all tensors).
     ``architecture`` (only with ``from_scratch``) replaces encoder config keys such as ``num_hidden_layers`` or
     ``hidden_size``: a smaller encoder learns a character vocab on a CPU, a BERT-base-sized one measures a GPU.
+    ``new_word_embeddings`` keeps the pretrained body and builds word embeddings for ``token_vocab`` (the run's
+    tokenizer), trained alone for ``frozen_body_epochs`` first (models/vocab_transfer.py); ``embedding_lr`` and
+    ``layer_decay`` shape the per-group learning rates (models/optim.py); ``logit_adjustment`` is the tau of
+    the logit-adjusted loss (models/losses.py).
     """
+    if new_word_embeddings and token_vocab is None:
+        raise ConfigError("model.new_word_embeddings needs the tokenizer's vocab (token_vocab) to build the embeddings.")
     id2label = dict(enumerate(labels))
     config = backbone_config(pretrained, len(labels), id2label, dropout)
-    check_vocab_size(vocab_size, config.get("vocab_size"), from_scratch, pretrained)
-    if from_scratch and vocab_size:
+    check_vocab_size(vocab_size, config.get("vocab_size"), from_scratch or new_word_embeddings, pretrained)
+    if (from_scratch or new_word_embeddings) and vocab_size:
         config["vocab_size"] = vocab_size
     config.update({key: int(value) for key, value in (architecture or {}).items()})
     classifier = ReviewClassifier(
@@ -58,7 +72,14 @@ def build_review_classifier(
         gamma=gamma,
         alpha=resolve_alpha(alpha, train_label_ids, len(labels)),
         fused_optimizer=fused_optimizer,
+        new_word_embeddings=new_word_embeddings,
+        frozen_body_epochs=int(frozen_body_epochs),
+        embedding_lr=embedding_lr,
+        layer_decay=float(layer_decay),
+        logit_offsets=log_prior_offsets(train_label_ids, len(labels), float(logit_adjustment)),
     )
+    if new_word_embeddings:
+        transplant_word_embeddings(classifier.model, *pretrained_word_embeddings(pretrained), token_vocab)
     if freeze_embeddings:
         classifier.model.get_input_embeddings().requires_grad_(False)
     return classifier

@@ -12,7 +12,9 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, M
 
 from review_cls.models.backbone import build_classifier
 from review_cls.models.focal_loss import FocalLoss
+from review_cls.models.losses import LogitAdjusted
 from review_cls.models.optim import adamw_with_warmup
+from review_cls.models.vocab_transfer import set_body_trainable
 
 STAGES = ("train", "val", "test")
 
@@ -40,14 +42,23 @@ class ReviewClassifier(L.LightningModule):
         gamma: float,
         alpha: Sequence[float] | None,
         fused_optimizer: bool = True,  # checkpoints written before this setting existed used the fused step too
+        # issue 12's levers; checkpoints written before they existed trained without them
+        new_word_embeddings: bool = False,
+        frozen_body_epochs: int = 0,
+        embedding_lr: float | None = None,
+        layer_decay: float = 1.0,
+        logit_offsets: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         # logger=False: the run logs its own flat HPARAMS with final metrics (reports/tensorboard.py)
         self.save_hyperparameters(logger=False)
         self.labels = list(labels)
-        self.model = build_classifier(backbone_config, pretrained if init_from_pretrained else None)
+        self.model = build_classifier(backbone_config, pretrained if init_from_pretrained else None,
+                                      new_word_embeddings=new_word_embeddings)
         self.model.train()  # from_pretrained returns eval mode, and Lightning keeps submodule modes: dropout would be off
         self.loss_fn = FocalLoss(gamma=gamma, alpha=alpha)
+        if logit_offsets is not None:
+            self.loss_fn = LogitAdjusted(self.loss_fn, logit_offsets)
         self.tokenizer_files: dict[str, str] | None = None
         num_classes = len(self.labels)
         summary = MetricCollection(
@@ -98,6 +109,11 @@ class ReviewClassifier(L.LightningModule):
         """Class probabilities (fp32) for each review of the batch."""
         return self(batch["input_ids"], batch["attention_mask"]).float().softmax(dim=-1)
 
+    def on_train_epoch_start(self) -> None:
+        """Keep the transformer layers fixed for the first ``frozen_body_epochs`` (new embeddings learn first)."""
+        if self.hparams.frozen_body_epochs:
+            set_body_trainable(self.model, self.current_epoch >= self.hparams.frozen_body_epochs)
+
     def on_train_epoch_end(self) -> None:
         self._log_epoch_metrics("train")
 
@@ -118,7 +134,10 @@ class ReviewClassifier(L.LightningModule):
         self.per_class[f"{stage}_"].reset()
 
     def configure_optimizers(self) -> dict[str, Any]:
-        return adamw_with_warmup(self)
+        """Layers frozen only for the first epochs are in the optimizer too: with no gradient AdamW skips them."""
+        if self.hparams.frozen_body_epochs:
+            set_body_trainable(self.model, True)  # on_train_epoch_start freezes it again while it should be
+        return adamw_with_warmup(self, self.hparams.layer_decay, self.hparams.embedding_lr)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Carry the tokenizer's files (plain text) so predict/export need nothing but the checkpoint."""
