@@ -31,6 +31,7 @@ def check_model_settings(model: Mapping[str, Any], max_length: int) -> None:
     if not 0 <= number(model, "model", "warmup_ratio") < 1:
         raise ConfigError(f"model.warmup_ratio must be in [0, 1), got {model['warmup_ratio']}.")
     check_alpha_setting(model["alpha"])
+    check_lever_settings(model)
     pretrained = str(model["pretrained"])
     encoder = encoder_config(pretrained).to_dict()
     shape = checked_architecture(model["architecture"], encoder, bool(model["from_scratch"]), pretrained)
@@ -38,7 +39,7 @@ def check_model_settings(model: Mapping[str, Any], max_length: int) -> None:
 
 
 # what the training job passes to the model's builder itself: never set in the config
-FROM_THE_DATA = ("labels", "train_label_ids", "max_length", "vocab_size")
+FROM_THE_DATA = ("labels", "train_label_ids", "max_length", "vocab_size", "token_vocab")
 
 
 def check_model_keys(model: Mapping[str, Any]) -> None:
@@ -57,6 +58,20 @@ def check_model_keys(model: Mapping[str, Any]) -> None:
         named = ", ".join(f"model.{key}" + (f" (did you mean model.{close[key][0]}?)" if close[key] else "")
                           for key in unknown)
         raise ConfigError(f"Unknown model setting(s): {named}. Known: {', '.join(known)}.")
+
+
+def check_lever_settings(model: Mapping[str, Any]) -> None:
+    """Issue 12's levers: vocabulary transfer needs pretrained weights; lr and loss numbers must be in range."""
+    if model["new_word_embeddings"] and model["from_scratch"]:
+        raise ConfigError("model.new_word_embeddings keeps the pretrained body: it cannot go with model.from_scratch=true.")
+    if number(model, "model", "frozen_body_epochs") < 0:
+        raise ConfigError(f"model.frozen_body_epochs must be >= 0, got {model['frozen_body_epochs']}.")
+    if model["embedding_lr"] is not None and not number(model, "model", "embedding_lr") > 0:
+        raise ConfigError(f"model.embedding_lr must be > 0 or null, got {model['embedding_lr']}.")
+    if not 0 < number(model, "model", "layer_decay") <= 1:
+        raise ConfigError(f"model.layer_decay must be in (0, 1] (1 = the same lr for every layer), got {model['layer_decay']}.")
+    if number(model, "model", "logit_adjustment") < 0:
+        raise ConfigError(f"model.logit_adjustment (tau) must be >= 0, got {model['logit_adjustment']}.")
 
 
 def check_alpha_setting(alpha: Any) -> None:
