@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import AutoModel
 
-from review_cls.data.char_vocab import build_char_tokenizer
+from review_cls.data.tokenizers import build_char_tokenizer
 from review_cls.errors import ConfigError
 from review_cls.models.factory import build_review_classifier
 from review_cls.jobs.train import build_datamodule, build_model, build_trainer

@@ -24,6 +24,10 @@ def test_unknown_encoding_is_a_config_error(compose_train_cfg):
         ("data.max_length=512", "data.max_length=512 is above"),
         ("data.val_size=0.6", "must each be in (0, 1) and sum to less than 1"),
         ("data.resampling.strategy=smote", "Unknown data.resampling.strategy 'smote'"),
+        ("model.layer_decay=1.5", "model.layer_decay must be in (0, 1]"),
+        ("model.logit_adjustment=-1", "model.logit_adjustment (tau) must be >= 0"),
+        ("model.embedding_lr=0", "model.embedding_lr must be > 0"),
+        ("model.frozen_body_epochs=-1", "model.frozen_body_epochs must be >= 0"),
         ("ckpt_path=/no/such.ckpt", "does not exist"),
     ],
 )
