@@ -32,6 +32,7 @@ from review_cls.reports.reliability import plot_reliability
 
 log = logging.getLogger(__name__)
 PREFIX = "calibration/"
+RELIABILITY_PNG = "reliability_diagram.png"
 
 
 @torch.no_grad()  # not inference_mode: fit_temperature differentiates through these logits
@@ -89,4 +90,4 @@ def write_calibration_reports(output_dir: Path, metrics: dict[str, float], test_
         "before": (test_logits.softmax(dim=-1), test_labels, metrics["test_ece_before"]),
         f"after (T={metrics['temperature']:.2f})": (after, test_labels, metrics["test_ece_after"]),
     }
-    save_png(plot_reliability(curves, "test split: reliability"), output_dir / "reliability_diagram.png")
+    save_png(plot_reliability(curves, "test split: reliability"), output_dir / RELIABILITY_PNG)

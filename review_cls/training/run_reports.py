@@ -22,6 +22,7 @@ from review_cls.reports.figures import save_png
 from review_cls.reports.logger_results import log_results_to_loggers
 from review_cls.reports.predictions import ReportPaths, write_prediction_reports
 from review_cls.reports.summary import print_summary
+from review_cls.training.calibration import RELIABILITY_PNG
 from review_cls.reports.tensorboard import hparam_metrics, log_to_tensorboard, run_hparams, tensorboard_loggers
 from review_cls.training.callbacks import EpochHistory
 
@@ -68,13 +69,17 @@ def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassi
     report = write_test_reports(trainer, model, datamodule, output_dir, ckpt_path) if tested else None
     if report is not None:
         images["reports/confusion_matrix"] = paths.confusion_matrix
+    reliability = output_dir / RELIABILITY_PNG
+    if "calibration/temperature" in metrics and reliability.is_file():
+        images["reports/reliability_diagram"] = reliability
     best_val = _value_at(history, best, "val/f1_macro")
     final_metrics = hparam_metrics(metrics, best_val)
     for logger in tensorboard_loggers(trainer):
         log_to_tensorboard(logger, images, trainer.global_step, run_hparams(cfg), final_metrics)
     reports = {"curves": output_dir / CURVES, "history": history_callback.path if history_callback else None,
                "confusion matrix": paths.confusion_matrix, "report": paths.report_txt,
-               "report (JSON)": paths.report_json, "predictions": paths.predictions}
+               "report (JSON)": paths.report_json, "predictions": paths.predictions,
+               "reliability diagram": images.get("reports/reliability_diagram")}
     log_results_to_loggers(trainer, [Path(path) for path in reports.values() if path is not None], run_hparams(cfg),
                            final_metrics)
     facts = training_facts(metrics, best, history, monitor, best_val)
@@ -118,6 +123,12 @@ def training_facts(metrics: Mapping[str, float], best: int | None, history: pd.D
     if "test/acc" in metrics:
         weighted = metrics.get("test/f1_weighted", float("nan"))
         facts["test accuracy"] = f"{metrics['test/acc']:.4f}   weighted-F1 {weighted:.4f}"
+    if "calibration/test_ece_before" in metrics:
+        facts["test calibration"] = (
+            f"ECE {metrics['calibration/test_ece_before']:.4f} -> {metrics['calibration/test_ece_after']:.4f}   "
+            f"(temperature {metrics['calibration/temperature']:.2f}, logit adjustment tau "
+            f"{metrics['calibration/logit_adjustment']:.2f}, fitted on validation)"
+        )
     return facts
 
 

@@ -53,7 +53,7 @@ def test_folding_into_the_head_is_exact() -> None:
     assert torch.allclose(layer(inputs), expected, atol=1e-6)
 
 
-def test_training_folds_the_calibration_into_the_best_checkpoint(compose_train_cfg) -> None:
+def test_training_folds_the_calibration_into_the_best_checkpoint(compose_train_cfg, capsys) -> None:
     cfg = compose_train_cfg("trainer.max_epochs=1", "calibration.logit_adjustment=true")
     metrics = run_training(cfg)
     run_dir = Path(cfg.paths.output_dir)
@@ -65,3 +65,6 @@ def test_training_folds_the_calibration_into_the_best_checkpoint(compose_train_c
     assert torch.allclose(best["state_dict"][weight], last["state_dict"][weight] / temperature, atol=1e-6)
     assert (run_dir / "calibration.json").is_file() and (run_dir / "reliability_diagram.png").stat().st_size > 0
     assert metrics["test/f1_macro"] == pytest.approx(metrics["calibration/test_f1_macro_after"], abs=1e-6)
+    summary = capsys.readouterr().out
+    assert f"ECE {metrics['calibration/test_ece_before']:.4f} -> {metrics['calibration/test_ece_after']:.4f}" in summary
+    assert "reliability_diagram.png" in summary
