@@ -54,9 +54,9 @@ def calibrate_best_checkpoint(settings: DictConfig, model: ReviewClassifier, dat
     val_logits, val_labels = split_logits(model, datamodule.val_dataloader())
     test_logits, test_labels = split_logits(model, datamodule.test_dataloader())
     prior = log_prior(datamodule.train_label_ids, len(model.labels))
-    tau = choose_logit_adjustment(val_logits, val_labels, prior) if settings.get("logit_adjustment") else 0.0
+    tau = choose_logit_adjustment(val_logits, val_labels, prior) if settings["logit_adjustment"] else 0.0
     offsets = tau * prior
-    temperature = fit_temperature(val_logits - offsets, val_labels) if settings.get("temperature", True) else 1.0
+    temperature = fit_temperature(val_logits - offsets, val_labels) if settings["temperature"] else 1.0
     metrics = {
         "temperature": temperature,
         "logit_adjustment": tau,

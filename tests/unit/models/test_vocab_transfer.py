@@ -11,7 +11,7 @@ from transformers import AutoModel
 
 from review_cls.data.tokenizers import build_char_tokenizer
 from review_cls.errors import ConfigError
-from review_cls.models.factory import build_review_classifier
+from tests.helpers import review_classifier
 from review_cls.jobs.train import build_datamodule, build_model, build_trainer
 from tests.helpers import ZH_DEMO
 
@@ -19,7 +19,7 @@ from tests.helpers import ZH_DEMO
 def test_new_embeddings_keep_the_body_and_the_shared_tokens(tiny_bert_dir: Path) -> None:
     tokenizer = build_char_tokenizer(["物流很快 the app", "退款太慢 bug"], size=60)
     vocab = tokenizer.get_vocab()
-    module = build_review_classifier(["a", "b"], [0, 1], 32, str(tiny_bert_dir), vocab_size=len(vocab),
+    module = review_classifier(["a", "b"], [0, 1], 32, str(tiny_bert_dir), vocab_size=len(vocab),
                                      new_word_embeddings=True, token_vocab=vocab)
     pretrained = AutoModel.from_pretrained(tiny_bert_dir)
     old_vocab = {line: i for i, line in enumerate((tiny_bert_dir / "vocab.txt").read_text().split("\n")) if line}
@@ -57,10 +57,11 @@ def test_shared_tokens_are_copied_by_name_not_by_position() -> None:
     assert not torch.equal(holder.embeddings.weight[0], old[0])
 
 
-def test_new_embeddings_cannot_go_with_from_scratch(tiny_bert_dir: Path) -> None:
-    with pytest.raises(ConfigError, match="from_scratch"):
-        build_review_classifier(["a", "b"], [0, 1], 32, str(tiny_bert_dir), vocab_size=60, from_scratch=True,
-                                new_word_embeddings=True, token_vocab={"[PAD]": 0})
+def test_new_embeddings_cannot_go_with_from_scratch(compose_train_cfg) -> None:
+    from review_cls.training.preflight import check_training_settings
+
+    with pytest.raises(ConfigError, match="cannot go with model.from_scratch=true"):
+        check_training_settings(compose_train_cfg("model.from_scratch=true", "model.new_word_embeddings=true"))
 
 
 def test_frozen_body_epochs_train_embeddings_first_then_everything(compose_train_cfg) -> None:
