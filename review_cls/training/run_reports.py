@@ -115,7 +115,9 @@ def training_facts(metrics: Mapping[str, float], best: int | None, history: pd.D
     facts: dict[str, str] = {}
     if best is not None:
         facts["best epoch"] = f"{best} (of {len(history)}, by {monitor})"
-    for stage, value in (("val", best_val), ("test", metrics.get("test/f1_macro"))):
+    # the tested checkpoint's val score: after the post-hoc logit adjustment when calibration chose one
+    val = metrics.get("calibration/val_f1_macro_after") if metrics.get("calibration/logit_adjustment") else best_val
+    for stage, value in (("val", val), ("test", metrics.get("test/f1_macro"))):
         if value is not None:
             baseline = metrics.get(f"baseline/{stage}_f1_macro")
             beside = f"   (TF-IDF baseline {baseline:.4f})" if baseline is not None else ""

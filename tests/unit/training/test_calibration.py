@@ -68,3 +68,6 @@ def test_training_folds_the_calibration_into_the_best_checkpoint(compose_train_c
     summary = capsys.readouterr().out
     assert f"ECE {metrics['calibration/test_ece_before']:.4f} -> {metrics['calibration/test_ece_after']:.4f}" in summary
     assert "reliability_diagram.png" in summary
+    # the printed val score is the tested (adjusted) model's, like the test one
+    val = metrics["calibration/val_f1_macro_after" if metrics["calibration/logit_adjustment"] else "calibration/val_f1_macro_before"]
+    assert f"val macro-F1 {val:.4f}" in " ".join(summary.split())
