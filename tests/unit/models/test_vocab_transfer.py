@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import AutoModel
 
-from review_cls.data.tokenizers import build_char_tokenizer
+from review_cls.data.tokenizers import build_char_tokenizer, load_tokenizer
 from review_cls.errors import ConfigError
 from tests.helpers import review_classifier
 from review_cls.jobs.train import build_datamodule, build_model, build_trainer
@@ -22,12 +22,12 @@ def test_new_embeddings_keep_the_body_and_the_shared_tokens(tiny_bert_dir: Path)
     module = review_classifier(["a", "b"], [0, 1], 32, str(tiny_bert_dir), vocab_size=len(vocab),
                                      new_word_embeddings=True, token_vocab=vocab)
     pretrained = AutoModel.from_pretrained(tiny_bert_dir)
-    old_vocab = {line: i for i, line in enumerate((tiny_bert_dir / "vocab.txt").read_text().split("\n")) if line}
+    old_vocab = load_tokenizer(str(tiny_bert_dir)).get_vocab()
     new_matrix = module.model.get_input_embeddings().weight
     old_matrix = pretrained.get_input_embeddings().weight
 
     assert new_matrix.shape == (len(vocab), old_matrix.shape[1])
-    for token in ("[CLS]", "[SEP]", "[MASK]"):  # in both vocabs: the pretrained vector
+    for token in ("[CLS]", "a", "##p"):  # in both vocabs (at other ids): the pretrained vector
         assert torch.equal(new_matrix[vocab[token]], old_matrix[old_vocab[token]])
     fresh = new_matrix[vocab["物"]]  # not in the old vocab: new, but of the old vectors' scale
     assert not any(torch.allclose(fresh, row) for row in old_matrix)
