@@ -27,6 +27,8 @@ def calibrate_run(run_dir: Path, logit_adjustment: bool, work: Path) -> dict:
     from review_cls.inference.checkpoints import load_classifier
 
     cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+    # data settings added since the run was made take today's defaults (conf/data/demo.yaml holds every key)
+    cfg.data = OmegaConf.merge(OmegaConf.load(Path("conf/data/demo.yaml")), cfg.data)
     best = next((run_dir / "checkpoints").glob("best*.ckpt"))
     out_dir = work / run_dir.name
     out_dir.mkdir(parents=True, exist_ok=True)
