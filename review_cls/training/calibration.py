@@ -88,6 +88,7 @@ def write_calibration_reports(output_dir: Path, metrics: dict[str, float], test_
     after = ((test_logits - offsets) / metrics["temperature"]).softmax(dim=-1)
     curves = {
         "before": (test_logits.softmax(dim=-1), test_labels, metrics["test_ece_before"]),
-        f"after (T={metrics['temperature']:.2f})": (after, test_labels, metrics["test_ece_after"]),
+        f"after (T={metrics['temperature']:.2f}, tau={metrics['logit_adjustment']:.2f})": (
+            after, test_labels, metrics["test_ece_after"]),
     }
     save_png(plot_reliability(curves, "test split: reliability"), output_dir / RELIABILITY_PNG)
