@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from transformers import AutoConfig, AutoModelForSequenceClassification, PretrainedConfig
+from transformers import AutoConfig, AutoModelForSequenceClassification, PretrainedConfig, PreTrainedModel
 
 from review_cls.errors import ConfigError
 from review_cls.utils.pretrained import load_hint, resolve_pretrained
@@ -50,14 +50,22 @@ def model_max_length(config: dict[str, Any]) -> int | None:
 def build_classifier(config_dict: dict[str, Any], pretrained: str | None, new_word_embeddings: bool = False):
     """Sequence classifier from a plain config dict; with ``pretrained`` the encoder weights are loaded too
     (``new_word_embeddings``: all but the word embeddings, whose size the config changed; see vocab_transfer.py)."""
+    return load_model(AutoModelForSequenceClassification, config_dict, pretrained, new_word_embeddings)
+
+
+def load_model(auto_class: type, config_dict: dict[str, Any], pretrained: str | None,
+               ignore_mismatched_sizes: bool) -> PreTrainedModel:
+    """An ``auto_class`` model from a plain config dict; with ``pretrained`` its weights are loaded too (safetensors
+    from a local folder, never remote code). ``ignore_mismatched_sizes`` lets weights whose shape the config changed
+    (a new vocab's embedding matrix) start fresh."""
     config = AutoConfig.for_model(**config_dict)
     if pretrained is None:
-        return AutoModelForSequenceClassification.from_config(config)
+        return auto_class.from_config(config)
     source = resolve_pretrained(pretrained)
     try:
-        return AutoModelForSequenceClassification.from_pretrained(
+        return auto_class.from_pretrained(
             source, config=config, trust_remote_code=False, use_safetensors=_has_safetensors(source),
-            ignore_mismatched_sizes=new_word_embeddings,
+            ignore_mismatched_sizes=ignore_mismatched_sizes,
         )
     except (OSError, ValueError) as exc:
         raise ConfigError(load_hint(pretrained, source, exc)) from exc

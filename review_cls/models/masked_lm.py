@@ -9,13 +9,12 @@ from typing import Any
 import lightning as L
 import torch
 from torchmetrics import MeanMetric
-from transformers import AutoConfig, AutoModelForMaskedLM, PreTrainedModel
+from transformers import AutoModelForMaskedLM, PreTrainedModel
 
-from review_cls.errors import ConfigError
-from review_cls.models.backbone import encoder_config, with_dropout
+from review_cls.models.backbone import encoder_config, load_model, with_dropout
 from review_cls.models.factory import check_vocab_size
 from review_cls.models.optim import adamw_with_warmup
-from review_cls.utils.pretrained import load_hint, resolve_pretrained
+from review_cls.utils.pretrained import resolve_pretrained
 
 
 class MaskedLanguageModel(L.LightningModule):
@@ -112,21 +111,10 @@ def build_masked_lm_module(
 
 
 def load_masked_lm(config_dict: dict[str, Any], pretrained: str | None) -> PreTrainedModel:
-    """A masked-LM model from a plain config dict; with ``pretrained`` its body's weights are loaded.
-
-    Weights whose shape the config changed (a new vocab's embedding matrix) start fresh, as does the MLM head when
-    the checkpoint has none (all-MiniLM-L6-v2 ships only the encoder).
-    """
-    config = AutoConfig.for_model(**config_dict)
-    if pretrained is None:
-        return AutoModelForMaskedLM.from_config(config)
-    source = resolve_pretrained(pretrained)
-    try:
-        return AutoModelForMaskedLM.from_pretrained(
-            source, config=config, trust_remote_code=False, ignore_mismatched_sizes=True
-        )
-    except (OSError, ValueError) as exc:
-        raise ConfigError(load_hint(pretrained, source, exc)) from exc
+    """A masked-LM model from a plain config dict; with ``pretrained`` its body's weights are loaded. Weights whose
+    shape the config changed (a new vocab's embedding matrix) start fresh, as does the MLM head when the checkpoint
+    has none (all-MiniLM-L6-v2 ships only the encoder)."""
+    return load_model(AutoModelForMaskedLM, config_dict, pretrained, ignore_mismatched_sizes=True)
 
 
 def save_encoder_folder(model: PreTrainedModel, folder: Path, pretrained: str | None) -> None:

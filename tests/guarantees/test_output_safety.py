@@ -15,7 +15,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from review_cls.errors import CheckpointError, ConfigError, DataError
-from review_cls.inference.checkpoints import load_classifier, read_checkpoint
+from review_cls.inference.checkpoints import read_checkpoint
 from review_cls.inference.predictor import Predictor, load_predictor
 from review_cls.jobs.export import export_model
 from review_cls.jobs.predict import insights_folder, run_prediction

@@ -20,7 +20,7 @@ def test_xlsx_output_drops_control_characters_and_counts_the_cells(tmp_path, cap
             writer.write(frame)
     back = pd.read_excel(temporary)
     assert back["review"].tolist() == ["fine", "bell and [31mcolour", "nul"] and back["n"].tolist() == [1, 2, 3]
-    assert f"2 cell(s) held control characters" in caplog.text and str(output) in caplog.text
+    assert "2 cell(s) held control characters" in caplog.text and str(output) in caplog.text
 
 
 @pytest.mark.parametrize("kind", ["csv", "tsv"])
