@@ -16,8 +16,8 @@ from hydra import compose, initialize_config_dir
 from review_cls.training.run_reports import viewer_hint
 from tests.helpers import CONF_DIR, REPO_ROOT
 
-REPORT_FILES = {"training_curves.png", "history.csv", "confusion_matrix.png", "classification_report.txt",
-                "classification_report.json", "test_predictions.csv"}
+REPORT_FILES = {"training_curves.png", "reliability_diagram.png", "history.csv", "confusion_matrix.png",
+                "classification_report.txt", "classification_report.json", "test_predictions.csv"}
 
 
 @pytest.fixture(scope="module")
