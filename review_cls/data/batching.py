@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 
 import numpy as np
@@ -94,15 +94,21 @@ class EpochSampler(Sampler[int]):
     sorted by length and cut into batches, and the order of those batches is shuffled. Consecutive ``batch_size``
     slices then need little padding while batch composition and order stay random. Depending only on
     (seed, epoch) makes a resumed run see exactly the batches of an uninterrupted one.
+
+    ``draw(epoch)``, when given, picks the positions of each epoch (undersampling redrawn every epoch, so over the
+    run every training review is seen, where one draw at setup never shows the reviews it left out).
     """
 
     def __init__(
         self, lengths: Sequence[int], batch_size: int, seed: int = 0,
         group_by_length: bool = True, mega_batch_factor: int = 50,
+        draw: Callable[[int], np.ndarray] | None = None,
     ) -> None:
         self.lengths = torch.as_tensor(lengths)
         self.batch_size = batch_size
-        batches_per_epoch = max(len(self.lengths) // batch_size, 1)
+        self.draw = draw
+        self.size = len(self.lengths) if draw is None else len(draw(0))
+        batches_per_epoch = max(self.size // batch_size, 1)
         self.mega_batch_size = batch_size * min(mega_batch_factor, max(batches_per_epoch // 4, 1))
         self.group_by_length = group_by_length
         self.seed = seed
@@ -112,11 +118,18 @@ class EpochSampler(Sampler[int]):
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return len(self.lengths)
+        return self.size
+
+    def epoch_positions(self) -> torch.Tensor:
+        """The dataset positions this epoch draws from: all of them, or ``draw(epoch)`` (a fresh resample)."""
+        if self.draw is None:
+            return torch.arange(len(self.lengths))
+        return torch.as_tensor(np.asarray(self.draw(self.epoch)), dtype=torch.long)
 
     def __iter__(self) -> Iterator[int]:
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        order = torch.randperm(len(self.lengths), generator=generator)
+        positions = self.epoch_positions()
+        order = positions[torch.randperm(len(positions), generator=generator)]
         if not self.group_by_length:
             yield from order.tolist()
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +99,10 @@ class ReviewDataModule(L.LightningDataModule):
 
     @property
     def train_label_ids(self) -> list[int]:
-        """Label ids of the (resampled) training rows, e.g. for ``alpha: auto``."""
-        return list(self.datasets["train"].labels)
+        """Label ids of the (resampled) training rows, e.g. for ``alpha: auto``; redrawn every epoch, those of the
+        first draw (every draw has the same class counts)."""
+        labels = self.datasets["train"].labels
+        return [labels[i] for i in self.epoch_draw(0)] if self.epoch_draw else list(labels)
 
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
@@ -110,14 +112,23 @@ class ReviewDataModule(L.LightningDataModule):
         self._check_labels_known()
         if self.output_dir is not None:
             save_split(self.output_dir / "split.json", {name: split.row_ids for name, split in self.splits.items()}, self.path)
-        train = self.splits["train"]
-        kept = resample_indices(train.labels, self.resampling["strategy"], self.resampling["sampling_strategy"],
-                                self.seed)
-        self.splits["train"] = train.take(kept)
+        if not self.resampling.get("every_epoch"):
+            self.splits["train"] = self.splits["train"].take(self.resample(0))
         for name, split in self.splits.items():
             ids = tokenize_texts(self.tokenizer, split.texts, self.max_length)
             self.datasets[name] = TokenizedReviews(ids, split.label_ids(self.labels))
         log.info("Split sizes: %s", {name: len(data) for name, data in self.datasets.items()})
+
+    def resample(self, epoch: int) -> np.ndarray:
+        """Positions of the clean training split to train on: its one draw (epoch 0), or a fresh draw each epoch
+        with ``resampling.every_epoch`` (seeded by seed + epoch, so resumed runs redraw the same)."""
+        return resample_indices(self.splits["train"].labels, self.resampling["strategy"],
+                                self.resampling["sampling_strategy"], self.seed + epoch)
+
+    @property
+    def epoch_draw(self) -> Callable[[int], np.ndarray] | None:
+        """What the training sampler draws from each epoch, when the training split is resampled every epoch."""
+        return self.resample if self.resampling.get("every_epoch") else None
 
     def clean_splits(self) -> tuple[dict[str, LabeledReviews], list[str]]:
         """The clean train/val/test reviews (no resampling, no tokenizing) and the label order: what a baseline needs."""
@@ -154,7 +165,7 @@ class ReviewDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         dataset = self.datasets["train"]
-        sampler = EpochSampler(dataset.lengths, self.batch_size, self.seed, self.group_by_length)
+        sampler = EpochSampler(dataset.lengths, self.batch_size, self.seed, self.group_by_length, draw=self.epoch_draw)
         return self._loader(dataset, self.batch_size, sampler)
 
     def val_dataloader(self) -> DataLoader:

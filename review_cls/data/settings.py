@@ -23,6 +23,8 @@ def check_data_settings(data: Mapping[str, Any]) -> None:
     strategy = data["resampling"]["strategy"]
     if strategy not in STRATEGIES:
         raise ConfigError(f"Unknown data.resampling.strategy '{strategy}'. Choose one of: {', '.join(STRATEGIES)}.")
+    if not isinstance(data["resampling"].get("every_epoch", False), bool):
+        raise ConfigError(f"data.resampling.every_epoch must be true or false, got {data['resampling']['every_epoch']!r}.")
 
 
 def check_split_and_batching(data: Mapping[str, Any]) -> None:

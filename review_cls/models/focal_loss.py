@@ -36,24 +36,60 @@ class FocalLoss(nn.Module):
         return (weights * losses).sum() / weights.sum()
 
 
-def inverse_frequency_alpha(label_ids: Sequence[int], num_labels: int) -> list[float]:
-    """Per-class weights proportional to 1 / class frequency, normalised to mean 1 (``alpha: auto``)."""
+def class_counts(label_ids: Sequence[int], num_labels: int, setting: str) -> np.ndarray:
+    """Reviews per class in the training split; every class must have some for a weight to exist."""
     counts = np.bincount(np.asarray(label_ids, dtype=np.int64), minlength=num_labels).astype(float)
     if (counts == 0).any():
         missing = np.flatnonzero(counts == 0).tolist()
-        raise ConfigError(f"alpha=auto needs every class in the training split; class id(s) {missing} have none.")
-    inverse = 1.0 / counts
-    return (inverse * num_labels / inverse.sum()).tolist()
+        raise ConfigError(f"alpha={setting} needs every class in the training split; class id(s) {missing} have none.")
+    return counts
+
+
+def normalised(weights: np.ndarray) -> list[float]:
+    """Scaled to mean 1, so the loss keeps the size plain cross-entropy has."""
+    return (weights * len(weights) / weights.sum()).tolist()
+
+
+def inverse_frequency_alpha(label_ids: Sequence[int], num_labels: int) -> list[float]:
+    """Per-class weights proportional to 1 / class frequency, normalised to mean 1 (``alpha: auto``)."""
+    return normalised(1.0 / class_counts(label_ids, num_labels, "auto"))
+
+
+def effective_number_alpha(label_ids: Sequence[int], num_labels: int, beta: float) -> list[float]:
+    """Class-balanced weights (Cui et al. 2019): 1 / effective number ``(1 - beta^n) / (1 - beta)``, mean 1.
+
+    The effective number saturates as a class grows, so at mild imbalance the weights stay near 1 where inverse
+    frequency would still reweight, and at strong imbalance rare classes still gain (``alpha: effective:0.999``)."""
+    counts = class_counts(label_ids, num_labels, f"effective:{beta}")
+    return normalised((1.0 - beta) / (1.0 - np.power(beta, counts)))
+
+
+def effective_beta(alpha: str) -> float | None:
+    """The beta of an ``effective:<beta>`` setting, None for other strings; beta must lie in [0, 1)."""
+    name, _, value = alpha.partition(":")
+    if name != "effective":
+        return None
+    try:
+        beta = float(value)
+    except ValueError:
+        beta = -1.0
+    if not 0 <= beta < 1:
+        raise ConfigError(f"model.alpha=effective:<beta> needs a beta in [0, 1), e.g. effective:0.999; got '{alpha}'.")
+    return beta
 
 
 def resolve_alpha(alpha: str | Sequence[float] | None, label_ids: Sequence[int], num_labels: int) -> list[float] | None:
-    """Turn the ``alpha`` setting (None, ``auto`` or a list) into per-class weights, checking its length."""
+    """Turn the ``alpha`` setting (None, ``auto``, ``effective:<beta>`` or a list) into per-class weights, checking its length."""
     if alpha is None:
         return None
     if isinstance(alpha, str):
-        if alpha != "auto":
-            raise ConfigError(f"model.alpha must be null, 'auto' or a list of {num_labels} numbers, got '{alpha}'.")
-        return inverse_frequency_alpha(label_ids, num_labels)
+        if alpha == "auto":
+            return inverse_frequency_alpha(label_ids, num_labels)
+        beta = effective_beta(alpha)
+        if beta is None:
+            raise ConfigError(f"model.alpha must be null, 'auto', 'effective:<beta>' or a list of {num_labels} numbers, "
+                              f"got '{alpha}'.")
+        return effective_number_alpha(label_ids, num_labels, beta)
     values = [float(value) for value in alpha]
     if len(values) != num_labels:
         raise ConfigError(f"model.alpha has {len(values)} value(s) but there are {num_labels} classes.")

@@ -8,6 +8,7 @@ from typing import Any
 
 import lightning as L
 import torch
+import torch.nn.functional as F
 from torchmetrics import MeanMetric
 from transformers import AutoModelForMaskedLM, PreTrainedModel
 
@@ -15,6 +16,9 @@ from review_cls.models.backbone import encoder_config, load_model, with_dropout
 from review_cls.models.factory import check_vocab_size
 from review_cls.models.optim import adamw_with_warmup
 from review_cls.utils.pretrained import resolve_pretrained
+
+# the attribute holding the masked-LM head: BERT-family, RoBERTa-family
+MLM_HEADS = ("cls", "lm_head")
 
 
 class MaskedLanguageModel(L.LightningModule):
@@ -49,14 +53,14 @@ class MaskedLanguageModel(L.LightningModule):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor | None:
         if not masked_tokens(batch):
             return None  # a batch of very short texts can draw no mask: no loss to learn from, skip the step
-        loss = self.model(**batch).loss
+        loss = masked_lm_loss(self.model, batch)
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=batch["labels"].shape[0])
         return loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         # weighted by masked tokens: the held-out loss is a per-token mean whatever the batch composition
         if masked_tokens(batch):
-            self.val_loss.update(self.model(**batch).loss, weight=masked_tokens(batch))
+            self.val_loss.update(masked_lm_loss(self.model, batch), weight=masked_tokens(batch))
 
     def on_validation_epoch_end(self) -> None:
         loss = self.val_loss.compute()
@@ -71,6 +75,22 @@ class MaskedLanguageModel(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.tokenizer_files = checkpoint.get("tokenizer_files")
+
+
+def masked_lm_loss(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The masked-LM loss with the vocab projection run on the masked tokens only.
+
+    ``model(**batch).loss`` scores every position against the whole vocab and then ignores 85% of them; for a small
+    encoder that projection costs as much as the encoder itself (MiniLM: 30,522 x 384 per token against ~10M
+    multiply-adds for its 6 layers). The result is the same loss (a test compares both).
+    """
+    head = next((getattr(model, name) for name in MLM_HEADS if hasattr(model, name)), None)
+    if head is None:
+        return model(**batch).loss
+    labels = batch["labels"]
+    hidden = model.base_model(**{key: value for key, value in batch.items() if key != "labels"}).last_hidden_state
+    targets = labels != -100
+    return F.cross_entropy(head(hidden[targets]).float(), labels[targets])
 
 
 def masked_tokens(batch: dict[str, torch.Tensor]) -> int:

@@ -12,6 +12,7 @@ from hydra.utils import get_method
 
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import encoder_config, model_max_length
+from review_cls.models.focal_loss import effective_beta
 from review_cls.utils.settings import number
 
 
@@ -75,11 +76,13 @@ def check_lever_settings(model: Mapping[str, Any]) -> None:
 
 
 def check_alpha_setting(alpha: Any) -> None:
-    """``alpha`` is null, ``auto``, or a list of non-negative per-class weights (its length is checked later)."""
-    if alpha is None or alpha == "auto":
+    """``alpha`` is null, ``auto``, ``effective:<beta>``, or a list of non-negative per-class weights (its length is
+    checked later)."""
+    if alpha is None or alpha == "auto" or (isinstance(alpha, str) and effective_beta(alpha) is not None):
         return
     if isinstance(alpha, str) or not isinstance(alpha, Sequence):
-        raise ConfigError(f"model.alpha must be null, 'auto' or a list with one weight per class, got {alpha!r}.")
+        raise ConfigError(f"model.alpha must be null, 'auto', 'effective:<beta>' or a list with one weight per class, "
+                          f"got {alpha!r}.")
     for value in alpha:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
             raise ConfigError(f"model.alpha must hold non-negative numbers, one per class; got {list(alpha)}.")

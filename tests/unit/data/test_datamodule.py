@@ -31,6 +31,32 @@ def test_datamodule_resamples_only_the_training_split(tiny_bert_dir, tmp_path):
     assert sorted(saved["test"]) == sorted(natural.splits["test"].row_ids.tolist())
 
 
+def test_undersampling_redrawn_every_epoch_sees_every_review(tiny_bert_dir, tmp_path):
+    """One draw at setup leaves most of the big class unseen for the whole run; a draw per epoch covers it, each epoch
+    still balanced and of the same size, and the same (seed, epoch) redraws the same reviews."""
+    path = tmp_path / "reviews.csv"
+    imbalanced_frame().to_csv(path, index=False)
+    module = data_module(path=str(path), text_column="text", label_column="label", tokenizer=str(tiny_bert_dir),
+                         val_size=0.2, test_size=0.2, seed=1,
+                         resampling={"strategy": "undersample", "sampling_strategy": "auto", "every_epoch": True})
+    module.setup()
+    labels = module.datasets["train"].labels
+    sampler = module.train_dataloader().sampler
+    seen, epochs = set(), []
+    for epoch in range(40):
+        sampler.set_epoch(epoch)
+        drawn = list(sampler)
+        epochs.append(drawn)
+        counts = Counter(int(labels[i]) for i in drawn)
+        assert len(set(counts.values())) == 1 and len(drawn) == len(sampler)
+        seen.update(drawn)
+    assert len(seen) == len(labels) > len(epochs[0])  # every training review was used at least once
+    assert set(epochs[0]) != set(epochs[1])
+    sampler.set_epoch(1)
+    assert list(sampler) == epochs[1]
+    assert len(set(Counter(module.train_label_ids).values())) == 1
+
+
 def test_unknown_val_label_cannot_happen_and_tiny_class_is_named(tiny_bert_dir, tmp_path):
     frame = imbalanced_frame()
     frame.loc[0, "label"] = "lonely"

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from review_cls.errors import ConfigError
-from review_cls.models.focal_loss import FocalLoss, inverse_frequency_alpha, resolve_alpha
+from review_cls.models.focal_loss import FocalLoss, effective_number_alpha, inverse_frequency_alpha, resolve_alpha
 
 
 @pytest.fixture
@@ -54,9 +54,27 @@ def test_auto_alpha_is_inverse_frequency_normalised():
     assert sum(alpha) / 2 == pytest.approx(1.0)
 
 
+def test_effective_number_alpha_is_class_balanced():
+    """Cui et al. 2019: weight ~ (1 - beta) / (1 - beta^n); near-equal weights at mild imbalance once classes are large
+    for beta, inverse frequency as beta -> 1, and no weighting at beta 0."""
+    labels = [0] * 800 + [1] * 50
+    beta = 0.999
+    alpha = effective_number_alpha(labels, 2, beta)
+    expected_ratio = (1 - beta**800) / (1 - beta**50)
+    assert alpha[1] / alpha[0] == pytest.approx(expected_ratio)
+    assert 1 < alpha[1] / alpha[0] < 16  # milder than inverse frequency's 800 / 50
+    assert sum(alpha) / 2 == pytest.approx(1.0)
+    assert effective_number_alpha(labels, 2, 0.0) == pytest.approx([1.0, 1.0])
+    assert resolve_alpha("effective:0.999", labels, 2) == pytest.approx(alpha)
+
+
 def test_alpha_validation():
     with pytest.raises(ConfigError, match="3 classes"):
         resolve_alpha([1.0, 2.0], [0, 1, 2], 3)
     with pytest.raises(ConfigError, match="'auto'"):
         resolve_alpha("balanced", [0, 1], 2)
+    with pytest.raises(ConfigError, match=r"beta in \[0, 1\)"):
+        resolve_alpha("effective:1.5", [0, 1], 2)
+    with pytest.raises(ConfigError, match="effective:0.99 needs every class"):
+        resolve_alpha("effective:0.99", [0, 0], 2)
     assert resolve_alpha(None, [0, 1], 2) is None
