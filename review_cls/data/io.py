@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
@@ -162,7 +163,8 @@ def read_table(
     source = open_table(path, sheet_name, encoding, sep, prefix)
     with _reader_errors(source):
         if source.kind in SEPARATORS:
-            frame = pd.read_csv(source.path, sep=source.sep, encoding=source.encoding)
+            with _text_without_nul(source) as text:
+                frame = pd.read_csv(text, sep=source.sep)
         elif source.kind == "jsonl":
             frame = _read_json(source)
         elif source.kind == "parquet":
@@ -174,6 +176,49 @@ def read_table(
     frame.columns = [str(column) for column in frame.columns]
     _check_delimiter(source, list(frame.columns))
     return frame
+
+
+class _NulFreeText:
+    """A CSV/TSV file's decoded text with every NUL character removed, counting them and the line of the first.
+
+    pandas < 3's C parser ends a cell at a NUL ("a\x00b" reads as "a", a cell of NULs as missing) where pandas 3
+    keeps it. A NUL is never review text (it comes from a damaged export, or UTF-16 read as an 8-bit encoding), so
+    the reader drops them before parsing: the same table on every pandas version, and no text cut short.
+    """
+
+    def __init__(self, file: TextIO) -> None:
+        self._file = file
+        self._lines = 1
+        self.removed = 0
+        self.first_line: int | None = None
+
+    def read(self, size: int = -1) -> str:
+        return self._without_nul(self._file.read(size))
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._without_nul(line) for line in self._file)
+
+    def _without_nul(self, text: str) -> str:
+        if "\x00" not in text:
+            if self.first_line is None:
+                self._lines += text.count("\n")
+            return text
+        if self.first_line is None:
+            self.first_line = self._lines + text.count("\n", 0, text.index("\x00"))
+        self.removed += text.count("\x00")
+        return text.replace("\x00", "")
+
+
+@contextmanager
+def _text_without_nul(source: TableSource) -> Iterator[_NulFreeText]:
+    """Open a CSV/TSV file for pandas as text without NUL characters; say how many were removed, and where."""
+    with open(source.path, encoding=source.encoding, newline="") as file:
+        text = _NulFreeText(file)
+        yield text
+    if text.removed:
+        log.warning("Removed %d NUL character(s) (\\x00, never review text) from '%s', the first on line %d. "
+                    "Many of them mean a UTF-16 file without a byte-order mark: then set %s=utf-16.",
+                    text.removed, source.path, text.first_line, source.setting("encoding"))
 
 
 def _read_json(source: TableSource, chunk_size: int | None = None) -> pd.DataFrame | Iterator[pd.DataFrame]:
@@ -333,7 +378,8 @@ def _raw_chunks(source: TableSource, chunk_size: int, as_text: bool) -> Iterator
     path = source.path
     if source.kind in SEPARATORS:
         dtype = str if as_text else None
-        with pd.read_csv(path, sep=source.sep, encoding=source.encoding, chunksize=chunk_size, dtype=dtype) as reader:
+        with _text_without_nul(source) as text, pd.read_csv(text, sep=source.sep, chunksize=chunk_size,
+                                                             dtype=dtype) as reader:
             yield from reader
     elif source.kind == "jsonl":
         yield from _read_json(source, chunk_size)

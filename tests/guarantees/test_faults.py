@@ -41,8 +41,16 @@ def pause_at(epoch: int, batch: int, marker: Path) -> list[str]:
 
 
 def start(command: list[str], log: Path) -> subprocess.Popen:
+    """Start ``command`` as a terminal would: Ctrl+C at its default even when pytest itself was started in the
+    background (``cmd &`` leaves SIGINT ignored, the child inherits that, and Python then never raises
+    KeyboardInterrupt: the Ctrl+C test would wait out WAIT_S and fail for a reason that is not the code's)."""
     handle = log.open("w")
-    return subprocess.Popen(command, cwd=REPO_ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(command, cwd=REPO_ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=default_ctrl_c)
+
+
+def default_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for(marker: Path, process: subprocess.Popen, log: Path) -> None:

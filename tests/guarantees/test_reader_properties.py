@@ -4,10 +4,12 @@ With the right settings (the file's encoding and delimiter) the reader returns e
 in chunks. With the defaults instead it returns exactly those rows or raises the project's own error, never another
 exception and never a silently different table.
 
-Cells are any text (delimiters, quotes, line breaks, any script) the encoding can hold, except values every table
-reader turns into something else by design: numbers, booleans and NA markers (pandas' type inference), text Excel
-cannot hold, reads as a formula, or a "\r" (openpyxl writes it raw and XML reads it back as "\n"). Column names are free text without line breaks, quotes or delimiters (with the
-wrong delimiter, a name holding the right one would split into columns that look real).
+Cells are any text (delimiters, quotes, line breaks, NUL, any script) the encoding can hold, except values every
+table reader turns into something else by design: numbers, booleans and NA markers (pandas' type inference), text
+Excel cannot hold, reads as a formula, or a "\r" (openpyxl writes it raw and XML reads it back as "\n"). CSV/TSV
+files read back without their NUL characters (the reader removes them, so every pandas version reads the same).
+Column names are free text without line breaks, quotes or delimiters (with the wrong delimiter, a name holding the
+right one would split into columns that look real).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def tables(draw, encoding: str, suffix: str) -> pd.DataFrame:
     rows = draw(st.integers(1, 12))
     names = draw(st.lists(text_in(encoding, 10, **NAME_EXCLUDES).filter(str.strip), min_size=1, max_size=3,
                           unique=True))
-    texts = text_in(encoding, 15).filter(keeps_its_type)
+    texts = text_in(encoding, 15).filter(lambda text: keeps_its_type(text.replace("\x00", "")))
     if suffix == ".xlsx":
         texts = texts.filter(lambda text: not ILLEGAL_CHARACTERS_RE.search(text) and not text.startswith("=")
                              and "\r" not in text)
@@ -131,8 +133,9 @@ def test_random_tables_read_back_exactly_or_raise_the_project_error(data, suffix
             event(f"defaults: {type(error).__name__}")
             return
     event(f"{'right settings' if right_settings else 'defaults'}: read exactly")
-    assert cells(whole) == cells(frame)
-    assert cells(pd.concat(chunks)) == cells(frame)
+    expected = frame.replace("\x00", "", regex=True) if suffix in TEXT_FORMATS else frame
+    assert cells(whole) == cells(expected)
+    assert cells(pd.concat(chunks)) == cells(expected)
     assert [chunk.index[0] for chunk in chunks] == list(range(0, len(frame), chunk_size))
 
 

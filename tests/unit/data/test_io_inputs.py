@@ -135,6 +135,24 @@ def test_txt_is_read_as_tsv_and_says_so(tmp_path, caplog):
     assert "as tab-separated (TSV)" in caplog.text and "data.sep" in caplog.text
 
 
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_nul_characters_are_removed_on_every_pandas_version(tmp_path, sep, caplog):
+    """pandas < 3 ends a CSV cell at its first NUL ("a\x00b" -> "a") and pandas 3 keeps it: the reader drops NULs
+    before parsing, so the text around them survives, and a review of NULs only is an empty cell, dropped as one."""
+    rows = pd.DataFrame({"review": ["fine\x00 app", "\x00", "\x00crash on start", "two\nlines\x00\x00"],
+                         "label": ["app", "app", "bug", "bug"]})
+    path = tmp_path / "reviews.csv"
+    path.write_text(rows.to_csv(sep=sep, index=False), encoding="utf-8", newline="")
+    expected = ["fine app", None, "crash on start", "two\nlines"]
+    with caplog.at_level(logging.WARNING, logger="review_cls.data.io"):
+        whole = read_table(path, sep=sep)
+        chunks = pd.concat(iter_table_chunks(path, 3, sep=sep, as_text=True))
+    for frame in (whole, chunks):
+        assert [None if pd.isna(text) else text for text in frame["review"]] == expected
+    assert "Removed 5 NUL character(s)" in caplog.text and "the first on line 2" in caplog.text
+    assert clean_reviews(whole, "review", "label", "reviews.csv").texts == ["fine app", "crash on start", "two\nlines"]
+
+
 # ---------------------------------------------------------------- JSON
 
 

@@ -69,8 +69,12 @@ def test_float32_session_gives_pytorchs_probabilities(onnx_folder, tiny_checkpoi
 
 
 def test_int8_model_is_quantized_smaller_and_close(int8_folder, onnx_folder, tiny_checkpoint):
-    nodes = {node.name: node.op_type for node in onnx.load(str(int8_folder / ONNX_FILE)).graph.node}
+    graph = onnx.load(str(int8_folder / ONNX_FILE)).graph
+    nodes = {node.name: node.op_type for node in graph.node}
     assert "MatMulInteger" in nodes.values() and "DynamicQuantizeLinear" in nodes.values()
+    tables = {node.input[0] for node in graph.node if node.op_type == "Gather"}
+    embeddings = [weight for weight in graph.initializer if weight.name in tables and len(weight.dims) == 2]
+    assert embeddings and all(weight.data_type == onnx.TensorProto.FLOAT for weight in embeddings)
     kept = down_projections(onnx_folder / ONNX_FILE)
     assert len(kept) == 2 and {nodes[name] for name in kept} == {"MatMul"}  # one per layer stays float32
     assert not (int8_folder / "model.float32.onnx").exists()
