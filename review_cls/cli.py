@@ -15,6 +15,10 @@ from review_cls.errors import ConfigError, ReviewClsError
 from review_cls.sweeps.record import FAILED, RUN_RECORD, finite_or_none, is_multirun, write_run_record
 
 log = logging.getLogger(__name__)
+# exit codes: a user error (bad file, column or setting), and the shell's codes for a run stopped by Ctrl+C or SIGTERM
+USER_ERROR_EXIT_CODE = 2
+INTERRUPTED_EXIT_CODE = 130
+TERMINATED_EXIT_CODE = 143
 # the shims' config folder as an absolute path: Hydra reads a relative config_path as a python package ("conf") when
 # the shim is called by a console script (review-cls-train) instead of `python -m`, and finds nothing
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
@@ -36,7 +40,7 @@ def run_command(job: Callable[[DictConfig], Any], cfg: DictConfig) -> float | No
             result = job(cfg)
         except ReviewClsError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(USER_ERROR_EXIT_CODE)
     metric = cfg.get("optimized_metric")
     if not metric or not isinstance(result, Mapping):
         return None

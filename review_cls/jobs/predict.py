@@ -13,7 +13,7 @@ import pandas as pd
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
-from review_cls.cli import column_name, flag, path_value, require_settings, whole_number
+from review_cls.cli import INTERRUPTED_EXIT_CODE, column_name, flag, path_value, require_settings, whole_number
 from review_cls.data.io import check_encoding, checked_sep, count_rows, existing_table, iter_table_chunks, table_format
 from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import ConfigError, DataError
@@ -27,7 +27,6 @@ from review_cls.reports.insights import (
     InsightSummary,
     pick_column,
 )
-from review_cls.training.interrupts import INTERRUPTED_EXIT_CODE
 from review_cls.utils.atomic import atomic_dir, atomic_file, remove_stale_temporaries
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ from typing import Any, NoReturn
 
 import lightning as L
 
+from review_cls.cli import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE
+
 log = logging.getLogger(__name__)
-INTERRUPTED_EXIT_CODE = 130  # the shell's code for "stopped by SIGINT"
-TERMINATED_EXIT_CODE = 128 + signal.SIGTERM  # 143: a scheduler's or `kill`'s SIGTERM, handled the same way
 
 
 def interruption(trainer: L.Trainer) -> tuple[str, int]:

@@ -17,7 +17,7 @@ from review_cls.errors import TrainingDivergedError
 from review_cls.jobs.train import build_trainer, run_training
 from review_cls.training.callbacks import AtomicCheckpointIO
 from review_cls.training.failed_runs import ERROR_FILE
-from review_cls.training.interrupts import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE
+from review_cls.cli import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE
 from tests.helpers import REPO_ROOT
 
 WAIT_S = 540  # a loaded 2-core CI machine: generous, and never part of an assertion about speed
