@@ -160,6 +160,9 @@ def test_chinese_demo_trains_end_to_end_with_a_char_vocab(compose_train_cfg, tmp
     state = torch.load(checkpoint, weights_only=True)
     embeddings = next(value for name, value in state["state_dict"].items() if name.endswith("word_embeddings.weight"))
     assert embeddings.shape[0] == len(vocab) <= 300
+    # the experiment trains with class-balanced weights: the demo's rarer categories weigh more
+    weights = state["hyper_parameters"]["alpha"]
+    assert len(weights) == len(state["hyper_parameters"]["labels"]) and max(weights) > min(weights)
     assert "退" in vocab or "款" in vocab
     assert 0.0 <= metrics["test/f1_macro"] <= 1.0
     assert "baseline/test_f1_macro" in metrics
