@@ -41,7 +41,7 @@ def class_counts(label_ids: Sequence[int], num_labels: int, setting: str) -> np.
     counts = np.bincount(np.asarray(label_ids, dtype=np.int64), minlength=num_labels).astype(float)
     if (counts == 0).any():
         missing = np.flatnonzero(counts == 0).tolist()
-        raise ConfigError(f"alpha={setting} needs every class in the training split; class id(s) {missing} have none.")
+        raise ConfigError(f"{setting} needs every class in the training split; class id(s) {missing} have none.")
     return counts
 
 
@@ -52,7 +52,7 @@ def normalised(weights: np.ndarray) -> list[float]:
 
 def inverse_frequency_alpha(label_ids: Sequence[int], num_labels: int) -> list[float]:
     """Per-class weights proportional to 1 / class frequency, normalised to mean 1 (``alpha: auto``)."""
-    return normalised(1.0 / class_counts(label_ids, num_labels, "auto"))
+    return normalised(1.0 / class_counts(label_ids, num_labels, "alpha=auto"))
 
 
 def effective_number_alpha(label_ids: Sequence[int], num_labels: int, beta: float) -> list[float]:
@@ -60,7 +60,7 @@ def effective_number_alpha(label_ids: Sequence[int], num_labels: int, beta: floa
 
     The effective number saturates as a class grows, so at mild imbalance the weights stay near 1 where inverse
     frequency would still reweight, and at strong imbalance rare classes still gain (``alpha: effective:0.999``)."""
-    counts = class_counts(label_ids, num_labels, f"effective:{beta}")
+    counts = class_counts(label_ids, num_labels, f"alpha=effective:{beta}")
     return normalised((1.0 - beta) / (1.0 - np.power(beta, counts)))
 
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from review_cls.errors import ConfigError
+from review_cls.models.focal_loss import class_counts
 
 
 def log_prior_offsets(label_ids: Sequence[int], num_labels: int, tau: float) -> list[float] | None:
@@ -22,10 +23,7 @@ def log_prior_offsets(label_ids: Sequence[int], num_labels: int, tau: float) -> 
         raise ConfigError(f"model.logit_adjustment (tau) must be >= 0, got {tau}.")
     if not tau:
         return None
-    counts = np.bincount(np.asarray(label_ids, dtype=np.int64), minlength=num_labels).astype(float)
-    if (counts == 0).any():
-        missing = np.flatnonzero(counts == 0).tolist()
-        raise ConfigError(f"model.logit_adjustment needs every class in the training split; class id(s) {missing} have none.")
+    counts = class_counts(label_ids, num_labels, "model.logit_adjustment")
     return (tau * np.log(counts / counts.sum())).tolist()
 
 
