@@ -14,6 +14,7 @@ from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 from review_cls.data.batching import tokenize_texts
 from review_cls.errors import CheckpointError
 from review_cls.inference.checkpoints import check_labels, load_classifier
+from review_cls.models.pooling import apply_classifier_pooling
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def load_exported(folder: Path) -> Predictor:
         )
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"Cannot load the exported model in '{folder}': {exc}") from exc
-    return Predictor(LogitsOnly(classifier).eval(), tokenizer, labels, max_length)
+    return Predictor(LogitsOnly(apply_classifier_pooling(classifier)).eval(), tokenizer, labels, max_length)
 
 
 def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str], int]:

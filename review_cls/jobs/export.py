@@ -8,6 +8,7 @@ and a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` for ONNX Run
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from omegaconf import DictConfig
 
 from review_cls.cli import flag, path_value, require_settings
 from review_cls.errors import CheckpointError, ConfigError
+from review_cls.models.pooling import pooling_of
 
 log = logging.getLogger(__name__)
 # what save_pretrained writes for a BERT-family classifier and its tokenizer: overwrite=true replaces a folder
@@ -80,6 +82,9 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
                               f"{id2label}; it cannot be exported consistently.")
     tokenizer.model_max_length = int(model.hparams.max_length)
     facts = read_run_facts(ckpt_path, read_checkpoint(ckpt_path))
+    if pooling_of(classifier.config) != "cls":
+        log.warning("This model reads the mean of every position (model.pooling=mean): review_cls.predict, evaluate "
+                    "and format=onnx use it, plain transformers' pipeline() would read [CLS] and score differently.")
     if facts.missing:
         log.warning("The model card marks numbers as n/a: not found next to the checkpoint: %s",
                     ", ".join(facts.missing))
@@ -103,5 +108,8 @@ def run_export(cfg: DictConfig) -> Path:
     require_settings(cfg, ("ckpt_path", "out"), "python -m review_cls.export ckpt_path=best.ckpt out=models/reviews")
     out = export_model(path_value(cfg, "ckpt_path"), path_value(cfg, "out"), flag(cfg, "overwrite"), cfg.format,
                        cfg.quantize, cfg.language)
-    print(f"exported to {out}: load with transformers.pipeline('text-classification', model='{out}')")
+    if pooling_of(json.loads((out / "config.json").read_text(encoding="utf-8"))) == "cls":
+        print(f"exported to {out}: load with transformers.pipeline('text-classification', model='{out}')")
+    else:
+        print(f"exported to {out}: predict with python -m review_cls.predict ckpt_path={out} (mean pooling)")
     return out

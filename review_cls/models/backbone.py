@@ -9,6 +9,7 @@ from typing import Any
 from transformers import AutoConfig, AutoModelForSequenceClassification, PretrainedConfig, PreTrainedModel
 
 from review_cls.errors import ConfigError
+from review_cls.models.pooling import apply_classifier_pooling
 from review_cls.utils.pretrained import load_hint, resolve_pretrained
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,10 @@ def model_max_length(config: dict[str, Any]) -> int | None:
 
 def build_classifier(config_dict: dict[str, Any], pretrained: str | None, new_word_embeddings: bool = False):
     """Sequence classifier from a plain config dict; with ``pretrained`` the encoder weights are loaded too
-    (``new_word_embeddings``: all but the word embeddings, whose size the config changed; see vocab_transfer.py)."""
-    return load_model(AutoModelForSequenceClassification, config_dict, pretrained, new_word_embeddings)
+    (``new_word_embeddings``: all but the word embeddings, whose size the config changed; see vocab_transfer.py),
+    pooled as the config's ``classifier_pooling`` says (models/pooling.py)."""
+    model = load_model(AutoModelForSequenceClassification, config_dict, pretrained, new_word_embeddings)
+    return apply_classifier_pooling(model)
 
 
 def load_model(auto_class: type, config_dict: dict[str, Any], pretrained: str | None,

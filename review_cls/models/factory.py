@@ -9,6 +9,7 @@ from review_cls.models.backbone import backbone_config
 from review_cls.models.focal_loss import resolve_alpha
 from review_cls.models.losses import log_prior_offsets
 from review_cls.models.module import ReviewClassifier
+from review_cls.models.pooling import check_pooling
 from review_cls.models.vocab_transfer import pretrained_word_embeddings, transplant_word_embeddings
 
 
@@ -35,6 +36,7 @@ def build_review_classifier(
     layer_decay: float,
     logit_adjustment: float,
     token_vocab: Mapping[str, int] | None,
+    pooling: str = "cls",
 ) -> ReviewClassifier:
     """Load the backbone once with our labels and dropout. Every argument comes from the model config (its defaults
     live in conf/model/), checked before any data was read (review_cls/models/settings.py); only what needs the data
@@ -49,7 +51,8 @@ def build_review_classifier(
     ``new_word_embeddings`` keeps the pretrained body and builds word embeddings for ``token_vocab`` (the run's
     tokenizer), trained alone for ``frozen_body_epochs`` first (models/vocab_transfer.py); ``embedding_lr`` and
     ``layer_decay`` shape the per-group learning rates (models/optim.py); ``logit_adjustment`` is the tau of
-    the logit-adjusted loss (models/losses.py).
+    the logit-adjusted loss (models/losses.py); ``pooling`` is what the classifier reads, the [CLS] state or the
+    mean of all positions (models/pooling.py).
     """
     if new_word_embeddings and token_vocab is None:
         raise ConfigError("model.new_word_embeddings needs the tokenizer's vocab (token_vocab) to build the embeddings.")
@@ -59,6 +62,7 @@ def build_review_classifier(
     if (from_scratch or new_word_embeddings) and vocab_size:
         config["vocab_size"] = vocab_size
     config.update({key: int(value) for key, value in (architecture or {}).items()})
+    config["classifier_pooling"] = check_pooling(pooling)
     classifier = ReviewClassifier(
         backbone_config=config,
         labels=list(labels),

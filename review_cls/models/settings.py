@@ -13,6 +13,7 @@ from hydra.utils import get_method
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import encoder_config, model_max_length
 from review_cls.models.focal_loss import effective_beta
+from review_cls.models.pooling import check_pooling
 from review_cls.utils.settings import number
 
 
@@ -73,6 +74,7 @@ def check_lever_settings(model: Mapping[str, Any]) -> None:
         raise ConfigError(f"model.layer_decay must be in (0, 1] (1 = the same lr for every layer), got {model['layer_decay']}.")
     if number(model, "model", "logit_adjustment") < 0:
         raise ConfigError(f"model.logit_adjustment (tau) must be >= 0, got {model['logit_adjustment']}.")
+    check_pooling(model.get("pooling", "cls"))
 
 
 def check_alpha_setting(alpha: Any) -> None:

@@ -163,6 +163,8 @@ def test_chinese_demo_trains_end_to_end_with_a_char_vocab(compose_train_cfg, tmp
     # the experiment trains with class-balanced weights: the demo's rarer categories weigh more
     weights = state["hyper_parameters"]["alpha"]
     assert len(weights) == len(state["hyper_parameters"]["labels"]) and max(weights) > min(weights)
+    # and its classifier reads the mean of every position (model.pooling=mean), kept in the checkpoint's config
+    assert state["hyper_parameters"]["backbone_config"]["classifier_pooling"] == "mean"
     assert "退" in vocab or "款" in vocab
     assert 0.0 <= metrics["test/f1_macro"] <= 1.0
     assert "baseline/test_f1_macro" in metrics

@@ -58,6 +58,12 @@ def test_ablations_change_only_the_imbalance_handling(name, strategy, gamma, alp
     assert (cfg.data.resampling.strategy, cfg.model.gamma, cfg.model.alpha) == (strategy, gamma, alpha)
 
 
+def test_pooling_is_cls_by_default_and_mean_where_measured_to_pay():
+    assert _compose().model.pooling == "cls"
+    assert _compose("+experiment=char_bert").model.pooling == "mean"
+    assert _compose("+experiment=mean_pooling").model.pooling == "mean"
+
+
 def test_encoder_swaps_by_one_key():
     assert _compose("model=bert_base_chinese").model.pretrained == "bert-base-chinese"
     assert _compose("model=hub", "model.pretrained=/models/mine").data.tokenizer == "/models/mine"
