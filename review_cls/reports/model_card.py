@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from review_cls.models.pooling import pooling_of
+
 # packaged offline encoders -> their hub names (a card's base_model must be a hub id)
 PACKAGED_HUB_NAMES = {"packaged:all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
 # per-class scores that rest on fewer test reviews than this are flagged as uncertain
@@ -138,6 +140,17 @@ def limitation_lines(facts: RunFacts, labels: list[str], scripts: list[str]) -> 
     return lines
 
 
+def usage_lines(pooling: str) -> list[str]:
+    """Plain transformers for a [CLS]-pooled model; review_cls for a mean-pooled one, which pipeline() misreads."""
+    if pooling == "cls":
+        return ["```python", "from transformers import pipeline", "",
+                'classify = pipeline("text-classification", model="path/to/this/folder", truncation=True)',
+                'classify("The app crashes every time I open my cart")', "```"]
+    return ["```bash", "python -m review_cls.predict ckpt_path=path/to/this/folder input=reviews.csv output=predictions.csv",
+            "```", "", "This model reads the mean of every position (`classifier_pooling: mean` in `config.json`); "
+            "transformers' `pipeline()` reads the `[CLS]` state instead and would score it differently."]
+
+
 def build_model_card(facts: RunFacts, labels: list[str], vocab: Mapping[str, int], language: str | None,
                      has_onnx: bool) -> ModelCard:
     """The card text and its metadata (pipeline_tag, language, base model, metrics with eval results)."""
@@ -168,9 +181,7 @@ def build_model_card(facts: RunFacts, labels: list[str], vocab: Mapping[str, int
         "## Training data", "", f"- file: `{data_file or 'unknown (no run config or split.json)'}`", f"- {rows}", "",
         "## Training recipe", "", *recipe_lines(facts), "",
         "## Limitations", "", *limitation_lines(facts, labels, scripts), "",
-        "## Usage", "", "```python", "from transformers import pipeline", "",
-        'classify = pipeline("text-classification", model="path/to/this/folder", truncation=True)',
-        'classify("The app crashes every time I open my cart")', "```",
+        "## Usage", "", *usage_lines(pooling_of(facts.hparams.get("backbone_config") or {})),
     ]
     if has_onnx:
         sections += ["", "`model.onnx` runs the same model on CPU with ONNX Runtime: "

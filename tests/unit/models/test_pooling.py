@@ -86,6 +86,8 @@ def test_checkpoint_export_and_onnx_keep_mean_pooling(mean_checkpoint, tmp_path)
     expected = predict_probabilities(model, tokenizer, TEXTS, model.hparams.max_length, 2)
     folder = export_model(mean_checkpoint, tmp_path / "model", export_format="onnx")
     assert json.loads((folder / "config.json").read_text())["classifier_pooling"] == "mean"
+    card = (folder / "README.md").read_text()
+    assert "review_cls.predict ckpt_path=" in card and "pipeline(\"text-classification\"" not in card
     exported = load_exported(folder)
     np.testing.assert_allclose(exported.predict_probabilities(TEXTS, 2), expected, atol=1e-5)
     np.testing.assert_allclose(load_onnx_predictor(folder).predict_probabilities(TEXTS, 2), expected, atol=1e-5)
