@@ -12,7 +12,13 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, open_dict
 
-from tests.helpers import CONF_DIR, DEMO_CSV, tiny_overrides, write_tiny_bert
+from tests.helpers import (
+    CONF_DIR,
+    DEMO_CSV,
+    tiny_overrides,
+    tiny_train_cfg,
+    write_tiny_bert,
+)
 
 
 @pytest.fixture(scope="session")
@@ -54,10 +60,5 @@ def tiny_checkpoint(tiny_bert_dir: Path, small_reviews_csv: Path, tmp_path_facto
     from review_cls.jobs.train import run_training
 
     out_dir = tmp_path_factory.mktemp("tiny_run")
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        cfg = compose(config_name="train", overrides=tiny_overrides(tiny_bert_dir, small_reviews_csv, out_dir))
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out_dir)
-        cfg.trainer.max_epochs = 1
-    run_training(cfg)
+    run_training(tiny_train_cfg(tiny_bert_dir, small_reviews_csv, out_dir, "trainer.max_epochs=1"))
     return out_dir / "checkpoints" / "last.ckpt"

@@ -65,6 +65,14 @@ def tiny_overrides(tiny_bert_dir: Path, data_path: Path, out_dir: Path) -> list[
     ]
 
 
+def tiny_train_cfg(tiny_bert_dir: Path, data_path: Path, out_dir: Path, *overrides: str):
+    """``conf/train.yaml`` composed with :func:`tiny_overrides` and ``overrides``: a run of its own in ``out_dir``."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        return compose(config_name="train", overrides=[*tiny_overrides(tiny_bert_dir, data_path, out_dir), *overrides])
+
+
 def hydra_like_run(cfg) -> Path:
     """What Hydra has written into a run folder before the job starts: the resolved config and the log file."""
     run_dir = Path(cfg.paths.output_dir)

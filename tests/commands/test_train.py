@@ -17,7 +17,14 @@ from review_cls.errors import ConfigError
 from review_cls.inference.checkpoints import load_classifier
 from review_cls.inference.predictor import predict_probabilities
 from review_cls.jobs.train import run_training
-from tests.helpers import REPO_ROOT, SHARED_DATA, ZH_DEMO, fails, tiny_overrides
+from tests.helpers import (
+    REPO_ROOT,
+    SHARED_DATA,
+    ZH_DEMO,
+    fails,
+    tiny_overrides,
+    tiny_train_cfg,
+)
 
 
 def test_fast_dev_run_through_hydra_compose(compose_train_cfg):
@@ -29,13 +36,8 @@ def test_fast_dev_run_through_hydra_compose(compose_train_cfg):
 @pytest.fixture(scope="module")
 def trained_run(tiny_bert_dir, small_reviews_csv, tmp_path_factory):
     """A real 2-epoch tiny run, shared by the tests below."""
-    from hydra import compose, initialize_config_dir
-
-    from tests.helpers import CONF_DIR
-
     out = tmp_path_factory.mktemp("run")
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        cfg = compose(config_name="train", overrides=tiny_overrides(tiny_bert_dir, small_reviews_csv, out))
+    cfg = tiny_train_cfg(tiny_bert_dir, small_reviews_csv, out)
     return cfg, run_training(cfg), out
 
 

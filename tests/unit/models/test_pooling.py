@@ -9,8 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
-from omegaconf import open_dict
 from transformers import RobertaConfig, RobertaForSequenceClassification
 
 from review_cls.data.tokenizers import load_tokenizer
@@ -21,7 +19,7 @@ from review_cls.inference.predictor import load_exported, predict_probabilities
 from review_cls.jobs.export import export_model
 from review_cls.models.backbone import backbone_config, build_classifier
 from review_cls.models.pooling import MaskedMeanPooler, apply_classifier_pooling
-from tests.helpers import CONF_DIR, fails, tiny_overrides
+from tests.helpers import fails, tiny_train_cfg
 
 TEXTS = ["the app crashes on login", "late parcel", "refund please, the card payment failed twice and again"]
 
@@ -71,12 +69,7 @@ def mean_checkpoint(tiny_bert_dir, small_reviews_csv, tmp_path_factory) -> Path:
     from review_cls.jobs.train import run_training
 
     out_dir = tmp_path_factory.mktemp("mean_run")
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        cfg = compose(config_name="train", overrides=[*tiny_overrides(tiny_bert_dir, small_reviews_csv, out_dir),
-                                                      "model.pooling=mean", "trainer.max_epochs=1"])
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out_dir)
-    run_training(cfg)
+    run_training(tiny_train_cfg(tiny_bert_dir, small_reviews_csv, out_dir, "model.pooling=mean", "trainer.max_epochs=1"))
     return out_dir / "checkpoints" / "last.ckpt"
 
 

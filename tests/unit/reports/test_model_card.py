@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from huggingface_hub import ModelCard
-from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from review_cls.inference.checkpoints import load_classifier
 from review_cls.jobs.export import export_model
 from review_cls.reports.model_card import vocabulary_scripts
-from tests.helpers import CONF_DIR, tiny_overrides
+from tests.helpers import tiny_train_cfg
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +24,7 @@ def run_folder(tiny_checkpoint: Path, tiny_bert_dir: Path, small_reviews_csv: Pa
     the compose API, which writes none): Hydra's own composition of the same settings."""
     folder = tmp_path_factory.mktemp("run") / "run"
     shutil.copytree(tiny_checkpoint.parent.parent, folder)
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        cfg = compose(config_name="train", overrides=[*tiny_overrides(tiny_bert_dir, small_reviews_csv, folder),
-                                                      "trainer.max_epochs=1"])
+    cfg = tiny_train_cfg(tiny_bert_dir, small_reviews_csv, folder, "trainer.max_epochs=1")
     (folder / ".hydra").mkdir()
     (folder / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
     return folder

@@ -28,17 +28,10 @@ ARTIFACTS = ("training_curves.png", "history.csv", "confusion_matrix.png", "clas
 @pytest.fixture(scope="module")
 def tiny_run(tiny_bert_dir, small_reviews_csv, tmp_path_factory):
     """One 2-epoch tiny-BERT run (with its printed summary) shared by the tests of this file."""
-    from hydra import compose, initialize_config_dir
-    from omegaconf import open_dict
-
-    from tests.helpers import CONF_DIR, tiny_overrides
+    from tests.helpers import tiny_train_cfg
 
     out = tmp_path_factory.mktemp("report_run")
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        cfg = compose(config_name="train", overrides=[*tiny_overrides(tiny_bert_dir, small_reviews_csv, out),
-                                                       "model.dropout=0.2", "experiment_name=reports_test"])
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out)
+    cfg = tiny_train_cfg(tiny_bert_dir, small_reviews_csv, out, "model.dropout=0.2", "experiment_name=reports_test")
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         metrics = run_training(cfg)
