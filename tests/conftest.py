@@ -9,16 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, open_dict
 
-from tests.helpers import (
-    CONF_DIR,
-    DEMO_CSV,
-    tiny_overrides,
-    tiny_train_cfg,
-    write_tiny_bert,
-)
+from tests.helpers import DEMO_CSV, tiny_train_cfg, write_tiny_bert
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +34,7 @@ def compose_train_cfg(tiny_bert_dir: Path, small_reviews_csv: Path, tmp_path: Pa
     """Compose ``conf/train.yaml`` with the tiny model, the small CSV and output under ``tmp_path``."""
 
     def _compose(*overrides: str, data_path: Path | None = None) -> DictConfig:
-        base = tiny_overrides(tiny_bert_dir, data_path or small_reviews_csv, tmp_path / "run")
-        with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-            cfg = compose(config_name="train", overrides=[*base, *overrides])
+        cfg = tiny_train_cfg(tiny_bert_dir, data_path or small_reviews_csv, tmp_path / "run", *overrides)
         with open_dict(cfg):
             cfg.paths.output_dir = str(tmp_path / "run")
         return cfg
