@@ -9,7 +9,6 @@ from review_cls.models.backbone import backbone_config
 from review_cls.models.focal_loss import resolve_alpha
 from review_cls.models.losses import log_prior_offsets
 from review_cls.models.module import ReviewClassifier
-from review_cls.models.pooling import check_pooling
 from review_cls.models.vocab_transfer import pretrained_word_embeddings, transplant_word_embeddings
 
 
@@ -62,7 +61,7 @@ def build_review_classifier(
     if (from_scratch or new_word_embeddings) and vocab_size:
         config["vocab_size"] = vocab_size
     config.update({key: int(value) for key, value in (architecture or {}).items()})
-    config["classifier_pooling"] = check_pooling(pooling)
+    config["classifier_pooling"] = pooling  # checked where the model is built (models/pooling.py)
     classifier = ReviewClassifier(
         backbone_config=config,
         labels=list(labels),
