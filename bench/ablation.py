@@ -37,7 +37,7 @@ from bench.common import RESULTS, mean_std
 EXPERIMENTS = ("baseline_ce", "weighted_ce", "focal_only", "undersample_only", "focal_dropout03",
                # issue 12's levers, each a delta on baseline_ce
                "logit_adjusted", "posthoc_adjusted", "layer_decay", "class_balanced", "undersample_redrawn",
-               "mean_pooling")
+               "mean_pooling", "rdrop", "reinit_top")
 
 
 def read_scalars(run_dir: Path, prefix: str) -> dict[str, float]:

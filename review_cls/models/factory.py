@@ -9,6 +9,7 @@ from review_cls.models.backbone import backbone_config
 from review_cls.models.focal_loss import resolve_alpha
 from review_cls.models.losses import log_prior_offsets
 from review_cls.models.module import ReviewClassifier
+from review_cls.models.reinit import reinit_top_layers
 from review_cls.models.vocab_transfer import pretrained_word_embeddings, transplant_word_embeddings
 
 
@@ -36,6 +37,8 @@ def build_review_classifier(
     logit_adjustment: float,
     token_vocab: Mapping[str, int] | None,
     pooling: str = "cls",
+    rdrop_alpha: float = 0.0,
+    reinit_layers: int = 0,
 ) -> ReviewClassifier:
     """Load the backbone once with our labels and dropout. Every argument comes from the model config (its defaults
     live in conf/model/), checked before any data was read (review_cls/models/settings.py); only what needs the data
@@ -80,7 +83,9 @@ def build_review_classifier(
         embedding_lr=embedding_lr,
         layer_decay=float(layer_decay),
         logit_offsets=log_prior_offsets(train_label_ids, len(labels), float(logit_adjustment)),
+        rdrop_alpha=float(rdrop_alpha),
     )
+    reinit_top_layers(classifier.model, int(reinit_layers))
     if new_word_embeddings:
         transplant_word_embeddings(classifier.model, *pretrained_word_embeddings(pretrained), token_vocab)
     if freeze_embeddings:

@@ -1,8 +1,12 @@
-"""Logit-adjusted loss (Menon et al. 2021; balanced softmax, Ren et al. 2020 is ``tau = 1``).
+"""Losses on top of focal loss: the logit-adjusted loss and R-Drop's consistency penalty.
 
-Training adds ``tau * log prior(y)`` to every logit before the loss, so frequent classes must win by a margin that
+Logit-adjusted loss (Menon et al. 2021; balanced softmax, Ren et al. 2020 is ``tau = 1``): training adds ``tau * log prior(y)`` to every logit before the loss, so frequent classes must win by a margin that
 grows with their share; prediction uses the raw logits, which then favour rare classes by the same amount. Unlike
 class weights it does not rescale any review's gradient, and unlike undersampling it keeps every review.
+
+R-Drop (Liang et al. 2021): each training review goes through the model twice, with two dropout masks, and the
+symmetric KL divergence between the two predictions is added to the loss, so the model cannot lean on any one
+dropout sub-network; a regulariser for small, noisy training sets, at twice the training cost.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from review_cls.errors import ConfigError
@@ -37,3 +42,12 @@ class LogitAdjusted(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return self.loss(logits.float() + self.offsets.to(logits.device), target)
+
+
+def rdrop_penalty(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """Symmetric KL divergence between the class distributions of two passes over the same reviews, per review
+    (``batchmean``), in fp32."""
+    first, second = first.float().log_softmax(dim=-1), second.float().log_softmax(dim=-1)
+    forward = F.kl_div(first, second, reduction="batchmean", log_target=True)
+    backward = F.kl_div(second, first, reduction="batchmean", log_target=True)
+    return (forward + backward) / 2

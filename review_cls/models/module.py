@@ -12,7 +12,7 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, M
 
 from review_cls.models.backbone import build_classifier
 from review_cls.models.focal_loss import FocalLoss
-from review_cls.models.losses import LogitAdjusted
+from review_cls.models.losses import LogitAdjusted, rdrop_penalty
 from review_cls.models.optim import adamw_with_warmup
 from review_cls.models.vocab_transfer import set_body_trainable
 
@@ -48,6 +48,7 @@ class ReviewClassifier(L.LightningModule):
         embedding_lr: float | None = None,
         layer_decay: float = 1.0,
         logit_offsets: Sequence[float] | None = None,
+        rdrop_alpha: float = 0.0,
     ) -> None:
         super().__init__()
         # logger=False: the run logs its own flat HPARAMS with final metrics (reports/tensorboard.py)
@@ -82,8 +83,11 @@ class ReviewClassifier(L.LightningModule):
         return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
     def _shared_step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
-        logits = self(batch["input_ids"], batch["attention_mask"])
-        loss = self.loss_fn(logits, batch["labels"])
+        if stage == "train" and self.hparams.rdrop_alpha:
+            logits, loss = self._rdrop_logits_and_loss(batch)
+        else:
+            logits = self(batch["input_ids"], batch["attention_mask"])
+            loss = self.loss_fn(logits, batch["labels"])
         predictions = logits.argmax(dim=-1)
         batch_size = batch["labels"].shape[0]
         self.metrics[f"{stage}_"].update(predictions, batch["labels"])
@@ -95,6 +99,15 @@ class ReviewClassifier(L.LightningModule):
         if f"{stage}_" in self.per_class:
             self.per_class[f"{stage}_"].update(predictions, batch["labels"])
         return loss
+
+    def _rdrop_logits_and_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """R-Drop (models/losses.py): the batch twice in one forward pass, so each copy gets its own dropout mask; the
+        loss is the mean of the two losses plus ``rdrop_alpha`` times their symmetric KL. The first copy's logits
+        feed the training metrics."""
+        logits = self(batch["input_ids"].repeat(2, 1), batch["attention_mask"].repeat(2, 1))
+        first, second = logits.chunk(2)
+        loss = (self.loss_fn(first, batch["labels"]) + self.loss_fn(second, batch["labels"])) / 2
+        return first, loss + self.hparams.rdrop_alpha * rdrop_penalty(first, second)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self._shared_step(batch, "train")

@@ -37,6 +37,7 @@ def check_model_settings(model: Mapping[str, Any], max_length: int) -> None:
     pretrained = str(model["pretrained"])
     encoder = encoder_config(pretrained).to_dict()
     shape = checked_architecture(model["architecture"], encoder, bool(model["from_scratch"]), pretrained)
+    check_reinit_layers(model, encoder)
     check_max_length(max_length, model_max_length({**encoder, **shape}), pretrained)
 
 
@@ -75,6 +76,23 @@ def check_lever_settings(model: Mapping[str, Any]) -> None:
     if number(model, "model", "logit_adjustment") < 0:
         raise ConfigError(f"model.logit_adjustment (tau) must be >= 0, got {model['logit_adjustment']}.")
     check_pooling(model.get("pooling", "cls"))
+    if number(model, "model", "rdrop_alpha") < 0:
+        raise ConfigError(f"model.rdrop_alpha (R-Drop) must be >= 0 (0 = off), got {model['rdrop_alpha']}.")
+
+
+def check_reinit_layers(model: Mapping[str, Any], encoder: Mapping[str, Any]) -> None:
+    """``reinit_layers`` restarts the top layers of pretrained weights: at most the encoder's depth, and pointless
+    (so refused) when every weight is random anyway."""
+    count = model["reinit_layers"]
+    if not count:
+        return
+    depth = encoder.get("num_hidden_layers")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0 or (depth is not None and count > depth):
+        raise ConfigError(f"model.reinit_layers must be a whole number from 0 to {depth} (the encoder's layers), "
+                          f"got {count!r}.")
+    if model["from_scratch"]:
+        raise ConfigError("model.reinit_layers restarts pretrained layers; with model.from_scratch=true every layer "
+                          "is random already: set model.reinit_layers=0.")
 
 
 def check_alpha_setting(alpha: Any) -> None:
