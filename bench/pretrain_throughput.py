@@ -15,7 +15,7 @@ import argparse
 import time
 
 import torch
-from transformers import AutoModelForMaskedLM, DataCollatorForLanguageModeling
+from transformers import DataCollatorForLanguageModeling
 
 from bench.common import GOOGLE_PLAY, MINILM, SHOPPING_ZH, clean_splits, machine, median, save_result
 from review_cls.models.masked_lm import masked_lm_loss

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import lightning as L
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
@@ -15,12 +14,10 @@ from review_cls.data.datamodule import ReviewDataModule
 from review_cls.data.pretraining import MaskedReviewsDataModule, pretraining_texts
 from review_cls.data.tokenizers import tokenizer_files, tokenizer_for
 from review_cls.errors import ConfigError
-from review_cls.inference.checkpoints import resolve_ckpt_path
 from review_cls.jobs.train import build_trainer, instantiate_callbacks, instantiate_loggers
 from review_cls.models.masked_lm import MaskedLanguageModel, save_encoder_folder
-from review_cls.training.failed_runs import tidy_run_dir_on_error
-from review_cls.training.preflight import check_pretraining_settings
 from review_cls.training.interrupts import best_checkpoint, fit_or_interrupt, stop
+from review_cls.training.preflight import check_pretraining_settings, run_checked_job
 from review_cls.utils.atomic import atomic_dir
 
 log = logging.getLogger(__name__)
@@ -29,14 +26,10 @@ FOLDER = "pretrained_model"
 
 def run_pretraining(cfg: DictConfig) -> dict[str, float]:
     """Pretrain, then write the best checkpoint (lowest held-out masked-LM loss) as a Hugging Face folder."""
-    with tidy_run_dir_on_error(cfg.paths.output_dir):
-        return _pretrain(cfg)
+    return run_checked_job(cfg, check_pretraining_settings, _pretrain)
 
 
-def _pretrain(cfg: DictConfig) -> dict[str, float]:
-    check_pretraining_settings(cfg)
-    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir))
-    L.seed_everything(cfg.seed, workers=True)
+def _pretrain(cfg: DictConfig, ckpt_path: str | None) -> dict[str, float]:
     reviews: ReviewDataModule = instantiate(cfg.data, output_dir=None)
     texts = pretraining_texts(reviews)
     tokenizer = tokenizer_for(reviews.tokenizer_source, texts)

@@ -4,7 +4,6 @@ checkpoint, reports."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -15,14 +14,12 @@ from omegaconf import DictConfig, OmegaConf
 from review_cls.data.datamodule import ReviewDataModule
 from review_cls.data.tokenizers import tokenizer_files
 from review_cls.errors import ConfigError
-from review_cls.inference.checkpoints import resolve_ckpt_path
 from review_cls.jobs.baseline import baseline_for_run
 from review_cls.models.module import ReviewClassifier
 from review_cls.sweeps.record import best_checkpoint_score, class_support, write_run_record
 from review_cls.training.calibration import calibrate_best_checkpoint
-from review_cls.training.failed_runs import tidy_run_dir_on_error
 from review_cls.training.interrupts import fit_or_interrupt, stop_after_interrupt
-from review_cls.training.preflight import check_training_settings
+from review_cls.training.preflight import check_training_settings, run_checked_job
 from review_cls.training.run_reports import report_training_run
 from review_cls.utils.hardware import resolve_precision
 
@@ -82,14 +79,10 @@ def run_training(cfg: DictConfig) -> dict[str, float]:
     Settings are checked before any data is read; Ctrl+C still tests and reports the best checkpoint so far. A run
     that stops with a project error leaves no folder that looks like a real run (training/failed_runs.py).
     """
-    with tidy_run_dir_on_error(cfg.paths.output_dir):
-        return _train(cfg)
+    return run_checked_job(cfg, check_training_settings, _train)
 
 
-def _train(cfg: DictConfig) -> dict[str, float]:
-    check_training_settings(cfg)
-    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir))
-    L.seed_everything(cfg.seed, workers=True)
+def _train(cfg: DictConfig, ckpt_path: str | None) -> dict[str, float]:
     # the trainer group is checked by building the Trainer, before any data is read
     trainer = build_trainer(cfg, instantiate_callbacks(cfg.get("callbacks")), instantiate_loggers(cfg.get("logger")))
     datamodule = build_datamodule(cfg)

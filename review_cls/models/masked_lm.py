@@ -15,13 +15,14 @@ from transformers import AutoModelForMaskedLM, PreTrainedModel
 from review_cls.models.backbone import encoder_config, load_model, with_dropout
 from review_cls.models.factory import check_vocab_size
 from review_cls.models.optim import adamw_with_warmup
+from review_cls.models.tokenizer_checkpoint import TokenizerInCheckpoint
 from review_cls.utils.pretrained import resolve_pretrained
 
 # the attribute holding the masked-LM head: BERT-family, RoBERTa-family
 MLM_HEADS = ("cls", "lm_head")
 
 
-class MaskedLanguageModel(L.LightningModule):
+class MaskedLanguageModel(TokenizerInCheckpoint, L.LightningModule):
     """Holds only plain hyperparameters, so checkpoints reload with ``torch.load(weights_only=True)``.
 
     ``train_only_embeddings`` freezes the transformer body: the first stage of vocabulary transfer (Artetxe et al.
@@ -47,7 +48,6 @@ class MaskedLanguageModel(L.LightningModule):
         if train_only_embeddings:
             self.model.requires_grad_(False)
             self.model.get_input_embeddings().requires_grad_(True)
-        self.tokenizer_files: dict[str, str] | None = None
         self.val_loss = MeanMetric()
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor | None:
@@ -69,12 +69,6 @@ class MaskedLanguageModel(L.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         return adamw_with_warmup(self)
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["tokenizer_files"] = self.tokenizer_files
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self.tokenizer_files = checkpoint.get("tokenizer_files")
 
 
 def masked_lm_loss(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> torch.Tensor:

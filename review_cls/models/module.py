@@ -14,12 +14,13 @@ from review_cls.models.backbone import build_classifier
 from review_cls.models.focal_loss import FocalLoss
 from review_cls.models.losses import LogitAdjusted, rdrop_penalty
 from review_cls.models.optim import adamw_with_warmup
+from review_cls.models.tokenizer_checkpoint import TokenizerInCheckpoint
 from review_cls.models.vocab_transfer import set_body_trainable
 
 STAGES = ("train", "val", "test")
 
 
-class ReviewClassifier(L.LightningModule):
+class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
     """Holds only plain hyperparameters, so checkpoints reload with ``torch.load(weights_only=True)``.
 
     ``backbone_config`` is the encoder's config as a dict (labels included); ``pretrained`` names where the
@@ -60,7 +61,6 @@ class ReviewClassifier(L.LightningModule):
         self.loss_fn = FocalLoss(gamma=gamma, alpha=alpha)
         if logit_offsets is not None:
             self.loss_fn = LogitAdjusted(self.loss_fn, logit_offsets)
-        self.tokenizer_files: dict[str, str] | None = None
         num_classes = len(self.labels)
         summary = MetricCollection(
             {
@@ -151,10 +151,3 @@ class ReviewClassifier(L.LightningModule):
         if self.hparams.frozen_body_epochs:
             set_body_trainable(self.model, True)  # on_train_epoch_start freezes it again while it should be
         return adamw_with_warmup(self, self.hparams.layer_decay, self.hparams.embedding_lr)
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Carry the tokenizer's files (plain text) so predict/export need nothing but the checkpoint."""
-        checkpoint["tokenizer_files"] = self.tokenizer_files
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self.tokenizer_files = checkpoint.get("tokenizer_files")
