@@ -1,8 +1,9 @@
 """Losses on top of focal loss: the logit-adjusted loss and R-Drop's consistency penalty.
 
-Logit-adjusted loss (Menon et al. 2021; balanced softmax, Ren et al. 2020 is ``tau = 1``): training adds ``tau * log prior(y)`` to every logit before the loss, so frequent classes must win by a margin that
-grows with their share; prediction uses the raw logits, which then favour rare classes by the same amount. Unlike
-class weights it does not rescale any review's gradient, and unlike undersampling it keeps every review.
+Logit-adjusted loss (Menon et al. 2021; balanced softmax, Ren et al. 2020 is ``tau = 1``): training adds
+``tau * log prior(y)`` to every logit before the loss, so frequent classes must win by a margin that grows with their
+share; prediction uses the raw logits, which then favour rare classes by the same amount. Unlike class weights it
+does not rescale any review's gradient, and unlike undersampling it keeps every review.
 
 R-Drop (Liang et al. 2021): each training review goes through the model twice, with two dropout masks, and the
 symmetric KL divergence between the two predictions is added to the loss, so the model cannot lean on any one

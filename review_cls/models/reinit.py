@@ -18,11 +18,11 @@ from review_cls.errors import ConfigError
 
 def reinit_top_layers(model: PreTrainedModel, count: int) -> None:
     """Draw fresh weights for the last ``count`` encoder layers and the pooler (if any) of ``model``, in place."""
-    layers = encoder_layers(model)
-    if not 0 <= count <= len(layers):
-        raise ConfigError(f"model.reinit_layers={count}, but the encoder has {len(layers)} layers.")
     if not count:
-        return
+        return  # any encoder, BERT-family or not
+    layers = encoder_layers(model)
+    if not 0 < count <= len(layers):
+        raise ConfigError(f"model.reinit_layers={count}, but the encoder has {len(layers)} layers.")
     std = model.config.initializer_range
     pooler = getattr(model.base_model, "pooler", None)
     for block in [*layers[len(layers) - count:], *([pooler] if pooler is not None else [])]:

@@ -93,3 +93,15 @@ def test_reinit_restarts_only_the_top_layers_and_the_pooler(tiny_bert_dir: Path)
 def test_bad_rdrop_and_reinit_settings_are_config_errors(tiny_bert_dir: Path, setting, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         check_model_settings(group_settings("model", "minilm", pretrained=str(tiny_bert_dir)) | setting, 32)
+
+
+def test_reinit_of_zero_layers_touches_no_encoder() -> None:
+    """The default (0) must not require a BERT-style ``encoder.layer`` stack: any encoder builds as before."""
+    from review_cls.models.reinit import reinit_top_layers
+
+    class NoEncoder(torch.nn.Module):
+        base_model = torch.nn.Identity()
+
+    reinit_top_layers(NoEncoder(), 0)
+    with pytest.raises(ConfigError, match="BERT-family"):
+        reinit_top_layers(NoEncoder(), 1)
