@@ -2,7 +2,8 @@
 
 Each config group's checks live next to the code that group configures (review_cls/data/settings.py,
 review_cls/models/settings.py) and run here once; the trainer group is checked when the Trainer is built, which
-also comes before any data is read.
+also comes before any data is read. :func:`run_checked_job` is the start the train and pretrain jobs share, so the
+checks come first in both.
 """
 
 from __future__ import annotations
