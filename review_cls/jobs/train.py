@@ -44,10 +44,17 @@ def check_max_epochs(max_epochs: Any) -> None:
         )
 
 
+def check_accumulation(value: Any) -> None:
+    """Batches per optimizer step: a whole number >= 1 (0 divides by zero inside Lightning)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigError(f"trainer.accumulate_grad_batches must be a whole number >= 1, got {value!r}.")
+
+
 def build_trainer(cfg: DictConfig, callbacks: list[L.Callback], loggers: list[Any]) -> L.Trainer:
     """The Trainer from config, with ``precision: auto`` resolved for the hardware at hand."""
     trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
     check_max_epochs(trainer_cfg.get("max_epochs"))
+    check_accumulation(trainer_cfg.get("accumulate_grad_batches"))
     trainer_cfg["precision"] = resolve_precision(trainer_cfg.get("precision"), trainer_cfg.get("accelerator", "auto"))
     try:
         return instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False)
