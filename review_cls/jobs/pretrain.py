@@ -37,6 +37,7 @@ def _pretrain(cfg: DictConfig, ckpt_path: str | None) -> dict[str, float]:
         texts, tokenizer, reviews.max_length, reviews.batch_size, reviews.eval_batch_size, int(cfg.seed),
         float(cfg.mlm.holdout), float(cfg.mlm.probability), reviews.group_by_length,
     )
+    datamodule.setup("fit")  # texts with nothing to mask stop here, before the Trainer writes anything
     model: MaskedLanguageModel = instantiate(cfg.mlm.module)(vocab_size=len(tokenizer))
     model.tokenizer_files = tokenizer_files(tokenizer)
     trainer = build_trainer(cfg, instantiate_callbacks(cfg.get("callbacks")), instantiate_loggers(cfg.get("logger")))
