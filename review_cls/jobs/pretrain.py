@@ -52,8 +52,9 @@ def _pretrain(cfg: DictConfig, ckpt_path: str | None) -> dict[str, float]:
         print(f"pretrained encoder (held-out masked-LM loss {trainer.checkpoint_callback.best_model_score:.4f}) -> "
               f"{folder}\nfine-tune it: python -m review_cls.train model.pretrained={folder} data=...")
     if interrupted:
-        stop(f"Pretraining was interrupted at epoch {trainer.current_epoch}; the best checkpoint so far ({best}) was "
-             f"saved as {FOLDER}/. Resume with ckpt_path=last.")
+        name, code = interrupted  # SIGTERM exits 143 as training does, Ctrl+C 130
+        stop(f"Pretraining was interrupted ({name}) at epoch {trainer.current_epoch}; the best checkpoint so far "
+             f"({best}) was saved as {FOLDER}/. Resume with ckpt_path=last.", code)
     return metrics
 
 

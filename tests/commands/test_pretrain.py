@@ -138,3 +138,22 @@ def test_resuming_a_classifier_checkpoint_is_refused_and_leaves_no_run(tiny_bert
     with pytest.raises(CheckpointError, match="does not fit this model: .*another command"):
         run_pretraining(cfg)
     assert not run_dir.exists()
+
+
+def test_sigterm_ends_pretraining_with_the_code_and_name_training_uses(tiny_bert_dir, unlabeled_csv, tmp_path,
+                                                                       monkeypatch, capsys):
+    """What fit_or_interrupt reports after a SIGTERM (tests/guarantees/test_faults.py sends a real one to train)."""
+    import review_cls.jobs.pretrain as pretrain
+    from review_cls.cli import TERMINATED_EXIT_CODE
+
+    def fit_then_sigterm(trainer, model, datamodule, ckpt_path):
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        return "SIGTERM", TERMINATED_EXIT_CODE
+
+    monkeypatch.setattr(pretrain, "fit_or_interrupt", fit_then_sigterm)
+    cfg = compose_pretrain(tiny_bert_dir, unlabeled_csv, tmp_path / "run", "data.text_column=review")
+    with pytest.raises(SystemExit) as stopped:
+        run_pretraining(cfg)
+    assert stopped.value.code == TERMINATED_EXIT_CODE
+    assert "Pretraining was interrupted (SIGTERM)" in capsys.readouterr().err
+    assert (tmp_path / "run" / FOLDER / "config.json").is_file()
