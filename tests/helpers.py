@@ -3,7 +3,11 @@ the check that a failed run raised the right error and left no folder."""
 
 from __future__ import annotations
 
+import site
 import string
+import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 import pandas as pd
@@ -133,3 +137,29 @@ def review_classifier(labels: list[str], train_label_ids: list[int], max_length:
 
     settings = group_settings("model", "minilm", pretrained=pretrained, vocab_size=None, token_vocab=None) | overrides
     return build_review_classifier(labels, train_label_ids, max_length, **settings)
+
+
+def venv_borrowing_packages(venv: Path, python: str = sys.executable) -> Path:
+    """A venv (no pip of its own) that sees ``python``'s installed packages, not its base interpreter's: a ``.pth``
+    file adds that interpreter's site folders (their own ``.pth`` files included). ``--system-site-packages`` would
+    show the *base* interpreter's, which in a fresh venv lacks the setuptools the venv was given. Returns its python.
+    """
+    subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True)
+    folders = subprocess.run([python, "-c", "from tests.helpers import site_folders; print(*site_folders(), sep='\\n')"],
+                             check=True, capture_output=True, text=True, cwd=REPO_ROOT).stdout.split()
+    venv_python = venv / "bin" / "python"
+    own = subprocess.run([str(venv_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         check=True, capture_output=True, text=True).stdout.strip()
+    lines = [f"import site; site.addsitedir({folder!r})" for folder in folders]
+    # "~" sorts after setuptools' "__editable__" files, so this project's own editable install is found first
+    (Path(own) / "~borrowed_site_packages.pth").write_text("\n".join(lines) + "\n")
+    return venv_python
+
+
+def site_folders() -> list[str]:
+    """Where this interpreter's packages live (a venv's own folders, the base's too with --system-site-packages)."""
+    paths = sysconfig.get_paths()
+    folders = [*site.getsitepackages(), paths["purelib"], paths["platlib"]]
+    if site.ENABLE_USER_SITE and Path(site.getusersitepackages()).is_dir():
+        folders.append(site.getusersitepackages())
+    return [folder for folder in dict.fromkeys(folders) if Path(folder).is_dir()]

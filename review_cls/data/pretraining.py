@@ -74,7 +74,23 @@ class MaskedReviewsDataModule(L.LightningDataModule):
             mask([held_out_texts[i] for i in range(start, min(start + self.eval_batch_size, len(held_out_texts)))])
             for start in range(0, len(held_out_texts), self.eval_batch_size)
         ]
+        self._check_maskable(held_out_texts)
         log.info("Masked-LM texts: %d to train on, %d held out.", len(self.train_dataset), len(held_out_texts))
+
+    def _check_maskable(self, held_out: TokenizedReviews) -> None:
+        """Stop when nothing can be masked: an inf held-out loss would pick an untrained 'best' checkpoint."""
+        unmaskable = set(self.tokenizer.all_special_ids)  # [UNK] included: the collator never masks those
+        words = sum(1 for dataset in (self.train_dataset, held_out) for i in range(len(dataset))
+                    for token in dataset[i]["input_ids"] if token not in unmaskable)
+        if words == 0:
+            raise DataError(
+                f"None of the {len(self.texts)} texts has a token the tokenizer knows (all [UNK] or special), so "
+                "masked-LM pretraining has nothing to mask. Use a tokenizer for the texts' script, e.g. "
+                "data.tokenizer=char_vocab:6000, or check data.text_column.")
+        if not any(bool((batch["labels"] != -100).any()) for batch in self.val_batches):
+            raise DataError(
+                f"The {len(held_out)} held-out text(s) got no masked token to score the masked-LM loss on: raise "
+                "mlm.holdout (more held-out texts) or mlm.probability.")
 
     def train_dataloader(self) -> DataLoader:
         sampler = EpochSampler(self.train_dataset.lengths, self.batch_size, self.seed, self.group_by_length)

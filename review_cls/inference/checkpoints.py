@@ -14,22 +14,55 @@ LAST = "last"
 REQUIRED_HPARAMS = ("backbone_config", "labels")
 
 
-def resolve_ckpt_path(ckpt_path: str | None, log_dir: Path) -> str | None:
-    """``last`` -> the newest ``last.ckpt`` under ``log_dir``; a path must exist; ``None`` stays ``None``."""
+def resolve_ckpt_path(ckpt_path: str | None, log_dir: Path, task_name: str | None = None) -> str | None:
+    """``last`` -> the newest ``last.ckpt`` under ``log_dir`` (of a ``task_name`` run when given: pretraining never
+    resumes a fine-tuning run, nor the reverse); a path must exist; ``None`` stays ``None``."""
     if ckpt_path is None:
         return None
     if str(ckpt_path) == LAST:
-        candidates = sorted(log_dir.glob("**/checkpoints/last.ckpt"), key=lambda path: path.stat().st_mtime)
+        candidates = sorted((path for path in log_dir.glob("**/checkpoints/last.ckpt")
+                             if task_name is None or run_task(path.parent.parent) in (task_name, None)),
+                            key=lambda path: path.stat().st_mtime)
         if not candidates:
-            raise CheckpointError(f"ckpt_path=last: no checkpoints/last.ckpt anywhere under '{log_dir}'.")
+            of = f" of a {task_name} run" if task_name else ""
+            raise CheckpointError(f"ckpt_path=last: no checkpoints/last.ckpt{of} anywhere under '{log_dir}'.")
         return str(candidates[-1])
     if not Path(ckpt_path).is_file():
         raise CheckpointError(f"Checkpoint '{ckpt_path}' does not exist.")
     return str(ckpt_path)
 
 
+def run_task(run_dir: Path) -> str | None:
+    """The ``task_name`` (train, pretrain) in a run folder's ``.hydra/config.yaml``; ``None`` when it has none."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    return config.get("task_name") if isinstance(config, dict) else None
+
+
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """``torch.load(weights_only=True)`` with corrupt, truncated and foreign checkpoints reported as such."""
+    checkpoint = load_weights_only(path)
+    hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
+    if (
+        not isinstance(hparams, dict)
+        or not isinstance(checkpoint.get("state_dict"), dict)
+        or any(key not in hparams for key in REQUIRED_HPARAMS)
+    ):
+        raise CheckpointError(
+            f"'{path}' is not a review_cls checkpoint (it lacks the classifier's labels and backbone config). "
+            "Use a .ckpt written by `python -m review_cls.train`."
+        )
+    config = hparams["backbone_config"]
+    check_labels(hparams["labels"], len(config.get("id2label") or {}) if isinstance(config, dict) else 0, path)
+    return checkpoint
+
+
+def load_weights_only(path: str | Path) -> Any:
+    """The file's content through ``torch.load(weights_only=True)``: a pickle that could run code is refused."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"Checkpoint '{path}' does not exist.")
@@ -44,18 +77,6 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
             "checkpoint, or holds pickled Python objects, which a weights-only load refuses because they could run "
             f"code. Use a complete .ckpt written by `python -m review_cls.train`. ({reason})"
         ) from exc
-    hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
-    if (
-        not isinstance(hparams, dict)
-        or not isinstance(checkpoint.get("state_dict"), dict)
-        or any(key not in hparams for key in REQUIRED_HPARAMS)
-    ):
-        raise CheckpointError(
-            f"'{path}' is not a review_cls checkpoint (it lacks the classifier's labels and backbone config). "
-            "Use a .ckpt written by `python -m review_cls.train`."
-        )
-    config = hparams["backbone_config"]
-    check_labels(hparams["labels"], len(config.get("id2label") or {}) if isinstance(config, dict) else 0, path)
     return checkpoint
 
 

@@ -107,6 +107,21 @@ def load_exported(folder: Path) -> Predictor:
     return Predictor(LogitsOnly(apply_classifier_pooling(classifier)).eval(), tokenizer, labels, max_length)
 
 
+# the files a tokenizer's vocabulary lives in; without one transformers builds a tokenizer of special tokens only
+VOCAB_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model")
+
+
+def check_tokenizer_files(folder: Path, tokenizer: PreTrainedTokenizerBase) -> None:
+    """Refuse a folder whose tokenizer knows no words: every review would become [UNK] and the predictions garbage
+    that looks like a success."""
+    words = len(tokenizer) - len(set(tokenizer.all_special_tokens))
+    if not any((folder / name).is_file() for name in VOCAB_FILES) or words <= 0:
+        raise CheckpointError(
+            f"'{folder}' holds no usable tokenizer (none of {', '.join(VOCAB_FILES)}, or a vocabulary of special "
+            "tokens only): every word would be read as [UNK]. Copy the whole export folder, or export the "
+            "checkpoint again with `python -m review_cls.export`.")
+
+
 def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str], int]:
     """An export folder's tokenizer, label names by id and truncation length, without loading its weights."""
     from transformers import AutoConfig, AutoTokenizer
@@ -121,6 +136,7 @@ def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str],
         tokenizer = AutoTokenizer.from_pretrained(folder, use_fast=True, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"Cannot load the exported model in '{folder}': {exc}") from exc
+    check_tokenizer_files(folder, tokenizer)
     labels = [str(config.id2label[i]) for i in sorted(config.id2label)]
     check_labels(labels, config.num_labels, folder / "config.json")
     limit = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length

@@ -63,10 +63,8 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
     weights) for ``python -m review_cls.predict runtime=onnx``.
     """
     from review_cls.inference.checkpoints import load_classifier, read_checkpoint
-    from review_cls.inference.onnx_runtime import check_quantize, export_onnx
-    from review_cls.inference.predictor import LogitsOnly
+    from review_cls.inference.onnx_runtime import check_quantize
     from review_cls.reports.model_card import build_model_card, read_run_facts
-    from review_cls.utils.atomic import atomic_dir
 
     if export_format not in FORMATS:
         raise ConfigError(f"format={export_format} is not an export format; use format=hf or format=onnx.")
@@ -88,20 +86,33 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
     if facts.missing:
         log.warning("The model card marks numbers as n/a: not found next to the checkpoint: %s",
                     ", ".join(facts.missing))
+    try:
+        _write_export(target, classifier, tokenizer, export_format, quantize,
+                      build_model_card(facts, list(model.labels), tokenizer.get_vocab(), language,
+                                       export_format == "onnx"))
+    except PermissionError as exc:
+        raise ConfigError(f"out='{out}' cannot be written ({exc.strerror}: {exc.filename}); export into a folder "
+                          "you may write to.") from exc
+    log.info("Exported %s (%d labels) -> %s", ckpt_path, len(model.labels), target)
+    return target
+
+
+def _write_export(target: Path, classifier, tokenizer, export_format: str, quantize: str | None, card) -> None:
+    """The model, tokenizer, optional ONNX file and model card as one folder, swapped in atomically."""
+    from review_cls.inference.onnx_runtime import export_onnx
+    from review_cls.inference.predictor import LogitsOnly
+    from review_cls.utils.atomic import atomic_dir
+
     with atomic_dir(target) as folder:
         classifier.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
         if export_format == "onnx":
             export_onnx(LogitsOnly(classifier), tokenizer, folder, quantize)
-        card = build_model_card(facts, list(model.labels), tokenizer.get_vocab(), language,
-                                export_format == "onnx")
         card.save(folder / "README.md")
         # safetensors writes its file owner-only; a model folder is meant to be shared or served like config.json
         mode = (folder / "config.json").stat().st_mode
         for path in folder.iterdir():
             path.chmod(mode)
-    log.info("Exported %s (%d labels) -> %s", ckpt_path, len(model.labels), target)
-    return target
 
 
 def run_export(cfg: DictConfig) -> Path:

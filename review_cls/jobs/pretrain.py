@@ -37,6 +37,7 @@ def _pretrain(cfg: DictConfig, ckpt_path: str | None) -> dict[str, float]:
         texts, tokenizer, reviews.max_length, reviews.batch_size, reviews.eval_batch_size, int(cfg.seed),
         float(cfg.mlm.holdout), float(cfg.mlm.probability), reviews.group_by_length,
     )
+    datamodule.setup("fit")  # texts with nothing to mask stop here, before the Trainer writes anything
     model: MaskedLanguageModel = instantiate(cfg.mlm.module)(vocab_size=len(tokenizer))
     model.tokenizer_files = tokenizer_files(tokenizer)
     trainer = build_trainer(cfg, instantiate_callbacks(cfg.get("callbacks")), instantiate_loggers(cfg.get("logger")))
@@ -51,8 +52,9 @@ def _pretrain(cfg: DictConfig, ckpt_path: str | None) -> dict[str, float]:
         print(f"pretrained encoder (held-out masked-LM loss {trainer.checkpoint_callback.best_model_score:.4f}) -> "
               f"{folder}\nfine-tune it: python -m review_cls.train model.pretrained={folder} data=...")
     if interrupted:
-        stop(f"Pretraining was interrupted at epoch {trainer.current_epoch}; the best checkpoint so far ({best}) was "
-             f"saved as {FOLDER}/. Resume with ckpt_path=last.")
+        name, code = interrupted  # SIGTERM exits 143 as training does, Ctrl+C 130
+        stop(f"Pretraining was interrupted ({name}) at epoch {trainer.current_epoch}; the best checkpoint so far "
+             f"({best}) was saved as {FOLDER}/. Resume with ckpt_path=last.", code)
     return metrics
 
 

@@ -4,6 +4,8 @@ checkpoint, reports."""
 from __future__ import annotations
 
 import logging
+import shutil
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -21,6 +23,7 @@ from review_cls.training.calibration import calibrate_best_checkpoint
 from review_cls.training.interrupts import fit_or_interrupt, stop_after_interrupt
 from review_cls.training.preflight import check_training_settings, run_checked_job
 from review_cls.training.run_reports import report_training_run
+from review_cls.utils.atomic import atomic_file
 from review_cls.utils.hardware import resolve_precision
 
 log = logging.getLogger(__name__)
@@ -44,10 +47,17 @@ def check_max_epochs(max_epochs: Any) -> None:
         )
 
 
+def check_accumulation(value: Any) -> None:
+    """Batches per optimizer step: a whole number >= 1 (0 divides by zero inside Lightning)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigError(f"trainer.accumulate_grad_batches must be a whole number >= 1, got {value!r}.")
+
+
 def build_trainer(cfg: DictConfig, callbacks: list[L.Callback], loggers: list[Any]) -> L.Trainer:
     """The Trainer from config, with ``precision: auto`` resolved for the hardware at hand."""
     trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
     check_max_epochs(trainer_cfg.get("max_epochs"))
+    check_accumulation(trainer_cfg.get("accumulate_grad_batches"))
     trainer_cfg["precision"] = resolve_precision(trainer_cfg.get("precision"), trainer_cfg.get("accelerator", "auto"))
     try:
         return instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False)
@@ -73,6 +83,21 @@ def build_model(cfg: DictConfig, datamodule: ReviewDataModule) -> ReviewClassifi
     return model
 
 
+def own_best_checkpoint(trainer: L.Trainer, output_dir: str) -> str:
+    """The best checkpoint, copied into this run first when it belongs to the run it resumed (still the best):
+    calibration rewrites the file it tests, and a resumed run must never change another run's files."""
+    best = trainer.checkpoint_callback.best_model_path
+    run_dir = Path(output_dir).resolve()
+    if not best or not trainer.is_global_zero or Path(best).resolve().is_relative_to(run_dir):
+        return best
+    copy = run_dir / "checkpoints" / Path(best).name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(copy) as temporary:
+        shutil.copyfile(best, temporary)
+    trainer.checkpoint_callback.best_model_path = str(copy)
+    return str(copy)
+
+
 def run_training(cfg: DictConfig) -> dict[str, float]:
     """Fit, then test the best checkpoint; returns every logged metric as a float.
 
@@ -93,7 +118,7 @@ def _train(cfg: DictConfig, ckpt_path: str | None) -> dict[str, float]:
     testing = bool(cfg.get("test", True))
     tested: str | None = None
     if testing:
-        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        best = own_best_checkpoint(trainer, cfg.paths.output_dir) if trainer.checkpoint_callback else ""
         # train=false tests the given checkpoint (e.g. to evaluate one on 1 vs N devices)
         tested = best or (None if cfg.get("train", True) else ckpt_path)
         if best and cfg.get("calibration") and trainer.world_size == 1:

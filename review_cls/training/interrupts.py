@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import lightning as L
 
 from review_cls.cli import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE
+from review_cls.training.resume import check_resume_fits
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ def fit_or_interrupt(
 
     Interrupted before the first checkpoint there is nothing to test: the run exits right away.
     """
+    if ckpt_path:
+        check_resume_fits(model, ckpt_path)
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
         return None

@@ -33,7 +33,7 @@ def run_checked_job(cfg: DictConfig, check_settings: Callable[[DictConfig], None
     that stops with an error leaves no folder that looks like a real run (training/failed_runs.py)."""
     with tidy_run_dir_on_error(cfg.paths.output_dir):
         check_settings(cfg)
-        ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir))
+        ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir), cfg.get("task_name"))
         L.seed_everything(cfg.seed, workers=True)
         return job(cfg, ckpt_path)
 

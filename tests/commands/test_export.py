@@ -140,3 +140,16 @@ def test_missing_settings_say_what_to_set():
         cfg = compose(config_name="export", overrides=["overwrite=true"])
     with pytest.raises(ConfigError, match=r"Set ckpt_path=\.\.\., out=\.\.\. \(usage: python -m review_cls\.export"):
         run_export(cfg)
+
+
+def test_a_folder_it_may_not_write_is_an_error_naming_out(tiny_checkpoint, tmp_path, monkeypatch):
+    """As a user without write access sees it (the tests may run as root, who may write anywhere)."""
+    import review_cls.utils.atomic as atomic
+
+    def refused(path, replace=True):
+        raise PermissionError(13, "Permission denied", str(Path(path).parent))
+
+    monkeypatch.setattr(atomic, "atomic_dir", refused)
+    with pytest.raises(ConfigError, match=r"out='.*locked' cannot be written \(Permission denied"):
+        export_model(tiny_checkpoint, tmp_path / "locked")
+    assert not (tmp_path / "locked").exists()

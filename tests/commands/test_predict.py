@@ -254,3 +254,19 @@ def test_command_line_predicts_without_leaving_hydra_folders(tiny_checkpoint, sm
 def test_missing_settings_say_what_to_set(small_reviews_csv):
     with pytest.raises(ConfigError, match=r"Set ckpt_path=\.\.\., output=\.\.\. \(usage: python -m review_cls"):
         run_prediction(compose_predict(f"input={small_reviews_csv}"))
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_an_export_folder_without_its_tokenizer_files_is_refused(tiny_checkpoint, small_reviews_csv, tmp_path,
+                                                                 runtime):
+    from review_cls.inference.predictor import VOCAB_FILES
+    from review_cls.jobs.export import export_model
+
+    folder = export_model(tiny_checkpoint, tmp_path / "model", export_format="hf" if runtime == "torch" else "onnx")
+    for name in (*VOCAB_FILES, "tokenizer_config.json", "special_tokens_map.json"):
+        (folder / name).unlink(missing_ok=True)
+    output = tmp_path / "predictions.csv"
+    with pytest.raises(CheckpointError, match="holds no usable tokenizer .* every word would be read as \\[UNK\\]"):
+        run_prediction(compose_predict(f"ckpt_path={folder}", f"runtime={runtime}", f"input={small_reviews_csv}",
+                                       f"output={output}"))
+    assert not output.exists()

@@ -112,3 +112,48 @@ def test_bad_masking_settings_fail_before_reading_data(tiny_bert_dir, tmp_path):
     cfg = compose_pretrain(tiny_bert_dir, tmp_path / "missing.csv", tmp_path / "run", "mlm.probability=1.5")
     with pytest.raises(ConfigError, match="mlm.probability"):
         run_pretraining(cfg)
+
+
+def test_texts_with_nothing_to_mask_are_refused_and_leave_no_run(tiny_bert_dir, tmp_path):
+    from review_cls.errors import DataError
+    from tests.helpers import hydra_like_run
+
+    emoji = tmp_path / "emoji.csv"
+    pd.DataFrame({"review": [chr(0x1F600 + i) * 3 + " " + chr(0x1F300 + i) for i in range(60)]}).to_csv(emoji, index=False)
+    cfg = compose_pretrain(tiny_bert_dir, emoji, tmp_path / "run", "data.text_column=review")
+    run_dir = hydra_like_run(cfg)
+    with pytest.raises(DataError, match="None of the 60 texts has a token the tokenizer knows"):
+        run_pretraining(cfg)
+    assert not run_dir.exists() and not (tmp_path / "run" / FOLDER).exists()
+
+
+def test_resuming_a_classifier_checkpoint_is_refused_and_leaves_no_run(tiny_bert_dir, unlabeled_csv,
+                                                                         tiny_checkpoint, tmp_path):
+    from review_cls.errors import CheckpointError
+    from tests.helpers import hydra_like_run
+
+    cfg = compose_pretrain(tiny_bert_dir, unlabeled_csv, tmp_path / "run", "data.text_column=review",
+                           f"ckpt_path={tiny_checkpoint}")
+    run_dir = hydra_like_run(cfg)
+    with pytest.raises(CheckpointError, match="does not fit this model: .*another command"):
+        run_pretraining(cfg)
+    assert not run_dir.exists()
+
+
+def test_sigterm_ends_pretraining_with_the_code_and_name_training_uses(tiny_bert_dir, unlabeled_csv, tmp_path,
+                                                                       monkeypatch, capsys):
+    """What fit_or_interrupt reports after a SIGTERM (tests/guarantees/test_faults.py sends a real one to train)."""
+    import review_cls.jobs.pretrain as pretrain
+    from review_cls.cli import TERMINATED_EXIT_CODE
+
+    def fit_then_sigterm(trainer, model, datamodule, ckpt_path):
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        return "SIGTERM", TERMINATED_EXIT_CODE
+
+    monkeypatch.setattr(pretrain, "fit_or_interrupt", fit_then_sigterm)
+    cfg = compose_pretrain(tiny_bert_dir, unlabeled_csv, tmp_path / "run", "data.text_column=review")
+    with pytest.raises(SystemExit) as stopped:
+        run_pretraining(cfg)
+    assert stopped.value.code == TERMINATED_EXIT_CODE
+    assert "Pretraining was interrupted (SIGTERM)" in capsys.readouterr().err
+    assert (tmp_path / "run" / FOLDER / "config.json").is_file()

@@ -170,3 +170,9 @@ def test_chinese_demo_trains_end_to_end_with_a_char_vocab(compose_train_cfg, tmp
     assert "退" in vocab or "款" in vocab
     assert 0.0 <= metrics["test/f1_macro"] <= 1.0
     assert "baseline/test_f1_macro" in metrics
+
+
+@pytest.mark.parametrize("value", [0, -2])
+def test_accumulate_grad_batches_below_one_is_refused_before_any_data(compose_train_cfg, value):
+    fails(compose_train_cfg(f"+trainer.accumulate_grad_batches={value}"), ConfigError,
+          f"trainer.accumulate_grad_batches must be a whole number >= 1, got {value}")

@@ -246,3 +246,20 @@ def test_export_into_a_new_subfolder_of_the_working_directory(tiny_checkpoint, t
     monkeypatch.chdir(tmp_path)
     assert export_model(tiny_checkpoint, "model") == tmp_path / "model"
     assert (tmp_path / "model" / "config.json").is_file()
+
+
+
+@pytest.mark.parametrize("key", ["run", "sweep"])
+def test_runs_started_in_the_same_second_get_folders_of_their_own_named_in_start_order(key):
+    import datetime
+
+    import yaml
+
+    from tests.helpers import CONF_DIR
+
+    folder = yaml.safe_load((CONF_DIR / "hydra" / "default.yaml").read_text())[key]["dir"]
+    pattern = re.fullmatch(r".*\$\{now:([^}]+)\}", folder).group(1)
+    starts = [datetime.datetime(2026, 1, 1, 9, 30, 15, microsecond) for microsecond in (0, 1, 999_999)]
+    names = [start.strftime(pattern) for start in starts]
+    assert len(set(names)) == 3 and sorted(names) == names, names
+    assert datetime.datetime(2026, 1, 1, 9, 30, 16).strftime(pattern) > names[-1]  # the next second sorts after
