@@ -18,6 +18,7 @@ from review_cls.data.io import check_encoding, checked_sep, count_rows, existing
 from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import ConfigError, DataError
 from review_cls.inference.predictor import Predictor, load_predictor
+from review_cls.reports.html_report import write_report
 from review_cls.reports.insights import (
     CONFIDENCE,
     DATE_NAMES,
@@ -90,7 +91,8 @@ def start_summary(columns: list[str], cfg: DictConfig, labels: list[str], source
     date_column = pick_column(columns, cfg.get("date_column"), DATE_NAMES, "date_column")
     rating_column = pick_column(columns, cfg.get("rating_column"), RATING_NAMES, "rating_column")
     log.info("Text column '%s'; date column: %s; rating column: %s.", cfg.text_column, date_column, rating_column)
-    return InsightSummary(labels, cfg.text_column, int(cfg.top_k), date_column, rating_column)
+    sample_rows = int(cfg.report_rows) if cfg.insights and cfg.report else 0
+    return InsightSummary(labels, cfg.text_column, int(cfg.top_k), date_column, rating_column, sample_rows)
 
 
 def check_predict_settings(cfg: DictConfig) -> None:
@@ -100,7 +102,8 @@ def check_predict_settings(cfg: DictConfig) -> None:
     for key in ("chunk_size", "batch_size"):
         whole_number(cfg, key, 1)
     whole_number(cfg, "top_k", 0)
-    for key in ("progress", "insights", "overwrite"):
+    whole_number(cfg, "report_rows", 1)
+    for key in ("progress", "insights", "overwrite", "report"):
         flag(cfg, key)
     column_name(cfg, "text_column")
     for key in ("date_column", "rating_column"):
@@ -186,6 +189,8 @@ def _predict(cfg: DictConfig) -> dict[str, Any]:
         if cfg.insights:
             with atomic_dir(insights_folder(output)) as folder:
                 summary.write(folder, source.name)
+                if cfg.report:
+                    write_report(summary, folder / "report.html", source.name, str(cfg.ckpt_path))
     if summary.empty:
         log.warning("%d of %d rows have an empty '%s' and got no prediction.", summary.empty, writer.rows,
                     cfg.text_column)

@@ -25,7 +25,7 @@ DATE_NAMES = ("date", "at", "timestamp")
 RATING_NAMES = ("rating", "score", "stars")
 # every file InsightSummary.write may put in its folder: predict replaces a folder holding nothing else
 INSIGHT_FILES = ("categories.csv", "categories.png", "top_examples.csv", "weekly_counts.csv", "weekly_counts.png",
-                 "summary.md")
+                 "summary.md", "report.html")
 
 
 def pick_column(columns: Sequence[str], wanted: str | None, candidates: Sequence[str], setting: str) -> str | None:
@@ -50,7 +50,8 @@ class InsightSummary:
     """Running per-category statistics over prediction chunks (columns ``predicted_label`` and ``confidence``)."""
 
     def __init__(
-        self, labels: Sequence[str], text_column: str, top_k: int, date_column: str | None, rating_column: str | None
+        self, labels: Sequence[str], text_column: str, top_k: int, date_column: str | None, rating_column: str | None,
+        sample_rows: int = 0,
     ) -> None:
         self.labels = list(labels)
         self.text_column = text_column
@@ -65,6 +66,13 @@ class InsightSummary:
         self.rating_count: Counter[str] = Counter()
         # min-heaps of (confidence, -row, text): the least confident example is evicted first, ties keep earlier rows
         self.top: dict[str, list[tuple[float, int, str]]] = {label: [] for label in self.labels}
+        # the same with -confidence: the reviews a human should check first
+        self.bottom: dict[str, list[tuple[float, int, str]]] = {label: [] for label in self.labels}
+        self.stars: Counter[tuple[str, int]] = Counter()
+        # a uniform sample of predicted rows for the report's table: the rows with the smallest random keys
+        self.sample_rows = sample_rows
+        self.sample: list[tuple[float, int, str, str, float]] = []
+        self._random = np.random.default_rng(0)
 
     def update(self, chunk: pd.DataFrame) -> None:
         """Fold one chunk of predictions (index = input row number) into the running statistics."""
@@ -73,14 +81,11 @@ class InsightSummary:
         labels = predicted[PREDICTED].astype(str)
         self.counts.update(labels.value_counts().to_dict())
         for label, group in predicted.groupby(labels, sort=False):
-            best = group.nlargest(self.top_k, CONFIDENCE, keep="first")
-            for row, confidence, text in zip(best.index, best[CONFIDENCE], best[self.text_column]):
-                item = (float(confidence), -int(row), str(text))
-                heap = self.top[label]
-                if len(heap) < self.top_k:
-                    heapq.heappush(heap, item)
-                else:
-                    heapq.heappushpop(heap, item)
+            for heaps, sign in ((self.top, 1.0), (self.bottom, -1.0)):
+                picked = group.assign(key=sign * group[CONFIDENCE]).nlargest(self.top_k, "key", keep="first")
+                for row, key, text in zip(picked.index, picked["key"], picked[self.text_column]):
+                    _push(heaps[label], (float(key), -int(row), str(text)), self.top_k)
+        self._update_sample(predicted, labels)
         if self.date_column:
             weeks = week_starts(predicted[self.date_column])
             dated = weeks.notna()
@@ -92,6 +97,16 @@ class InsightSummary:
             totals = ratings[rated].groupby(labels[rated]).agg(["sum", "count"])
             self.rating_sum.update(totals["sum"].to_dict())
             self.rating_count.update(totals["count"].to_dict())
+            self.stars.update(pd.DataFrame({"label": labels[rated], "stars": ratings[rated].round().astype(int)})
+                              .value_counts().to_dict())
+
+    def _update_sample(self, predicted: pd.DataFrame, labels: pd.Series) -> None:
+        if not self.sample_rows:
+            return
+        keys = self._random.random(len(predicted))
+        for key, row, label, text, confidence in zip(keys, predicted.index, labels, predicted[self.text_column],
+                                                     predicted[CONFIDENCE]):
+            _push(self.sample, (-float(key), int(row), label, str(text), float(confidence)), self.sample_rows)
 
     @property
     def predicted(self) -> int:
@@ -108,12 +123,13 @@ class InsightSummary:
             table["rated_reviews"] = rated
         return table.sort_values(["count", "category"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
-    def examples_table(self) -> pd.DataFrame:
-        """The ``top_k`` most confident reviews per category, with their input row number."""
+    def examples_table(self, least: bool = False) -> pd.DataFrame:
+        """The ``top_k`` most (or least) confident reviews per category, with their input row number."""
+        heaps, sign = (self.bottom, -1.0) if least else (self.top, 1.0)
         rows = [
-            {"category": label, "rank": rank, "confidence": confidence, "row": -negative_row, "text": text}
+            {"category": label, "rank": rank, "confidence": sign * key, "row": -negative_row, "text": text}
             for label in self.labels
-            for rank, (confidence, negative_row, text) in enumerate(sorted(self.top[label], reverse=True), start=1)
+            for rank, (key, negative_row, text) in enumerate(sorted(heaps[label], reverse=True), start=1)
         ]
         return pd.DataFrame(rows, columns=["category", "rank", "confidence", "row", "text"])
 
@@ -124,6 +140,11 @@ class InsightSummary:
         counts = pd.Series(self.weekly).unstack(fill_value=0).reindex(columns=self.labels, fill_value=0)
         weeks = pd.date_range(counts.index.min(), counts.index.max(), freq="7D", name="week")
         return counts.reindex(weeks, fill_value=0).astype(np.int64)
+
+    def sample_table(self) -> pd.DataFrame:
+        """The sampled predicted rows (at most ``sample_rows``) in input order."""
+        rows = sorted((row, label, text, confidence) for _, row, label, text, confidence in self.sample)
+        return pd.DataFrame(rows, columns=["row", "category", "text", "confidence"])
 
     def write(self, folder: Path, source: str) -> None:
         """CSV tables, PNG charts and ``summary.md`` into ``folder`` (which must exist)."""
@@ -170,6 +191,14 @@ class InsightSummary:
                           index=False)]
             lines.append("")
         return "\n".join(lines)
+
+
+def _push(heap: list, item: tuple, limit: int) -> None:
+    """Keep the ``limit`` largest items of a min-heap."""
+    if len(heap) < limit:
+        heapq.heappush(heap, item)
+    elif limit:
+        heapq.heappushpop(heap, item)
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
