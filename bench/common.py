@@ -14,6 +14,8 @@ RESULTS = Path("bench/results")
 GOOGLE_PLAY = Path("../shared/data/google_play_reviews/dataset_unbalanced_4000.xlsx")
 SHOPPING_ZH = Path("../shared/data/online_shopping_10_cats/online_shopping_10_cats.csv")
 MINILM = "packaged:all-MiniLM-L6-v2"
+# seeded samples of the Chinese shopping file, and the scratch runs of the cost benchmarks
+WORK = RESULTS / "cost_work"
 
 
 def require(path: Path) -> Path:
@@ -68,3 +70,15 @@ def data_settings(**overrides: Any) -> dict[str, Any]:
 
     values = OmegaConf.to_container(OmegaConf.load(Path("conf") / "data" / "demo.yaml"))
     return {key: value for key, value in values.items() if not key.startswith("_")} | {"output_dir": None} | overrides
+
+
+def sample_file(size: int) -> Path:
+    """A seeded random sample (the file is sorted by category, so its head would be one class)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / f"shopping_{size}.csv"
+    if not path.exists():
+        import pandas as pd
+
+        frame = pd.read_csv(require(SHOPPING_ZH))
+        frame.sample(n=min(size, len(frame)), random_state=0).to_csv(path, index=False)
+    return path

@@ -25,11 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from bench.common import RESULTS, SHOPPING_ZH, machine, require, save_result
-
-WORK = RESULTS / "cost_work"
+from bench.common import WORK, machine, sample_file, save_result
 
 
 def rss_mb() -> float:
@@ -40,16 +36,6 @@ def current_rss_mb() -> float:
     import psutil
 
     return psutil.Process().memory_info().rss / 2**20
-
-
-def sample_file(size: int) -> Path:
-    """A seeded random sample (the file is sorted by category, so its head would be one class)."""
-    WORK.mkdir(parents=True, exist_ok=True)
-    path = WORK / f"shopping_{size}.csv"
-    if not path.exists():
-        frame = pd.read_csv(require(SHOPPING_ZH))
-        frame.sample(n=min(size, len(frame)), random_state=0).to_csv(path, index=False)
-    return path
 
 
 def epoch_padded_tokens(datamodule) -> int:

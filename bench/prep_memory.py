@@ -13,8 +13,8 @@ import argparse
 import gc
 import sys
 
-from bench.common import machine, save_result
-from bench.cost_growth import current_rss_mb, rss_mb, sample_file
+from bench.common import machine, sample_file, save_result
+from bench.cost_growth import current_rss_mb, rss_mb
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import SHOPPING_ZH, require
+from bench.common import sample_file
 
 SHARED = Path("../shared/data")
 # name -> (data overrides, rows): a set added to ../shared/data gets a line here
@@ -41,17 +41,6 @@ RECIPES: dict[str, list[str]] = {
     "char_bert": ["+experiment=char_bert"],
 }
 LANGUAGE_SETS = {"english": ["google_play", "clap"], "chinese": ["shopping_zh_8k", "hotel_zh"]}
-
-
-def shopping_sample() -> Path:
-    """The seeded 8,000-review sample of the Chinese shopping file (it is sorted by category)."""
-    import pandas as pd
-
-    path = Path("bench/results/cost_work/shopping_8000.csv")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pd.read_csv(require(SHOPPING_ZH)).sample(n=8000, random_state=0).to_csv(path, index=False)
-    return path
 
 
 def run_one(recipe: str, name: str, seed: int, runs: Path, small: int, extra: list[str]) -> dict:
@@ -105,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.recipe:
         parser.error("--recipe is required (or --summarize)")
-    shopping_sample()
+    sample_file(8000)  # the shopping_zh_8k set
     names = args.sets or LANGUAGE_SETS.get(args.recipe.split("_")[0], sorted(SETS))
     index, count = map(int, args.shard.split("/"))
     done = {(row["set"], row["seed"]) for row in map(json.loads, args.out.read_text().splitlines())

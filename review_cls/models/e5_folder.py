@@ -17,11 +17,15 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from review_cls.models.e5_format import E5Model, read_e5
 from review_cls.utils.atomic import atomic_dir
+
+if TYPE_CHECKING:
+    import torch
 
 # bump when the folder this module writes changes, so caches built by an older converter are rebuilt
 CONVERTER_VERSION = 1
