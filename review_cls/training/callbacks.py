@@ -17,6 +17,9 @@ from review_cls.errors import TrainingDivergedError
 from review_cls.utils.atomic import atomic_file
 
 HISTORY_CHECKPOINT_KEY = "epoch_history"
+# what ModelCheckpoint updates when it ranks a new checkpoint, before writing it
+RANKING_STATE = ("best_k_models", "kth_best_model_path", "kth_value", "best_model_path", "best_model_score",
+                 "current_score")
 
 
 class EpochSeed(L.Callback):
@@ -79,6 +82,25 @@ class ResumableModelCheckpoint(ModelCheckpoint):
             super().load_state_dict(state_dict)
             return
         super().load_state_dict({**state_dict, "dirpath": self.dirpath})
+
+    def _update_best_and_save(
+        self, current: torch.Tensor, trainer: L.Trainer, monitor_candidates: dict[str, Any]
+    ) -> None:
+        """Lightning's ranking and save; stopped during the save (Ctrl+C), the ranking is put back as it was.
+
+        Lightning names the new file best *before* writing it, and removes the earlier best only *after*: a
+        Ctrl+C in between left ``best_model_path`` naming a file never written, so the run's test (and pretrain's
+        folder) failed with FileNotFoundError, though the earlier best was still on disk.
+        """
+        ranking = {name: getattr(self, name) for name in RANKING_STATE}
+        ranking["best_k_models"] = dict(self.best_k_models)
+        try:
+            super()._update_best_and_save(current, trainer, monitor_candidates)
+        except BaseException:
+            if self.best_model_path and not Path(self.best_model_path).is_file():
+                for name, value in ranking.items():
+                    setattr(self, name, value)
+            raise
 
 
 class EpochHistory(L.Callback):

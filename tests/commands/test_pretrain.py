@@ -157,3 +157,17 @@ def test_sigterm_ends_pretraining_with_the_code_and_name_training_uses(tiny_bert
     assert stopped.value.code == TERMINATED_EXIT_CODE
     assert "Pretraining was interrupted (SIGTERM)" in capsys.readouterr().err
     assert (tmp_path / "run" / FOLDER / "config.json").is_file()
+
+
+def test_ctrl_c_during_a_best_checkpoint_save_writes_the_earlier_best(tiny_bert_dir, unlabeled_csv, tmp_path, capsys):
+    """Every epoch is a new best (ranked by epoch); Ctrl+C lands while epoch 1's best file is being written."""
+    from review_cls.cli import INTERRUPTED_EXIT_CODE
+    from tests.guarantees.test_faults import INTERRUPT_BEST_SAVE
+
+    cfg = compose_pretrain(tiny_bert_dir, unlabeled_csv, tmp_path / "run", "data.text_column=review",
+                           *INTERRUPT_BEST_SAVE)
+    with pytest.raises(SystemExit) as stopped:
+        run_pretraining(cfg)
+    assert stopped.value.code == INTERRUPTED_EXIT_CODE
+    assert "best-epoch00.ckpt) was saved as pretrained_model/" in capsys.readouterr().err
+    assert (tmp_path / "run" / FOLDER / "model.safetensors").is_file()

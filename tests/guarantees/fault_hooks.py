@@ -47,3 +47,16 @@ class PoisonWeights(L.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx: int) -> None:
         self._poison(trainer, pl_module, batch_idx, "end")
+
+
+class InterruptBestSave(L.Callback):
+    """Ctrl+C while the best checkpoint of ``epoch`` is being saved: Lightning has already named the new file best,
+    nothing is written yet."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint) -> None:
+        best = trainer.checkpoint_callback.best_model_path
+        if trainer.current_epoch == self.epoch and best and not Path(best).exists():
+            raise KeyboardInterrupt

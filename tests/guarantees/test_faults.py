@@ -130,6 +130,26 @@ def test_ctrl_c_stops_cleanly_and_still_tests_and_reports_the_best_checkpoint(ti
     assert (run_dir / "classification_report.json").is_file() and (run_dir / "test_predictions.csv").is_file()
 
 
+INTERRUPT_BEST_SAVE = ["callbacks.early_stopping=null", "callbacks.model_checkpoint.monitor=epoch",
+                       "callbacks.model_checkpoint.mode=max", "trainer.max_epochs=2",
+                       "+callbacks.interrupt._target_=tests.guarantees.fault_hooks.InterruptBestSave",
+                       "+callbacks.interrupt.epoch=1"]
+
+
+def test_ctrl_c_during_a_best_checkpoint_save_tests_the_earlier_best(compose_train_cfg, capsys):
+    """Every epoch is a new best (ranked by epoch); Ctrl+C lands while epoch 1's best file is being written."""
+    cfg = compose_train_cfg(*INTERRUPT_BEST_SAVE)
+    run_dir = Path(cfg.paths.output_dir)
+    with pytest.raises(SystemExit) as stopped:
+        run_training(cfg)
+    assert stopped.value.code == INTERRUPTED_EXIT_CODE
+    err = capsys.readouterr().err
+    assert "best-epoch00.ckpt) was tested" in err, err[-2000:]
+    assert [path.name for path in (run_dir / "checkpoints").glob("best-*.ckpt")] == ["best-epoch00.ckpt"]
+    record = json.loads((run_dir / "metrics.json").read_text())
+    assert 0.0 <= record["metrics"]["test/f1_macro"] <= 1.0
+
+
 # ---------------------------------------------------------------- NaN / inf
 
 
