@@ -115,6 +115,20 @@ def test_optuna_search_records_a_failed_trial_and_reports_the_best(tiny_bert_dir
     assert "Optuna best trial" in (sweep_dir / SUMMARY_MD).read_text()
 
 
+def test_optuna_search_with_no_finished_trial_ends_with_the_summary_and_an_error(tiny_bert_dir, small_reviews_csv,
+                                                                                  tmp_path):
+    log_dir = tmp_path / "logs"
+    command = [sys.executable, "-m", "review_cls.train", "-m",
+               *tiny_cli_overrides(tiny_bert_dir, small_reviews_csv, log_dir), "trainer.max_epochs=1",
+               "hparams_search=optuna", "hydra.sweeper.n_trials=2", "model.lr=choice(1e30)"]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "error: none of the 2 trials of the search finished" in result.stderr
+    assert "TrainingDivergedError" in result.stderr and "Traceback" not in result.stderr
+    sweep_dir = only_sweep_dir(log_dir)
+    assert "2 run(s), 2 failed" in (sweep_dir / SUMMARY_MD).read_text()
+
+
 @pytest.mark.parametrize(("launcher", "target"), [
     ("local_parallel", "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"),
     ("slurm", "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"),
