@@ -35,7 +35,7 @@ def fit_or_interrupt(
     Interrupted before the first checkpoint there is nothing to test: the run exits right away.
     """
     if ckpt_path:
-        check_resume_fits(model, ckpt_path)
+        check_resume_fits(model, ckpt_path, trainer.max_epochs)
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
         return None

@@ -11,13 +11,15 @@ from review_cls.inference.checkpoints import load_weights_only
 NEW_RUN = "resume a checkpoint of the same command, model and labels, or start a new run without ckpt_path"
 
 
-def check_resume_fits(model: L.LightningModule, ckpt_path: str) -> None:
+def check_resume_fits(model: L.LightningModule, ckpt_path: str, max_epochs: int) -> None:
     """Refuse ``ckpt_path`` unless it holds this model's labels (by name, in order) and exactly its weights' names
-    and shapes; a pickled file is refused as predict and export refuse it."""
+    and shapes, and leaves epochs to train before ``max_epochs``; a pickled file is refused as predict and export
+    refuse it."""
     checkpoint = load_weights_only(ckpt_path)
     state = checkpoint.get("state_dict") if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict):
         raise CheckpointError(f"ckpt_path='{ckpt_path}' is not a Lightning checkpoint (no state_dict); {NEW_RUN}.")
+    _check_epochs_left(ckpt_path, checkpoint, max_epochs)
     labels = model.hparams.get("labels")
     if labels is not None:
         saved = (checkpoint.get("hyper_parameters") or {}).get("labels")
@@ -35,6 +37,17 @@ def check_resume_fits(model: L.LightningModule, ckpt_path: str) -> None:
                  ((missing, "weights missing"), (extra, "unknown weights"), (reshaped, "of another shape")) if names]
         raise CheckpointError(f"ckpt_path='{ckpt_path}' does not fit this model: {', '.join(parts)}. It was written "
                               f"by another command (train vs pretrain) or other model settings; {NEW_RUN}.")
+
+
+def _check_epochs_left(ckpt_path: str, checkpoint: dict, max_epochs: int) -> None:
+    """Lightning resumes an epoch-end checkpoint at the next epoch and, with ``max_epochs`` already reached, trains
+    nothing and tests the old best as if it were a new run."""
+    done = int(checkpoint.get("epoch", -1)) + 1
+    if done >= max_epochs:
+        raise CheckpointError(
+            f"ckpt_path='{ckpt_path}' has {done} epoch(s) trained and trainer.max_epochs={max_epochs} counts them: "
+            f"nothing is left to train. Resume with trainer.max_epochs above {done} (the total, epochs done "
+            f"included), or test that run's best checkpoint with train=false ckpt_path=<its best-*.ckpt>.")
 
 
 def _names(labels) -> str:

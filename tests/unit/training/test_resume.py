@@ -1,5 +1,5 @@
 """Resume refuses a checkpoint that does not fit: other labels (by name), other weights, a pickle, another
-command's ``last.ckpt``; the refused run leaves no folder."""
+command's ``last.ckpt``, no epochs left before ``max_epochs``; the refused run leaves no folder."""
 
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ def test_fewer_labels_are_refused(compose_train_cfg, tiny_checkpoint, small_revi
     dropped = write_csv(tmp_path / "fewer.csv", frame[frame["category"] != frame["category"].iloc[0]])
     fails(compose_train_cfg(f"ckpt_path={tiny_checkpoint}", data_path=dropped), CheckpointError,
           "was trained on labels")
+
+
+def test_max_epochs_already_reached_is_refused_instead_of_training_nothing(compose_train_cfg, tiny_checkpoint):
+    """The checkpoint has 1 epoch trained: max_epochs=1 would train nothing and test the old best as a new run."""
+    fails(compose_train_cfg(f"ckpt_path={tiny_checkpoint}", "trainer.max_epochs=1"), CheckpointError,
+          "has 1 epoch(s) trained and trainer.max_epochs=1", "above 1")
 
 
 def test_weights_of_another_model_are_refused_before_fit(compose_train_cfg, tiny_checkpoint, tmp_path):
