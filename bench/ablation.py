@@ -7,9 +7,9 @@ events), so an interrupted ablation keeps what it measured; rerunning skips the 
     OMP_NUM_THREADS=1 python -m bench.ablation --seeds 0 1 2 --max-epochs 5 --patience 3 --lr 1e-4 \
         --runs bench/results/ablation5_runs --out bench/results/ablation5.jsonl model.dropout=0.1
 
-(the configuration of docs/benchmarks.md; the defaults are the shorter 2-epoch budget of the first session)
+(the configuration of docs/benchmarks/imbalance.md; the script's own defaults are a shorter 2-epoch budget)
 
-The Chinese rows (issue 12): the same runner with the data and experiment swapped, e.g.
+The Chinese rows (docs/benchmarks/chinese.md): the same runner with the data and experiment swapped, e.g.
 
     OMP_NUM_THREADS=1 python -m bench.ablation --data shopping_zh --experiments char_minilm char_bert --seeds 42 \
         --max-epochs 3 --patience 3 --lr 1e-4 --runs bench/results/zh8k_runs --out bench/results/zh8k.jsonl \
@@ -35,7 +35,7 @@ from pathlib import Path
 from bench.common import RESULTS, mean_std
 
 EXPERIMENTS = ("baseline_ce", "weighted_ce", "focal_only", "undersample_only", "focal_dropout03",
-               # issue 12's levers, each a delta on baseline_ce
+               # the training levers, each a delta on baseline_ce
                "logit_adjusted", "posthoc_adjusted", "layer_decay", "class_balanced", "undersample_redrawn",
                "mean_pooling", "rdrop", "reinit_top")
 

@@ -5,7 +5,7 @@ the same split is rebuilt, a copy of the best checkpoint is calibrated on valida
 ``review_cls.training.calibration`` (the step every new training run does itself), and the test numbers before and after
 are printed and appended to ``--out``. The run's own checkpoint is never modified.
 
-    OMP_NUM_THREADS=1 python -m bench.calibrate_runs /work/notes/runs/zh8k_char_minilm_s42 --logit-adjustment
+    OMP_NUM_THREADS=1 python -m bench.calibrate_runs <run folder> --logit-adjustment
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hybrid rows (issue 12 reports them apart from the model-only headline): the fine-tuned model's test probabilities
+"""Hybrid rows (reported apart from the model-only rows): the fine-tuned model's test probabilities
 averaged with its own TF-IDF baseline's, from finished run folders (``test_predictions.csv`` and
 ``baseline/test_predictions.csv``, same reviews). The weight is fixed at 0.5, not tuned, since the runs keep no
 validation probabilities: nothing is chosen on test.

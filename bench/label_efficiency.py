@@ -1,4 +1,4 @@
-"""Label efficiency (issue 12, item 6): test macro-F1 against the number of labeled training reviews, for the
+"""Label efficiency: test macro-F1 against the number of labeled training reviews, for the
 fine-tuned model and for the TF-IDF baseline fitted on the very same reviews.
 
 For each seed the run's usual stratified split is made once; validation and test stay whole, and the training split

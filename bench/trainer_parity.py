@@ -1,4 +1,4 @@
-"""Quality at convergence: Hugging Face ``Trainer`` on the imbalance ablation's recipe and splits (issue 12, item 1).
+"""Quality at convergence: Hugging Face ``Trainer`` on the imbalance ablation's recipe and splits.
 
 The ablation's ``baseline_ce`` rows are review_cls at convergence (MiniLM, lr 1e-4, dropout 0.1, weight decay 0.1,
 batch 32, warmup 10%, gradient clipping 1.0, at most 5 epochs, tested on the best validation macro-F1 epoch). This

@@ -1,4 +1,4 @@
-"""Issue 12 diagnostic: a WordPiece vocab learned from a run's training split, with runs of CJK characters kept whole
+"""Diagnostic: a WordPiece vocab learned from a run's training split, with runs of CJK characters kept whole
 so that pieces can span several characters (words and bigrams, the features TF-IDF's character n-grams see), written
 as a BERT tokenizer folder that ``data.tokenizer=<folder>`` trains with in place of ``char_vocab:N``.
 
@@ -6,7 +6,7 @@ as a BERT tokenizer folder that ``data.tokenizer=<folder>`` trains with in place
         data.path=bench/results/cost_work/shopping_8000.csv data.split_file=<run>/split.json
     python -m review_cls.train <the same data overrides> +experiment=char_bert data.tokenizer=bench/results/wp16k
 
-Only the training split's texts are read, never validation or test. Result (docs/benchmarks.md, session 6): no gain
+Only the training split's texts are read, never validation or test. Result (docs/benchmarks/chinese.md): no gain
 over the character vocab, so it is not a built-in tokenizer choice.
 """
 

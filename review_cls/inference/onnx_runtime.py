@@ -35,7 +35,7 @@ def export_onnx(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, fold
     activations are quantized per batch at run time), except the feed-forward down-projections.
 
     The embedding tables stay float32: a lookup costs next to nothing, and their int8 rounding alone moved labels
-    (Google Play test macro-F1 0.7717 with int8 embeddings, 0.7789 without; PyTorch 0.7822; docs/benchmarks.md).
+    (Google Play test macro-F1 0.7717 with int8 embeddings, 0.7789 without; PyTorch 0.7822; docs/benchmarks/onnx.md).
     """
     check_quantize(quantize)
     try:
@@ -64,7 +64,7 @@ def down_projections(path: Path) -> list[str]:
 
     Their inputs are GELU outputs with a few large values that one int8 scale per batch clips. Measured on 4,000
     Google Play reviews with the MiniLM classifier: labels identical to PyTorch 97.2% with every MatMul quantized
-    per tensor, 98.9% per channel, 99.2% per channel with these six left in float32 (docs/benchmarks.md).
+    per tensor, 98.9% per channel, 99.2% per channel with these six left in float32 (docs/benchmarks/onnx.md).
     """
     import onnx
 

@@ -43,7 +43,7 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         gamma: float,
         alpha: Sequence[float] | None,
         fused_optimizer: bool = True,  # checkpoints written before this setting existed used the fused step too
-        # issue 12's levers; checkpoints written before they existed trained without them
+        # optional training levers; checkpoints written before they existed trained without them
         new_word_embeddings: bool = False,
         frozen_body_epochs: int = 0,
         embedding_lr: float | None = None,

@@ -64,7 +64,7 @@ def optimizer_groups(
 
 
 def _fused(module: L.LightningModule) -> bool:
-    """Fused AdamW (one kernel instead of a loop over tensors: ~8x faster steps on CPU, docs/benchmarks.md), except
+    """Fused AdamW (one kernel instead of a loop over tensors: ~8x faster steps on CPU, docs/benchmarks/speed.md), except
     under mixed precision: it unscales gradients itself, and Lightning then refuses gradient clipping."""
     fused = bool(module.hparams.fused_optimizer)
     if fused and "mixed" in str(module.trainer.precision):

@@ -3,7 +3,7 @@ instead of the [CLS] state.
 
 Why: a character BERT trained from scratch on a few thousand reviews has to learn to gather a review into [CLS];
 the mean hands it a bag of characters in context, which is what TF-IDF's strength on topic-like categories rests on
-(docs/benchmarks.md, "Issue 12, session 5": +5.1 test macro-F1 on Chinese reviews). On MiniLM, fine-tuned on English
+(docs/benchmarks/levers.md, "Pooling": +5.1 test macro-F1 on Chinese reviews, 3 seeds). On MiniLM, fine-tuned on English
 reviews, it did not pay, so ``cls`` stays the default there.
 
 The setting lives in the model config as ``classifier_pooling`` (the key transformers' ModernBERT uses for the same

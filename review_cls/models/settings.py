@@ -64,7 +64,7 @@ def check_model_keys(model: Mapping[str, Any]) -> None:
 
 
 def check_lever_settings(model: Mapping[str, Any]) -> None:
-    """Issue 12's levers: vocabulary transfer needs pretrained weights; lr and loss numbers must be in range."""
+    """The optional training levers: vocabulary transfer needs pretrained weights; lr and loss numbers must be in range."""
     if model["new_word_embeddings"] and model["from_scratch"]:
         raise ConfigError("model.new_word_embeddings keeps the pretrained body: it cannot go with model.from_scratch=true.")
     if number(model, "model", "frozen_body_epochs") < 0:

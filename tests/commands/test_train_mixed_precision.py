@@ -1,4 +1,4 @@
-"""Mixed precision trains with gradient clipping on (issue 11, item 1): bf16 on CPU, tiny BERT only (slow there).
+"""Mixed precision trains with gradient clipping on: bf16 on CPU, tiny BERT only (slow there).
 
 Lightning refuses gradient clipping with an optimizer that unscales gradients itself (fused AdamW) under mixed
 precision. A CPU turns 16-mixed into bf16-mixed, so 16-mixed is checked on the optimizer choice itself.

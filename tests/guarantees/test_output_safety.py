@@ -1,5 +1,5 @@
 """predict and export never delete what they did not write, and check every setting and output place first
-(issue 11: items 5-8, 10, 11, stale temporary files, Ctrl+C in predict)."""
+(existing files and folders, temporary files left by an earlier run, Ctrl+C in predict)."""
 
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def test_ctrl_c_in_predict_is_one_line_and_exit_130(tiny_checkpoint, tmp_path, s
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv", "reviews.csv"]
 
 
-# ---------------------------------------------------------------- checkpoints (item 10)
+# ---------------------------------------------------------------- checkpoints
 
 
 def edited_checkpoint(tiny_checkpoint: Path, tmp_path: Path, labels) -> Path:
@@ -217,7 +217,7 @@ def test_duplicate_labels_in_an_exported_folder_are_refused(tiny_checkpoint, tmp
         load_predictor(out)
 
 
-# ---------------------------------------------------------------- export (item 11)
+# ---------------------------------------------------------------- export
 
 
 @pytest.mark.parametrize("where", ["run", "run/checkpoints"])

@@ -1,4 +1,4 @@
-"""Property (issue 11): a random table written in any supported format, encoding and delimiter reads back exactly.
+"""Property: a random table written in any supported format, encoding and delimiter reads back exactly.
 
 With the right settings (the file's encoding and delimiter) the reader returns exactly the written rows, whole and
 in chunks. With the defaults instead it returns exactly those rows or raises the project's own error, never another

@@ -1,4 +1,4 @@
-"""Property (issue 11): random values for the settings of ``predict`` and ``export`` either work or end in the
+"""Property: random values for the settings of ``predict`` and ``export`` either work or end in the
 project's own error, never another exception, and never delete or change a file the user had."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Files a new user really has (issue 11): byte-order marks, other delimiters, JSON arrays, renamed files, folders.
+"""Files a new user really has: byte-order marks, other delimiters, JSON arrays, renamed files, folders.
 
 Each either reads exactly or fails with a message that names the file, the place in it and the setting to change.
 """

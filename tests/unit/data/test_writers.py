@@ -1,4 +1,4 @@
-"""Output tables keep what predict writes (issue 11): CR inside cells, Excel control characters, messages that name
+"""Output tables keep what predict writes: CR inside cells, Excel control characters, messages that name
 the output rather than its temporary file."""
 
 from __future__ import annotations

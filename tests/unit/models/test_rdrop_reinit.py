@@ -1,4 +1,4 @@
-"""Item 7 levers: R-Drop (model.rdrop_alpha) reaches the training loss, and model.reinit_layers restarts exactly the
+"""Regularising levers: R-Drop (model.rdrop_alpha) reaches the training loss, and model.reinit_layers restarts exactly the
 top layers of the pretrained encoder."""
 
 from __future__ import annotations
