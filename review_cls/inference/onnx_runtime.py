@@ -102,10 +102,17 @@ def load_onnx_predictor(folder: str | Path, threads: int | None = None) -> OnnxP
     """An export folder's ``model.onnx`` in an onnxruntime CPU session using ``threads`` (default: torch's count,
     i.e. ``OMP_NUM_THREADS``), with the folder's tokenizer and labels."""
     folder = Path(folder).expanduser()
+    if folder.is_file():
+        export = folder.parent.parent / "export_onnx" if folder.parent.name == "checkpoints" else folder.with_suffix("")
+        raise CheckpointError(
+            f"runtime=onnx reads an export folder, and '{folder}' is a checkpoint file (a .ckpt cannot run under "
+            f"ONNX Runtime directly). Export it first: `python -m review_cls.export ckpt_path={folder} "
+            f"out={export} format=onnx`, then predict with `runtime=onnx ckpt_path={export}`."
+        )
     if not (folder / ONNX_FILE).is_file():
         raise CheckpointError(
             f"runtime=onnx needs '{folder / ONNX_FILE}'. Export one with `python -m review_cls.export "
-            f"ckpt_path=best.ckpt out={folder} format=onnx` (a .ckpt cannot run under ONNX Runtime directly)."
+            f"ckpt_path=<best-*.ckpt of the run> out={folder} format=onnx`."
         )
     try:
         import onnxruntime

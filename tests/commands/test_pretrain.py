@@ -83,6 +83,17 @@ def test_a_labeled_file_is_pretrained_on_its_training_split_only(small_reviews_c
     assert held_out and not held_out & set(texts)
 
 
+def test_a_partly_labeled_file_is_pretrained_on_all_its_texts(small_reviews_csv, tiny_bert_dir, tmp_path):
+    """Pretraining needs no labels: blanks in the label column are not the error a fine-tune gives for them."""
+    frame = pd.read_csv(small_reviews_csv)
+    frame.loc[:5, "category"] = None
+    path = tmp_path / "partly_labeled.csv"
+    frame.to_csv(path, index=False)
+    cfg = compose_pretrain(tiny_bert_dir, path, tmp_path / "run")
+    texts = pretraining_texts(instantiate(cfg.data, output_dir=None))
+    assert sorted(texts) == sorted(frame["review"])
+
+
 def test_char_vocab_pretraining_from_scratch_carries_its_vocab(tiny_bert_dir, small_reviews_csv, tmp_path,
                                                                 compose_train_cfg):
     out = tmp_path / "char"

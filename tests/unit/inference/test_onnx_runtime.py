@@ -104,8 +104,12 @@ def test_predict_runtime_onnx_writes_what_runtime_torch_writes(onnx_folder, smal
 
 
 def test_runtime_onnx_needs_an_onnx_export(tiny_checkpoint, tmp_path):
-    with pytest.raises(CheckpointError, match="format=onnx"):
+    """A .ckpt gets the export command with a folder beside its run as out (never the .ckpt path itself)."""
+    with pytest.raises(CheckpointError) as caught:
         load_onnx_predictor(tiny_checkpoint)
+    export = tiny_checkpoint.parent.parent / "export_onnx"
+    assert f"ckpt_path={tiny_checkpoint} out={export} format=onnx" in str(caught.value)
+    assert f"runtime=onnx ckpt_path={export}" in str(caught.value)
     plain = export_model(tiny_checkpoint, tmp_path / "plain")
     with pytest.raises(CheckpointError, match=r"model\.onnx.*format=onnx"):
         load_onnx_predictor(plain)
