@@ -35,7 +35,28 @@ def instantiate_callbacks(callbacks_cfg: DictConfig | None) -> list[L.Callback]:
 
 
 def instantiate_loggers(logger_cfg: DictConfig | None) -> list[Any]:
-    return [instantiate(entry) for entry in (logger_cfg or {}).values() if entry and "_target_" in entry]
+    """The configured loggers; one that cannot start (its package missing, its store damaged) is a ConfigError
+    naming the logger and its store, before the run writes anything."""
+    loggers = []
+    for name, entry in (logger_cfg or {}).items():
+        if not entry or "_target_" not in entry:
+            continue
+        try:
+            loggers.append(instantiate(entry))
+        except Exception as exc:  # noqa: BLE001 - any logger's failure to start, stated once
+            raise ConfigError(logger_failure(str(name), entry, exc.__cause__ or exc)) from exc
+    return loggers
+
+
+def logger_failure(name: str, entry: DictConfig, cause: BaseException) -> str:
+    if isinstance(cause, ImportError):
+        return (f"logger.{name} ({entry._target_}) needs a package that is not installed ({cause}): install it "
+                f"(logger=mlflow: pip install -e \".[mlflow]\"; logger=wandb: pip install wandb) or choose another "
+                "logger (logger=tensorboard, csv, mlflow, many, wandb).")
+    store = entry.get("tracking_uri") or entry.get("save_dir") or entry.get("dir")
+    where = f" Its store is {store}: if that file or folder is damaged, move it away or set paths.log_dir." if store \
+        else ""
+    return f"logger.{name} ({entry._target_}) could not start: {type(cause).__name__}: {cause}.{where}"
 
 
 def check_max_epochs(max_epochs: Any) -> None:

@@ -174,5 +174,5 @@ def test_chinese_demo_trains_end_to_end_with_a_char_vocab(compose_train_cfg, tmp
 
 @pytest.mark.parametrize("value", [0, -2])
 def test_accumulate_grad_batches_below_one_is_refused_before_any_data(compose_train_cfg, value):
-    fails(compose_train_cfg(f"+trainer.accumulate_grad_batches={value}"), ConfigError,
+    fails(compose_train_cfg(f"trainer.accumulate_grad_batches={value}"), ConfigError,
           f"trainer.accumulate_grad_batches must be a whole number >= 1, got {value}")

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
+from review_cls.errors import ConfigError
 from review_cls.training.run_reports import viewer_hint
-from tests.helpers import CONF_DIR, REPO_ROOT
+from tests.helpers import CONF_DIR, REPO_ROOT, fails
 
 REPORT_FILES = {"training_curves.png", "reliability_diagram.png", "history.csv", "confusion_matrix.png",
                 "classification_report.txt", "classification_report.json", "test_predictions.csv"}
@@ -101,8 +102,23 @@ def test_run_summary_says_how_to_open_the_mlflow_store():
 
 
 @pytest.mark.parametrize("choice, names", [("tensorboard", ["tensorboard"]), ("csv", ["csv"]),
-                                           ("mlflow", ["mlflow"]), ("many", ["tensorboard", "csv", "mlflow"])])
+                                           ("mlflow", ["mlflow"]), ("many", ["tensorboard", "csv", "mlflow"]),
+                                           ("wandb", ["wandb"])])
 def test_logger_choices_compose(choice, names):
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
         cfg = compose(config_name="train", overrides=[f"logger={choice}"])
     assert list(cfg.logger) == names
+
+
+def test_a_damaged_mlflow_store_is_an_error_naming_the_file(compose_train_cfg, tmp_path):
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    (log_dir / "mlflow.db").write_text("not a database")
+    fails(compose_train_cfg("logger=mlflow", f"paths.log_dir={log_dir}"), ConfigError,
+          "logger.mlflow (lightning.pytorch.loggers.MLFlowLogger) could not start", f"sqlite:///{log_dir}/mlflow.db")
+    assert (log_dir / "mlflow.db").read_text() == "not a database", "the store is left for the user to look at"
+
+
+def test_a_logger_whose_package_is_missing_names_it(compose_train_cfg):
+    fails(compose_train_cfg("+logger.extra._target_=no_such_tracker.Logger"), ConfigError,
+          "logger.extra (no_such_tracker.Logger) needs a package that is not installed")
