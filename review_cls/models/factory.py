@@ -76,13 +76,13 @@ def build_review_classifier(
         warmup_ratio=warmup_ratio,
         betas=list(betas),
         gamma=gamma,
-        alpha=resolve_alpha(alpha, train_label_ids, len(labels)),
+        alpha=resolve_alpha(alpha, train_label_ids, labels),
         fused_optimizer=fused_optimizer,
         new_word_embeddings=new_word_embeddings,
         frozen_body_epochs=int(frozen_body_epochs),
         embedding_lr=embedding_lr,
         layer_decay=float(layer_decay),
-        logit_offsets=log_prior_offsets(train_label_ids, len(labels), float(logit_adjustment)),
+        logit_offsets=log_prior_offsets(train_label_ids, labels, float(logit_adjustment)),
         rdrop_alpha=float(rdrop_alpha),
     )
     reinit_top_layers(classifier.model, int(reinit_layers))

@@ -36,12 +36,16 @@ class FocalLoss(nn.Module):
         return (weights * losses).sum() / weights.sum()
 
 
-def class_counts(label_ids: Sequence[int], num_labels: int, setting: str) -> np.ndarray:
-    """Reviews per class in the training split; every class must have some for a weight to exist."""
-    counts = np.bincount(np.asarray(label_ids, dtype=np.int64), minlength=num_labels).astype(float)
+def class_counts(label_ids: Sequence[int], labels: Sequence[str], setting: str) -> np.ndarray:
+    """Reviews per class in the training split as trained on (after ``data.resampling``); every class must have
+    some for a weight to exist."""
+    counts = np.bincount(np.asarray(label_ids, dtype=np.int64), minlength=len(labels)).astype(float)
     if (counts == 0).any():
-        missing = np.flatnonzero(counts == 0).tolist()
-        raise ConfigError(f"{setting} needs every class in the training split; class id(s) {missing} have none.")
+        missing = [str(labels[index]) for index in np.flatnonzero(counts == 0)]
+        raise ConfigError(
+            f"{setting} needs reviews of every class among the training reviews (after data.resampling); {missing} "
+            f"have none. Use a data.resampling setting that keeps every class (e.g. data.resampling.strategy=none), "
+            f"or train without {setting}.")
     return counts
 
 
@@ -50,17 +54,17 @@ def normalised(weights: np.ndarray) -> list[float]:
     return (weights * len(weights) / weights.sum()).tolist()
 
 
-def inverse_frequency_alpha(label_ids: Sequence[int], num_labels: int) -> list[float]:
+def inverse_frequency_alpha(label_ids: Sequence[int], labels: Sequence[str]) -> list[float]:
     """Per-class weights proportional to 1 / class frequency, normalised to mean 1 (``alpha: auto``)."""
-    return normalised(1.0 / class_counts(label_ids, num_labels, "alpha=auto"))
+    return normalised(1.0 / class_counts(label_ids, labels, "model.alpha=auto"))
 
 
-def effective_number_alpha(label_ids: Sequence[int], num_labels: int, beta: float) -> list[float]:
+def effective_number_alpha(label_ids: Sequence[int], labels: Sequence[str], beta: float) -> list[float]:
     """Class-balanced weights (Cui et al. 2019): 1 / effective number ``(1 - beta^n) / (1 - beta)``, mean 1.
 
     The effective number saturates as a class grows, so at mild imbalance the weights stay near 1 where inverse
     frequency would still reweight, and at strong imbalance rare classes still gain (``alpha: effective:0.999``)."""
-    counts = class_counts(label_ids, num_labels, f"alpha=effective:{beta}")
+    counts = class_counts(label_ids, labels, f"model.alpha=effective:{beta}")
     return normalised((1.0 - beta) / (1.0 - np.power(beta, counts)))
 
 
@@ -78,18 +82,20 @@ def effective_beta(alpha: str) -> float | None:
     return beta
 
 
-def resolve_alpha(alpha: str | Sequence[float] | None, label_ids: Sequence[int], num_labels: int) -> list[float] | None:
+def resolve_alpha(alpha: str | Sequence[float] | None, label_ids: Sequence[int], labels: Sequence[str]
+                  ) -> list[float] | None:
     """Turn the ``alpha`` setting (None, ``auto``, ``effective:<beta>`` or a list) into per-class weights, checking its length."""
+    num_labels = len(labels)
     if alpha is None:
         return None
     if isinstance(alpha, str):
         if alpha == "auto":
-            return inverse_frequency_alpha(label_ids, num_labels)
+            return inverse_frequency_alpha(label_ids, labels)
         beta = effective_beta(alpha)
         if beta is None:
             raise ConfigError(f"model.alpha must be null, 'auto', 'effective:<beta>' or a list of {num_labels} numbers, "
                               f"got '{alpha}'.")
-        return effective_number_alpha(label_ids, num_labels, beta)
+        return effective_number_alpha(label_ids, labels, beta)
     values = [float(value) for value in alpha]
     if len(values) != num_labels:
         raise ConfigError(f"model.alpha has {len(values)} value(s) but there are {num_labels} classes.")

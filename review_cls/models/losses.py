@@ -23,13 +23,13 @@ from review_cls.errors import ConfigError
 from review_cls.models.focal_loss import class_counts
 
 
-def log_prior_offsets(label_ids: Sequence[int], num_labels: int, tau: float) -> list[float] | None:
+def log_prior_offsets(label_ids: Sequence[int], labels: Sequence[str], tau: float) -> list[float] | None:
     """``tau * log(class frequency)`` of the training labels; None when ``tau`` is 0 (plain loss)."""
     if tau < 0:
         raise ConfigError(f"model.logit_adjustment (tau) must be >= 0, got {tau}.")
     if not tau:
         return None
-    counts = class_counts(label_ids, num_labels, "model.logit_adjustment")
+    counts = class_counts(label_ids, labels, "model.logit_adjustment")
     return (tau * np.log(counts / counts.sum())).tolist()
 
 

@@ -49,7 +49,7 @@ def test_gradient_flows(logits_and_target):
 
 
 def test_auto_alpha_is_inverse_frequency_normalised():
-    alpha = inverse_frequency_alpha([0] * 80 + [1] * 20, 2)
+    alpha = inverse_frequency_alpha([0] * 80 + [1] * 20, ["a", "b"])
     assert alpha[1] / alpha[0] == pytest.approx(4.0)
     assert sum(alpha) / 2 == pytest.approx(1.0)
 
@@ -59,22 +59,22 @@ def test_effective_number_alpha_is_class_balanced():
     for beta, inverse frequency as beta -> 1, and no weighting at beta 0."""
     labels = [0] * 800 + [1] * 50
     beta = 0.999
-    alpha = effective_number_alpha(labels, 2, beta)
+    alpha = effective_number_alpha(labels, ["a", "b"], beta)
     expected_ratio = (1 - beta**800) / (1 - beta**50)
     assert alpha[1] / alpha[0] == pytest.approx(expected_ratio)
     assert 1 < alpha[1] / alpha[0] < 16  # milder than inverse frequency's 800 / 50
     assert sum(alpha) / 2 == pytest.approx(1.0)
-    assert effective_number_alpha(labels, 2, 0.0) == pytest.approx([1.0, 1.0])
-    assert resolve_alpha("effective:0.999", labels, 2) == pytest.approx(alpha)
+    assert effective_number_alpha(labels, ["a", "b"], 0.0) == pytest.approx([1.0, 1.0])
+    assert resolve_alpha("effective:0.999", labels, ["a", "b"]) == pytest.approx(alpha)
 
 
 def test_alpha_validation():
     with pytest.raises(ConfigError, match="3 classes"):
-        resolve_alpha([1.0, 2.0], [0, 1, 2], 3)
+        resolve_alpha([1.0, 2.0], [0, 1, 2], ["a", "b", "c"])
     with pytest.raises(ConfigError, match="'auto'"):
-        resolve_alpha("balanced", [0, 1], 2)
+        resolve_alpha("balanced", [0, 1], ["a", "b"])
     with pytest.raises(ConfigError, match=r"beta in \[0, 1\)"):
-        resolve_alpha("effective:1.5", [0, 1], 2)
-    with pytest.raises(ConfigError, match="effective:0.99 needs every class"):
-        resolve_alpha("effective:0.99", [0, 0], 2)
-    assert resolve_alpha(None, [0, 1], 2) is None
+        resolve_alpha("effective:1.5", [0, 1], ["a", "b"])
+    with pytest.raises(ConfigError, match=r"effective:0.99 needs reviews of every class .*\['pricing'\] have none"):
+        resolve_alpha("effective:0.99", [0, 0], ["bug", "pricing"])
+    assert resolve_alpha(None, [0, 1], ["a", "b"]) is None

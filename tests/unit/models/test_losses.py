@@ -16,14 +16,14 @@ from tests.unit.models.test_module import built_model
 
 
 def test_offsets_are_tau_times_the_log_prior() -> None:
-    assert log_prior_offsets([0, 0, 0, 1], 2, 0.0) is None
-    assert log_prior_offsets([0, 0, 0, 1], 2, 2.0) == pytest.approx([2 * math.log(0.75), 2 * math.log(0.25)])
-    with pytest.raises(ConfigError, match="every class"):
-        log_prior_offsets([0, 0], 2, 1.0)
+    assert log_prior_offsets([0, 0, 0, 1], ["a", "b"], 0.0) is None
+    assert log_prior_offsets([0, 0, 0, 1], ["a", "b"], 2.0) == pytest.approx([2 * math.log(0.75), 2 * math.log(0.25)])
+    with pytest.raises(ConfigError, match=r"every class .*\['b'\] have none.*data.resampling"):
+        log_prior_offsets([0, 0], ["a", "b"], 1.0)
 
 
 def test_adjusted_loss_asks_a_larger_margin_for_the_frequent_class() -> None:
-    loss = LogitAdjusted(FocalLoss(gamma=0.0), log_prior_offsets([0] * 9 + [1], 2, 1.0))
+    loss = LogitAdjusted(FocalLoss(gamma=0.0), log_prior_offsets([0] * 9 + [1], ["a", "b"], 1.0))
     logits = torch.tensor([[1.0, -1.0]])
     assert loss(logits, torch.tensor([0])) == pytest.approx(F.cross_entropy(logits + torch.log(torch.tensor([0.9, 0.1])),
                                                                            torch.tensor([0])).item())
