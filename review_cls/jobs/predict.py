@@ -4,7 +4,9 @@ atomic output, insight summary)."""
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +15,7 @@ import pandas as pd
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
-from review_cls.cli import INTERRUPTED_EXIT_CODE, column_name, flag, path_value, require_settings, whole_number
+from review_cls.cli import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, column_name, flag, path_value, require_settings, whole_number
 from review_cls.data.io import check_encoding, checked_sep, count_rows, existing_table, iter_table_chunks, table_format
 from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import ConfigError, DataError
@@ -40,6 +42,7 @@ USAGE = "python -m review_cls.predict ckpt_path=best.ckpt input=reviews.csv outp
 
 
 RUNTIMES = ("torch", "onnx")
+NUMBER = r"[-+]?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?"
 
 
 def load_for_runtime(path: str, runtime: str, device: str) -> Predictor | OnnxPredictor:
@@ -78,13 +81,15 @@ def predict_chunk(
     return pd.concat([chunk.drop(columns=added.columns, errors="ignore"), added], axis=1)
 
 
-def start_summary(columns: list[str], cfg: DictConfig, labels: list[str], source: Path) -> InsightSummary:
-    """Check the first chunk's columns against the config and pick the date and rating columns."""
+def start_summary(first_chunk: pd.DataFrame, cfg: DictConfig, labels: list[str], source: Path) -> InsightSummary:
+    """Check the first chunk's columns and texts against the config and pick the date and rating columns."""
+    columns = list(first_chunk.columns)
     if cfg.text_column not in columns:
         raise DataError(
             f"Input '{source}' has no text column '{cfg.text_column}'. Columns: {', '.join(columns)}. "
             "Set text_column=<name>."
         )
+    check_texts_are_words(first_chunk[cfg.text_column], cfg.text_column, source, columns)
     clashes = [name for name in columns if name in (PREDICTED, CONFIDENCE) or name.startswith(PROBABILITY_PREFIX)]
     if clashes:
         log.warning("Input columns %s are replaced by this run's predictions.", ", ".join(clashes))
@@ -149,14 +154,42 @@ def check_insights_folder(folder: Path, output: Path) -> None:
         )
 
 
+class Terminated(BaseException):
+    """SIGTERM turned into an exception, so the output's temporary file is removed on the way out as for Ctrl+C
+    (the default action kills the process where it stands)."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 def run_prediction(cfg: DictConfig) -> dict[str, Any]:
-    """The ``review_cls.predict`` job; Ctrl+C ends it with one line and exit code 130, the output left as it was."""
+    """The ``review_cls.predict`` job; Ctrl+C or SIGTERM end it with one line and exit code 130 or 143, the output
+    left as it was."""
+    in_main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
         return _predict(cfg)
-    except KeyboardInterrupt:
-        print(f"interrupted: predict stopped (Ctrl+C); output='{cfg.output}' was not written or changed.",
+    except (KeyboardInterrupt, Terminated) as stop:
+        name, code = ("SIGTERM", TERMINATED_EXIT_CODE) if isinstance(stop, Terminated) else \
+            ("Ctrl+C", INTERRUPTED_EXIT_CODE)
+        print(f"interrupted: predict stopped ({name}); output='{cfg.output}' was not written or changed.",
               file=sys.stderr)
-        raise SystemExit(INTERRUPTED_EXIT_CODE) from None
+        raise SystemExit(code) from None
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def check_texts_are_words(texts: pd.Series, column: str, source: Path, columns: list[str]) -> None:
+    """Refuse a text column of numbers only (an id or rating column chosen by mistake), as training does: each
+    would get a confident-looking label."""
+    filled = texts.dropna().astype(str).str.strip()
+    filled = filled[filled != ""]
+    if not filled.empty and filled.str.fullmatch(NUMBER).all():
+        raise DataError(
+            f"text_column '{column}' of '{source}' holds only numbers (e.g. {filled.iloc[0]!r}), not review texts. "
+            f"Set text_column=<the column with the reviews> (columns: {', '.join(columns)}).")
 
 
 def _predict(cfg: DictConfig) -> dict[str, Any]:
@@ -180,7 +213,7 @@ def _predict(cfg: DictConfig) -> dict[str, Any]:
         ) as progress:
             for chunk in chunks:
                 if summary is None:
-                    summary = start_summary(list(chunk.columns), cfg, predictor.labels, source)
+                    summary = start_summary(chunk, cfg, predictor.labels, source)
                 result = predict_chunk(predictor, chunk, cfg.text_column, cfg.batch_size)
                 writer.write(result)
                 summary.update(result)

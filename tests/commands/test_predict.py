@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -122,25 +123,37 @@ def test_empty_texts_get_an_empty_prediction_and_are_counted(tiny_checkpoint, re
     assert "7 rows with an empty text" in (insights_folder(output) / "summary.md").read_text()
 
 
+def ctrl_c() -> None:
+    raise KeyboardInterrupt
+
+
+def sigterm() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.mark.parametrize(("stop", "name", "code"), [(ctrl_c, "Ctrl+C", 130), (sigterm, "SIGTERM", 143)])
 @pytest.mark.parametrize("previous", [None, "old predictions\n"])
-def test_a_failure_mid_way_leaves_no_half_file(tiny_checkpoint, small_reviews_csv, tmp_path, monkeypatch, previous):
+def test_a_stop_mid_way_leaves_no_half_file(tiny_checkpoint, small_reviews_csv, tmp_path, monkeypatch, capsys,
+                                            previous, stop, name, code):
     output = tmp_path / "predictions.csv"
     if previous is not None:
         output.write_text(previous)
-    calls = []
+    calls, handler = [], signal.getsignal(signal.SIGTERM)
     real = Predictor.predict_probabilities
 
-    def fail_on_third_chunk(self, *args, **kwargs):
+    def stop_on_third_chunk(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 3:
-            raise KeyboardInterrupt
+            stop()
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Predictor, "predict_probabilities", fail_on_third_chunk)
-    with pytest.raises(SystemExit, match="130"):  # Ctrl+C: one line, exit 130 (guarantees/test_output_safety.py)
+    monkeypatch.setattr(Predictor, "predict_probabilities", stop_on_third_chunk)
+    with pytest.raises(SystemExit) as stopped:  # one line and the shell's code (guarantees/test_output_safety.py)
         run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}",
                                        f"output={output}", "overwrite=true"))
+    assert stopped.value.code == code and f"interrupted: predict stopped ({name})" in capsys.readouterr().err
     assert len(calls) == 3
+    assert signal.getsignal(signal.SIGTERM) == handler, "the SIGTERM handler is put back"
     assert sorted(path.name for path in tmp_path.iterdir()) == ([] if previous is None else ["predictions.csv"])
     if previous is not None:
         assert output.read_text() == previous
@@ -207,6 +220,7 @@ def test_explicit_date_and_rating_columns(tiny_checkpoint, reviews, tmp_path):
     [
         ({"input": "nowhere.csv"}, DataError, "nowhere.csv' does not exist"),
         ({"text_column": "content"}, DataError, "no text column 'content'. Columns: review_id, review, category"),
+        ({"text_column": "rating"}, DataError, "text_column 'rating' of"),
         ({"input": "BAD_EXT"}, DataError, "unknown extension '.docx'"),
         ({"output": "out.pdf"}, DataError, "unknown extension '.pdf'"),
         ({"ckpt_path": "CORRUPT"}, CheckpointError, "cannot be read"),
