@@ -91,7 +91,7 @@ def baseline_metrics(run_dir: Path, data: str) -> dict[str, float]:
             cfg = compose("baseline", overrides=[f"data={data}", f"data.split_file={run_dir / 'split.json'}",
                                                  f"paths.output_dir={run_dir / 'baseline'}"])
         run_baseline(cfg)
-    return json.loads(written.read_text())
+    return json.loads(written.read_text())["metrics"]
 
 
 def rarest_label(run_dir: Path) -> str:

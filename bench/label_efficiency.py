@@ -91,7 +91,7 @@ def run_point(name: str, seed: int, size_arg: str, splits, args: argparse.Namesp
         raise RuntimeError(f"{name} seed {seed} n={size_arg} failed; see {run_dir / 'stdout.log'}")
     shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     model = json.loads((run_dir / "metrics.json").read_text())["metrics"]
-    baseline = json.loads((run_dir / "baseline" / "metrics.json").read_text())
+    baseline = json.loads((run_dir / "baseline" / "metrics.json").read_text())["metrics"]
     return {"name": name, "seed": seed, "size": size_arg, "train_reviews": len(kept), "epochs": epochs,
             "seconds": round(seconds, 1), "command": " ".join(command[1:]),
             "model_test_f1_macro": model["test/f1_macro"], "model_val_f1_macro": model["val/f1_macro_best"],

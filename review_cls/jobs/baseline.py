@@ -3,7 +3,6 @@ metrics a training run logs; also run at the end of a training run (``baseline=t
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,9 +12,10 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from review_cls.data.settings import check_data_settings
 from review_cls.models.tfidf import build_tfidf_pipeline, check_tfidf_settings, full_probabilities
-from review_cls.utils.atomic import atomic_file
+from review_cls.sweeps.record import class_support, write_run_record
 
 log = logging.getLogger(__name__)
+VAL_F1 = "val/f1_macro"
 
 
 def stage_metrics(stage: str, labels: Sequence[str], y_true: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
@@ -29,7 +29,7 @@ def stage_metrics(stage: str, labels: Sequence[str], y_true: np.ndarray, probabi
 def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig, seed: int,
                  output_dir: Path | None) -> dict[str, float]:
     """Fit on the run's training split (before any resampling), score val and test; with ``output_dir``, write the
-    test split's report files, ``split.json`` and ``metrics.json`` there."""
+    test split's report files, ``split.json`` and its run record ``metrics.json`` there."""
     from hydra.utils import instantiate
 
     from review_cls.data.prepare import save_split
@@ -49,8 +49,8 @@ def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig, seed: int,
     metrics |= write_prediction_reports(output_dir, labels, y_true["test"], probabilities["test"], test.texts,
                                         test.row_ids)
     save_split(output_dir / "split.json", {name: split.row_ids for name, split in splits.items()}, str(data_cfg.path))
-    with atomic_file(output_dir / "metrics.json") as temporary:
-        temporary.write_text(json.dumps(metrics, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    # the run record training runs write, so sweeps and readers take a baseline folder like any run folder
+    write_run_record(output_dir, metrics, VAL_F1, test_support=class_support(test.labels))
     return metrics
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +13,7 @@ from hydra import compose, initialize_config_dir
 
 from review_cls.jobs.baseline import run_baseline
 from review_cls.jobs.train import run_training
-from tests.helpers import CONF_DIR
+from tests.helpers import CONF_DIR, REPO_ROOT
 
 
 def compose_baseline(data_path: Path, out_dir: Path, *overrides: str):
@@ -22,7 +24,7 @@ def compose_baseline(data_path: Path, out_dir: Path, *overrides: str):
 def test_baseline_metrics_match_its_report_files(small_reviews_csv: Path, tmp_path: Path) -> None:
     metrics = run_baseline(compose_baseline(small_reviews_csv, tmp_path))
     report = json.loads((tmp_path / "classification_report.json").read_text())
-    written = json.loads((tmp_path / "metrics.json").read_text())
+    written = json.loads((tmp_path / "metrics.json").read_text())["metrics"]
     predictions = pd.read_csv(tmp_path / "test_predictions.csv")
     split = json.loads((tmp_path / "split.json").read_text())
 
@@ -49,7 +51,7 @@ def test_training_run_fits_the_baseline_on_its_own_split(compose_train_cfg, tmp_
     cfg = compose_train_cfg("trainer.max_epochs=1", "baseline=true")
     metrics = run_training(cfg)
     run_dir = Path(cfg.paths.output_dir)
-    baseline_metrics = json.loads((run_dir / "baseline" / "metrics.json").read_text())
+    baseline_metrics = json.loads((run_dir / "baseline" / "metrics.json").read_text())["metrics"]
 
     assert json.loads((run_dir / "baseline" / "split.json").read_text()) == json.loads((run_dir / "split.json").read_text())
     assert metrics["baseline/val_f1_macro"] == pytest.approx(baseline_metrics["val/f1_macro"])
@@ -60,3 +62,17 @@ def test_training_run_fits_the_baseline_on_its_own_split(compose_train_cfg, tmp_
 def test_training_run_without_baseline(compose_train_cfg) -> None:
     metrics = run_training(compose_train_cfg("trainer.max_epochs=1", "baseline=false", "test=false"))
     assert not any(name.startswith("baseline/") for name in metrics)
+
+
+def test_a_baseline_sweep_ranks_its_runs_as_finished(small_reviews_csv: Path, tmp_path: Path) -> None:
+    """metrics.json of a baseline run is the run record training writes, so the sweep summary reads it as ok."""
+    from review_cls.sweeps.summary import SUMMARY_CSV
+
+    command = [sys.executable, "-m", "review_cls.baseline", "-m", f"data.path={small_reviews_csv}", "seed=1,2",
+               f"paths.log_dir={tmp_path}"]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (sweep_dir,) = (tmp_path / "multiruns").iterdir()
+    summary = pd.read_csv(sweep_dir / SUMMARY_CSV)
+    assert summary["status"].tolist() == ["ok", "ok"]
+    assert summary["test_f1_macro"].between(0, 1).all() and summary["rare_class_support"].notna().all()
