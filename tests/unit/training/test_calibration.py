@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from review_cls.models.calibration import (
+from review_cls.training.calibration import (
     choose_logit_adjustment,
     expected_calibration_error,
     fit_temperature,
