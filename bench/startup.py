@@ -2,11 +2,12 @@
 
 A callback (added with a Hydra override, nothing in the project changes) prints wall-clock stamps when
 ``trainer.fit`` starts (data read, split, tokenized; model built) and when the first training batch starts; the run
-stops after one step. Also timed: ``python -m review_cls.train --help`` (Hydra start-up and the entry module's
-imports: the heavy ones are deferred to inside ``main``) and ``import review_cls.jobs.train`` (torch, Lightning,
-transformers).
+stops after one step. Also timed: ``python -m review_cls.<command> --help`` of every command (read from conf/, no
+config composed) beside ``--cfg job`` (Hydra composing the config, as Hydra's own help does), and
+``import review_cls.jobs.train`` (torch, Lightning, transformers).
 
     nice -n 10 python -m bench.startup --repeats 3
+    python -m bench.startup --repeats 5 --help-only
 """
 
 from __future__ import annotations
@@ -50,25 +51,36 @@ def first_step(data: str) -> dict[str, float]:
     return {"to_fit_start": stamps["fit_start"] - started, "to_first_step": stamps["first_step"] - started}
 
 
+COMMANDS = ("train", "evaluate", "predict", "export", "baseline", "pretrain")
+
+
+def seconds(command: list[str]) -> float:
+    started = time.time()
+    subprocess.run(command, capture_output=True, check=True)
+    return time.time() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data", default="demo")
+    parser.add_argument("--help-only", action="store_true", help="time --help and --cfg job only")
     args = parser.parse_args()
-    result = {"machine": machine(), "args": vars(args), "help": [], "import_training": [], "to_fit_start": [],
-              "to_first_step": []}
+    timings: dict[str, list[float]] = {}
     for _ in range(args.repeats):
-        started = time.time()
-        subprocess.run([sys.executable, "-m", "review_cls.train", "--help"], capture_output=True, check=True)
-        result["help"].append(time.time() - started)
-        started = time.time()
-        subprocess.run([sys.executable, "-c", "import review_cls.jobs.train"], capture_output=True, check=True)
-        result["import_training"].append(time.time() - started)
-        for name, value in first_step(args.data).items():
-            result[name].append(value)
-        save_result("startup", result)
-    result["median_s"] = {name: median(result[name]) for name in ("help", "import_training", "to_fit_start",
-                                                                  "to_first_step")}
+        for name in COMMANDS:  # side by side in each round
+            timings.setdefault(f"{name} --help", []).append(seconds([sys.executable, "-m", f"review_cls.{name}",
+                                                                     "--help"]))
+            timings.setdefault(f"{name} --cfg job", []).append(seconds([sys.executable, "-m", f"review_cls.{name}",
+                                                                        "--cfg", "job"]))
+        if not args.help_only:
+            timings.setdefault("import_training", []).append(
+                seconds([sys.executable, "-c", "import review_cls.jobs.train"]))
+            for name, value in first_step(args.data).items():
+                timings.setdefault(name, []).append(value)
+        save_result("startup", {"machine": machine(), "args": vars(args), "seconds": timings})
+    result = {"machine": machine(), "args": vars(args), "seconds": timings,
+              "median_s": {name: median(values) for name, values in timings.items()}}
     print(result["median_s"])
     save_result("startup", result)
 

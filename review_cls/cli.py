@@ -3,13 +3,17 @@ in a multirun a failed trial is recorded and the sweep goes on."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import hydra
 from omegaconf import DictConfig, OmegaConf
+
+from review_cls.command_help import answer_help
 
 from review_cls.errors import ConfigError, ReviewClsError
 from review_cls.sweeps.record import FAILED, RUN_RECORD, finite_or_none, is_multirun, write_run_record
@@ -22,6 +26,23 @@ TERMINATED_EXIT_CODE = 143
 # the shims' config folder as an absolute path: Hydra reads a relative config_path as a python package ("conf") when
 # the shim is called by a console script (review-cls-train) instead of `python -m`, and finds nothing
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+def command(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[[], Any]]:
+    """``hydra.main`` on ``conf/<config_name>.yaml``, with ``--help`` answered from ``conf/`` before Hydra composes
+    anything (review_cls/command_help.py); ``--hydra-help`` and ``--cfg`` stay Hydra's."""
+
+    def decorate(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
+        hydra_main = hydra.main(version_base="1.3", config_path=CONF_DIR, config_name=config_name)(task)
+
+        @functools.wraps(task)
+        def main() -> Any:
+            answer_help(config_name)
+            return hydra_main()
+
+        return main
+
+    return decorate
 
 
 def run_command(job: Callable[[DictConfig], Any], cfg: DictConfig) -> float | None:

@@ -7,13 +7,12 @@ is review_cls/jobs/evaluate.py."""
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 
-from review_cls.cli import CONF_DIR, run_command
+from review_cls.cli import command, run_command
 
 
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="evaluate")
+@command("evaluate")
 def main(cfg: DictConfig) -> float | None:
     from review_cls.jobs.evaluate import run_evaluation
 

@@ -6,13 +6,12 @@ The job is review_cls/jobs/export.py."""
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 
-from review_cls.cli import CONF_DIR, run_command
+from review_cls.cli import command, run_command
 
 
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="export")
+@command("export")
 def main(cfg: DictConfig) -> float | None:
     from review_cls.jobs.export import run_export
 

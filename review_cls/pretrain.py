@@ -7,13 +7,12 @@ See conf/pretrain.yaml for the options (``mlm.*``). The job is review_cls/jobs/p
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 
-from review_cls.cli import CONF_DIR, run_command
+from review_cls.cli import command, run_command
 
 
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="pretrain")
+@command("pretrain")
 def main(cfg: DictConfig) -> float | None:
     from review_cls.jobs.pretrain import run_pretraining
 

@@ -5,13 +5,12 @@ review_cls/jobs/train.py."""
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 
-from review_cls.cli import CONF_DIR, run_command
+from review_cls.cli import command, run_command
 
 
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
+@command("train")
 def main(cfg: DictConfig) -> float | None:
     from review_cls.jobs.train import run_training
 

@@ -1,0 +1,86 @@
+"""``--help`` of every command, read from ``conf/`` without composing a config.
+
+Hydra's own ``--help`` composes the whole config and lists every group of the search path (about a second); this
+prints the command's usage, its config groups with their options, and its top-level settings with their comments,
+from the YAML text alone. ``--hydra-help``, ``--cfg job`` and the rest are still Hydra's.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+CONF = Path(__file__).resolve().parent.parent / "conf"
+HELP_FLAGS = ("--help", "-h")
+# groups a command takes with `+group=option` (not in its defaults list)
+APPENDED_GROUPS = {"train": ("experiment",)}
+SETTING = re.compile(r"^([A-Za-z_]\w*):\s*(.*)$")
+GROUP_DEFAULT = re.compile(r"^\s*-\s*(?:override\s+)?([A-Za-z_]\w*):\s*(\S+)\s*$")
+
+
+def answer_help(command: str, argv: list[str] | None = None) -> None:
+    """Print the help of ``command`` and exit 0 when ``argv`` (default: ``sys.argv[1:]``) asks for it."""
+    if any(flag in (sys.argv[1:] if argv is None else argv) for flag in HELP_FLAGS):
+        print(help_text(command))
+        raise SystemExit(0)
+
+
+def help_text(command: str) -> str:
+    lines = (CONF / f"{command}.yaml").read_text(encoding="utf-8").splitlines()
+    usage = [line.lstrip("# ").rstrip() for line in _leading_comments(lines)]
+    groups = [*_defaults_groups(lines), *APPENDED_GROUPS.get(command, ())]
+    parts = [f"python -m review_cls.{command} [group=option ...] [key=value ...]", "", *usage, "",
+             "Config groups (group=option):"]
+    for group in groups:
+        prefix = "+" if group in APPENDED_GROUPS.get(command, ()) else ""
+        parts.append(f"  {prefix}{group}: {', '.join(options(group))}")
+    parts += ["", f"Settings (key=value; conf/{command}.yaml):"]
+    for key, value, comment in settings(lines):
+        parts.append(f"  {key}={value}" + (f"    # {comment}" if comment else ""))
+    parts += ["", "Nested keys of a group: data.path=..., model.lr=..., trainer.max_epochs=... "
+              "(the composed config: --cfg job; Hydra's own help: --hydra-help)."]
+    return "\n".join(parts)
+
+
+def options(group: str) -> list[str]:
+    return sorted(path.stem for path in (CONF / group).glob("*.yaml"))
+
+
+def _leading_comments(lines: list[str]) -> list[str]:
+    comments = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        comments.append(line)
+    return comments
+
+
+def _defaults_groups(lines: list[str]) -> list[str]:
+    """The config groups in the ``defaults:`` list that live in ``conf/`` (Hydra's own groups left out)."""
+    start = lines.index("defaults:") + 1 if "defaults:" in lines else len(lines)
+    groups = []
+    for line in lines[start:]:
+        if not line.startswith((" ", "\t", "-")):
+            break
+        match = GROUP_DEFAULT.match(line)
+        if match and (CONF / match.group(1)).is_dir() and match.group(1) != "hydra":
+            groups.append(match.group(1))
+    return groups
+
+
+def settings(lines: list[str]) -> list[tuple[str, str, str]]:
+    """Top-level keys with a value on their line (nested blocks shown as ``{...}``) and the comment just above."""
+    found, comment = [], []
+    for line in lines:
+        if line.startswith("#"):
+            comment.append(line.lstrip("# ").rstrip())
+            continue
+        match = SETTING.match(line)
+        if match and match.group(1) != "defaults":
+            found.append((match.group(1), match.group(2) or "{...}",
+                          textwrap.shorten(" ".join(comment), 100, placeholder=" ...")))
+        if not line.startswith((" ", "\t")):
+            comment = []
+    return found
