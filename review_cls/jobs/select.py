@@ -49,11 +49,11 @@ def check_select_settings(cfg: DictConfig) -> None:
     choice = cfg.select
     if choice.strategy not in STRATEGIES:
         raise ConfigError(f"select.strategy={choice.strategy} is not a strategy; use one of: {', '.join(STRATEGIES)}.")
-    flag(choice, "diverse")
+    flag(choice, "diverse", "select.")
     whole_number(choice, "per_class_quota", 0, "select.")
-    column_name(choice, "labeled_text_column", optional=True)
+    column_name(choice, "labeled_text_column", optional=True, prefix="select.")
     if choice.labeled is not None:
-        path_value(choice, "labeled")
+        path_value(choice, "labeled", "select.")
 
 
 def pool_reviews(cfg: DictConfig, source: Path) -> tuple[pd.DataFrame, list[str]]:
@@ -139,8 +139,9 @@ def run_selection(cfg: DictConfig) -> dict[str, Any]:
 def convert_label_studio_export(cfg: DictConfig) -> dict[str, Any]:
     """A Label Studio JSON export's annotated tasks -> ``select.labeled_output`` (text,label): ready for
     ``data=file data.path=...`` once joined to the training table, and for ``select.labeled=...``."""
-    export = Path(path_value(cfg.select, "from_label_studio")).expanduser()
-    output = Path(path_value(cfg.select, "labeled_output")).expanduser()
+    export = Path(path_value(cfg.select, "from_label_studio", "select.")).expanduser()
+    output = Path(path_value(cfg.select, "labeled_output", "select.")).expanduser()
+    flag(cfg, "overwrite")
     check_output_locations(output, export, False, cfg.overwrite)
     reviews = annotated_reviews(export)
     if reviews.empty:

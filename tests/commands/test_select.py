@@ -121,6 +121,7 @@ def test_label_studio_tasks_round_trip_to_a_training_table(tiny_checkpoint, smal
     ("n=1000", r"n=1000 is larger than the pool: '.*reviews.csv' has 180 review\(s\) to pick from. Lower n to 180"),
     ("n=0", "n must be a whole number >= 1, got 0"),
     ("select.strategy=bald", "select.strategy=bald is not a strategy; use one of: least_confidence, margin"),
+    ("select.diverse=maybe", "select.diverse must be true or false, got 'maybe'"),
     ("select.per_class_quota=5", r"select.per_class_quota=5 for 6 classes reserves 30 picks, more than n=20"),
 ])
 def test_bad_settings_are_refused_before_anything_is_written(tiny_checkpoint, small_reviews_csv, tmp_path, override,
