@@ -4,6 +4,7 @@ encoder), cleanlab's suspected label errors, ``label_issues.csv`` and ``label_is
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from review_cls.cli import whole_number
-from review_cls.data.prepare import LabeledReviews, read_labeled
+from review_cls.cli import INTERRUPTED_EXIT_CODE, whole_number
+from review_cls.data.prepare import LabeledReviews, drop_rare_classes, read_labeled
 from review_cls.data.settings import check_data_settings
 from review_cls.errors import ConfigError
 from review_cls.labeling.folds import FitPredict, check_fold_counts, fold_of_rows, out_of_sample_probabilities
@@ -104,7 +105,18 @@ def fold_training_config(cfg: DictConfig, folder: Path, split_paths: dict[str, s
 
 
 def run_audit(cfg: DictConfig) -> dict[str, Any]:
-    """The ``review_cls.audit`` job; a failed run that produced nothing leaves no folder, finished folds are kept."""
+    """The ``review_cls.audit`` job; a failed run that produced nothing leaves no folder, finished folds are kept,
+    and Ctrl+C ends it with one line saying how to resume (exit code 130)."""
+    try:
+        return _audit(cfg)
+    except KeyboardInterrupt:
+        print(f"interrupted: audit stopped (Ctrl+C); its finished folds are kept in {cfg.paths.output_dir}: rerun "
+              f"with the same settings and hydra.run.dir={cfg.paths.output_dir} to go on from there.",
+              file=sys.stderr)
+        raise SystemExit(INTERRUPTED_EXIT_CODE) from None
+
+
+def _audit(cfg: DictConfig) -> dict[str, Any]:
     output_dir = Path(cfg.paths.output_dir)
     with tidy_run_dir_on_error(output_dir):
         check_audit_settings(cfg)
@@ -112,6 +124,8 @@ def run_audit(cfg: DictConfig) -> dict[str, Any]:
         data = cfg.data
         reviews = read_labeled(data.path, data.text_column, data.label_column, data.sheet_name, data.encoding,
                                data.get("sep"))
+        if data.min_class_count:
+            reviews = drop_rare_classes(reviews, int(data.min_class_count))
         check_fold_counts(reviews, folds)
         labels = sorted(set(reviews.labels))
         fold = fold_of_rows(reviews.labels, folds, int(cfg.seed))

@@ -93,6 +93,25 @@ def test_rerun_in_the_same_folder_skips_finished_folds(planted_csv, tmp_path, mo
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "label_issues.csv"), first)
 
 
+def test_ctrl_c_keeps_the_finished_folds_and_says_how_to_resume(planted_csv, tmp_path, monkeypatch, capsys):
+    path, _ = planted_csv
+    fitted = []
+    real = audit_job.build_tfidf_pipeline
+
+    def interrupt_the_second_fold(**options):
+        fitted.append(1)
+        if len(fitted) == 2:
+            raise KeyboardInterrupt
+        return real(**options)
+
+    monkeypatch.setattr(audit_job, "build_tfidf_pipeline", interrupt_the_second_fold)
+    with pytest.raises(SystemExit, match="130"):
+        run_audit(compose_audit(path, tmp_path, "audit.folds=3"))
+    assert sorted(p.name for p in (tmp_path / "folds" / "tfidf").iterdir()) == ["fold_1.npz"]
+    assert f"hydra.run.dir={tmp_path} to go on from there" in capsys.readouterr().err
+    assert not (tmp_path / "label_issues.csv").exists()
+
+
 def test_a_finished_fold_of_other_settings_is_refused(planted_csv, tmp_path):
     path, _ = planted_csv
     run_audit(compose_audit(path, tmp_path, "audit.folds=3"))
@@ -108,10 +127,20 @@ def test_fewer_than_two_folds_is_refused(planted_csv, tmp_path, folds):
     assert not (tmp_path / "run").exists()
 
 
-def test_a_class_smaller_than_the_folds_is_named(tmp_path):
-    frame = pd.DataFrame({"review": [f"review {i}" for i in range(23)], "category": ["big"] * 20 + ["rare"] * 3})
+def test_a_class_smaller_than_the_folds_is_named_or_left_out(tmp_path):
+    classes = ["big"] * 20 + ["mid"] * 10 + ["rare"] * 3
+    frame = pd.DataFrame({"review": [f"{label} review {i}" for i, label in enumerate(classes)], "category": classes})
     path = write_csv(tmp_path / "small.csv", frame)
     with pytest.raises(DataError, match=r"fewer reviews than audit.folds=5 .*'rare' has 3. Lower audit.folds to 3"):
+        run_audit(compose_audit(path, tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
+    assert run_audit(compose_audit(path, tmp_path / "dropped", "data.min_class_count=5"))["reviews"] == 30
+
+
+def test_a_single_class_is_refused(tmp_path):
+    path = write_csv(tmp_path / "one.csv", pd.DataFrame({"review": [f"review {i}" for i in range(10)],
+                                                         "category": "bug"}))
+    with pytest.raises(DataError, match="has a single class; an audit needs at least two"):
         run_audit(compose_audit(path, tmp_path / "run"))
 
 
