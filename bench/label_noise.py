@@ -8,6 +8,7 @@ suspected errors (before any flip) are counted too: they are the floor the preci
 
     OMP_NUM_THREADS=1 python -m bench.label_noise --data demo --seeds 0 1 2
     OMP_NUM_THREADS=1 python -m bench.label_noise --data google_play --seeds 0 1 2
+    OMP_NUM_THREADS=1 python -m bench.label_noise --data demo --seeds 0 --overrides audit.model=finetune
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def flipped_copy(frame: pd.DataFrame, label_column: str, share: float, seed: int
     return rows
 
 
-def audit(path: Path, text_column: str, label_column: str, out_dir: Path, filter_by: str) -> pd.DataFrame:
+def audit(path: Path, text_column: str, label_column: str, out_dir: Path, filter_by: str,
+          overrides: list[str]) -> pd.DataFrame:
     from hydra import compose, initialize_config_dir
 
     from review_cls.jobs.audit import run_audit
@@ -52,7 +54,7 @@ def audit(path: Path, text_column: str, label_column: str, out_dir: Path, filter
     with initialize_config_dir(version_base="1.3", config_dir=str(Path("conf").resolve())):
         cfg = compose("audit", overrides=["data=file", f"data.path={path}", f"data.text_column={text_column}",
                                           f"data.label_column={label_column}", f"paths.output_dir={out_dir}",
-                                          f"audit.filter_by={filter_by}"])
+                                          f"audit.filter_by={filter_by}", *overrides])
     run_audit(cfg)
     return pd.read_csv(out_dir / "label_issues.csv")
 
@@ -69,32 +71,38 @@ def main() -> None:
     parser.add_argument("--data", choices=sorted(DATA), default="demo")
     parser.add_argument("--share", type=float, default=0.05)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--overrides", nargs="*", default=[], help="audit overrides, e.g. audit.model=finetune")
     args = parser.parse_args()
+    tag = "_".join([args.data, *(item.split("=")[-1] for item in args.overrides)])
     source, text_column, label_column = DATA[args.data]
     frame = pd.read_csv(require(source)) if source.suffix == ".csv" else pd.read_excel(require(source))
     # the audit reads each text once: a flip of a repeated review's copy would be one it never sees
     frame = frame.dropna(subset=[text_column]).assign(**{text_column: lambda f: f[text_column].astype(str).str.strip()})
     frame = frame.drop_duplicates(subset=[text_column]).reset_index(drop=True)
-    clean = WORK / args.data / "clean.csv"
+    clean = WORK / tag / "clean.csv"
     clean.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(clean, index=False)
-    floor = {name: len(audit(clean, text_column, label_column, clean.with_suffix(""), name)) for name in FILTERS}
+
+    def audited(path: Path, filter_by: str) -> pd.DataFrame:
+        return audit(path, text_column, label_column, path.with_suffix(""), filter_by, args.overrides)
+
+    floor = {name: len(audited(clean, name)) for name in FILTERS}
     started = time.monotonic()
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in FILTERS}
     for seed in args.seeds:
-        noisy = WORK / args.data / f"seed{seed}.csv"
+        noisy = WORK / tag / f"seed{seed}.csv"
         flipped = flipped_copy(frame, label_column, args.share, seed, noisy)
         for name in FILTERS:
-            runs[name].append(scores(audit(noisy, text_column, label_column, noisy.with_suffix(""), name), flipped))
+            runs[name].append(scores(audited(noisy, name), flipped))
     summary = {name: {metric: mean_std([run[metric] for run in results]) for metric in results[0]}
                for name, results in runs.items()}
-    payload = {"data": str(source), "rows": len(frame), "share": args.share, "seeds": args.seeds,
-               "flagged_before_flipping": floor, "summary": summary, "runs": runs,
+    payload = {"data": str(source), "overrides": args.overrides, "rows": len(frame), "share": args.share,
+               "seeds": args.seeds, "flagged_before_flipping": floor, "summary": summary, "runs": runs,
                "seconds": time.monotonic() - started, "machine": machine()}
     for name, metrics in summary.items():
         print(f"{name}: flagged before flipping {floor[name]}, "
               + ", ".join(f"{metric} {value['mean']:.3f} ± {value['std']:.3f}" for metric, value in metrics.items()))
-    print("->", save_result(f"label_noise_{args.data}", payload))
+    print("->", save_result(f"label_noise_{tag}", payload))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from review_cls.errors import ConfigError
+from review_cls.errors import ConfigError, DataError
 from review_cls.inference.predictor import load_predictor
 from review_cls.jobs.select import run_selection
 from tests.helpers import CONF_DIR, write_csv
@@ -129,3 +129,25 @@ def test_bad_settings_are_refused_before_anything_is_written(tiny_checkpoint, sm
     with pytest.raises(ConfigError, match=message):
         select(tiny_checkpoint, small_reviews_csv, tmp_path, override)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_text_column_is_named(tiny_checkpoint, small_reviews_csv, tmp_path):
+    with pytest.raises(DataError, match=r"has no text column 'content'. Columns: review_id, review.*Set text_column="):
+        select(tiny_checkpoint, small_reviews_csv, tmp_path, "text_column=content")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"data": {"text": "a"}}', "is not a Label Studio JSON export \\(a list of tasks\\)"),
+    ("[{", "Cannot read .* as a Label Studio JSON export"),
+    ('[{"data": {"review": "a"}, "annotations": []}]', "Task 1 in .* has no data.text"),
+    ('[{"data": {"text": "a"}, "annotations": [{"was_cancelled": true, "result": []}]}]',
+     "No task in .* has an annotation choosing a label"),
+])
+def test_a_broken_label_studio_export_is_refused(tmp_path, content, message):
+    export = tmp_path / "export.json"
+    export.write_text(content)
+    with pytest.raises(DataError, match=message):
+        run_selection(compose_select(f"select.from_label_studio={export}",
+                                     f"select.labeled_output={tmp_path / 'labeled.csv'}"))
+    assert not (tmp_path / "labeled.csv").exists()
