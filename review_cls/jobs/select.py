@@ -17,7 +17,7 @@ from review_cls.data.io import check_encoding, checked_sep, existing_table, read
 from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import ConfigError, DataError
 from review_cls.inference.predictor import load_predictor
-from review_cls.jobs.predict import check_output_locations
+from review_cls.jobs.predict import check_output_locations, check_texts_are_words
 from review_cls.labeling.label_studio import annotated_reviews, import_tasks, write_tasks
 from review_cls.labeling.strategies import STRATEGIES, cluster_representatives, pick, preference_order, uncertainty
 from review_cls.reports.insights import CONFIDENCE, PREDICTED
@@ -60,6 +60,7 @@ def pool_reviews(cfg: DictConfig, source: Path) -> tuple[pd.DataFrame, list[str]
     """The pool's rows with a text, each text once, none that ``select.labeled`` already holds; and their texts."""
     frame = read_table(source, cfg.sheet_name, cfg.encoding, cfg.get("sep"), prefix="")
     texts = text_column_of(frame, cfg.text_column, source, "text_column")
+    check_texts_are_words(frame[cfg.text_column], cfg.text_column, source, list(frame.columns))
     keep = texts.ne("") & ~texts.duplicated()
     if cfg.select.labeled is not None:
         keep &= ~texts.isin(set(labeled_texts(cfg)))

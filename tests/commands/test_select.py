@@ -137,6 +137,12 @@ def test_a_missing_text_column_is_named(tiny_checkpoint, small_reviews_csv, tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_text_column_of_numbers_is_refused(tiny_checkpoint, small_reviews_csv, tmp_path):
+    with pytest.raises(DataError, match=r"text_column 'rating' of '.*' holds only numbers"):
+        select(tiny_checkpoint, small_reviews_csv, tmp_path, "text_column=rating")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ('{"data": {"text": "a"}}', "is not a Label Studio JSON export \\(a list of tasks\\)"),
     ("[{", "Cannot read .* as a Label Studio JSON export"),
