@@ -99,28 +99,29 @@ def whole_number(cfg: DictConfig, key: str, minimum: int, prefix: str = "") -> i
     return value
 
 
-def flag(cfg: DictConfig, key: str) -> bool:
+def flag(cfg: DictConfig, key: str, prefix: str = "") -> bool:
     """The setting ``key`` as a bool; anything but true/false -> a ConfigError naming it."""
     value = cfg.get(key)
     if not isinstance(value, bool):
-        raise ConfigError(f"{key} must be true or false, got {value!r}.")
+        raise ConfigError(f"{prefix}{key} must be true or false, got {value!r}.")
     return value
 
 
-def path_value(cfg: DictConfig, key: str) -> str:
+def path_value(cfg: DictConfig, key: str, prefix: str = "") -> str:
     """The setting ``key`` as a path: text that is not blank and holds no NUL byte (no file system takes one)."""
     value = cfg.get(key)
     if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip() or "\x00" in str(value):
-        raise ConfigError(f"{key} must be a path, got {value!r}.")
+        raise ConfigError(f"{prefix}{key} must be a path, got {value!r}.")
     return str(value)
 
 
-def column_name(cfg: DictConfig, key: str, optional: bool = False) -> str | None:
+def column_name(cfg: DictConfig, key: str, optional: bool = False, prefix: str = "") -> str | None:
     """The setting ``key`` as a column name (``None`` allowed when ``optional``)."""
     value = cfg.get(key)
     if (value is None and optional) or (isinstance(value, str) and value):
         return value
-    raise ConfigError(f"{key} must be a column name, got {value!r} (quote a name made of digits: {key}='5').")
+    raise ConfigError(f"{prefix}{key} must be a column name, got {value!r} (quote a name made of digits: "
+                      f"{prefix}{key}='5').")
 
 
 def require_settings(cfg: DictConfig, names: Sequence[str], usage: str) -> None:

@@ -138,7 +138,7 @@ def check_output_locations(output: Path, source: Path, insights: bool, overwrite
         check_insights_folder(folder, output)
     earlier = [path for path in (output, folder) if path.exists() and (insights or path == output)]
     if earlier and not overwrite:
-        raise ConfigError(f"'{earlier[0]}' exists (an earlier predict run?); pass overwrite=true to replace it, or "
+        raise ConfigError(f"'{earlier[0]}' exists (an earlier run?); pass overwrite=true to replace it, or "
                           "choose another output name.")
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.helpers import REPO_ROOT, venv_borrowing_packages
 
-COMMANDS = ["train", "evaluate", "predict", "export", "baseline", "pretrain"]
+COMMANDS = ["train", "evaluate", "predict", "export", "baseline", "pretrain", "audit", "select"]
 
 
 @pytest.fixture(scope="module")

@@ -66,7 +66,7 @@ def test_insights_folder_of_an_earlier_run_is_replaced(tiny_checkpoint, tmp_path
     folder.mkdir()
     for name in INSIGHT_FILES:
         (folder / name).write_text("old")
-    with pytest.raises(ConfigError, match=r"out_insights' exists \(an earlier predict run\?\); pass overwrite=true"):
+    with pytest.raises(ConfigError, match=r"out_insights' exists \(an earlier run\?\); pass overwrite=true"):
         run_prediction(predict_cfg(tiny_checkpoint, source, output))
     assert all((folder / name).read_text() == "old" for name in INSIGHT_FILES)
     run_prediction(predict_cfg(tiny_checkpoint, source, output, "overwrite=true"))
@@ -76,7 +76,7 @@ def test_insights_folder_of_an_earlier_run_is_replaced(tiny_checkpoint, tmp_path
 def test_an_existing_output_is_replaced_only_with_overwrite(tmp_path, source):
     output = tmp_path / "out.csv"
     output.write_text("the user's earlier predictions")
-    with pytest.raises(ConfigError, match=r"out.csv' exists \(an earlier predict run\?\); pass overwrite=true"):
+    with pytest.raises(ConfigError, match=r"out.csv' exists \(an earlier run\?\); pass overwrite=true"):
         run_prediction(predict_cfg(tmp_path / MISSING_CKPT, source, output))
     assert output.read_text() == "the user's earlier predictions"
 

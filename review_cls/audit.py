@@ -1,0 +1,24 @@
+"""Suspected label errors in a labeled file: every review scored by a model that never saw it, ranked by cleanlab.
+
+    python -m review_cls.audit data=file data.path=labeled.csv                       # TF-IDF per fold
+    python -m review_cls.audit data=file data.path=labeled.csv audit.model=finetune  # the transformer per fold
+
+See conf/audit.yaml for options. The job is review_cls/jobs/audit.py."""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+from review_cls.cli import CONF_DIR, run_command
+
+
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="audit")
+def main(cfg: DictConfig) -> float | None:
+    from review_cls.jobs.audit import run_audit
+
+    return run_command(run_audit, cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Labeling loop: find suspected label errors (audit) and pick the next reviews to label (select)."""

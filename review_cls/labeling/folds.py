@@ -1,0 +1,93 @@
+"""Out-of-sample class probabilities by stratified k-fold: each review is scored by a model fitted without it, and
+each finished fold is saved at once, so a stopped audit resumes after its last finished fold."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from review_cls.data.prepare import LabeledReviews
+from review_cls.errors import ConfigError, DataError
+from review_cls.utils.atomic import atomic_file
+
+log = logging.getLogger(__name__)
+# fit on the first reviews, return probabilities (one column per label, in the audit's label order) for the second
+FitPredict = Callable[[LabeledReviews, LabeledReviews, Path], np.ndarray]
+
+
+def check_fold_counts(reviews: LabeledReviews, folds: int) -> None:
+    """Every class needs a review in every held-out fold, or its fold models never learn it."""
+    counts = pd.Series(reviews.labels).value_counts()
+    if len(counts) < 2:
+        raise DataError(f"'{reviews.source}' has a single class; an audit needs at least two.")
+    too_small = counts[counts < folds]
+    if not too_small.empty:
+        raise DataError(
+            f"Class(es) with fewer reviews than audit.folds={folds} in '{reviews.source}': "
+            + ", ".join(f"{label!r} has {count}" for label, count in too_small.items())
+            + f". Lower audit.folds to {int(too_small.min())} or less (at least 2), add reviews of those classes, or "
+            f"leave them out with data.min_class_count={folds}."
+        )
+
+
+def fold_of_rows(labels: list[str], folds: int, seed: int) -> np.ndarray:
+    """The held-out fold (0-based) of each review: sklearn's seeded StratifiedKFold."""
+    from sklearn.model_selection import StratifiedKFold
+
+    assignment = np.empty(len(labels), dtype=np.int64)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fold, (_, held) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
+        assignment[held] = fold
+    return assignment
+
+
+def out_of_sample_probabilities(reviews: LabeledReviews, labels: list[str], fold: np.ndarray, folder: Path,
+                                fit_predict: FitPredict) -> np.ndarray:
+    """Probabilities (N x C) for every review from the fold model that did not see it; ``folder/fold_<k>.npz``
+    holds each finished fold, and a fold whose file is there is read back instead of fitted again."""
+    probabilities = np.empty((len(reviews), len(labels)), dtype=np.float64)
+    folds = int(fold.max()) + 1
+    for k in range(folds):
+        held = fold == k
+        path = folder / f"fold_{k + 1}.npz"
+        saved = read_fold(path, reviews.row_ids[held], labels)
+        if saved is not None:
+            log.info("Fold %d/%d: finished in an earlier run, read from %s.", k + 1, folds, path)
+            probabilities[held] = saved
+            continue
+        started = time.monotonic()
+        log.info("Fold %d/%d: fitting on %d reviews, scoring %d held out.", k + 1, folds, int((~held).sum()),
+                 int(held.sum()))
+        probabilities[held] = fit_predict(reviews.take(~held), reviews.take(held), folder / f"fold_{k + 1}")
+        write_fold(path, reviews.row_ids[held], labels, probabilities[held])
+        log.info("Fold %d/%d: done in %.1fs -> %s", k + 1, folds, time.monotonic() - started, path)
+    return probabilities
+
+
+def write_fold(path: Path, row_ids: np.ndarray, labels: list[str], probabilities: np.ndarray) -> None:
+    with atomic_file(path) as temporary, open(temporary, "wb") as file:
+        np.savez(file, row_ids=row_ids, labels=np.asarray(labels, dtype=str), probabilities=probabilities)
+
+
+def read_fold(path: Path, row_ids: np.ndarray, labels: list[str]) -> np.ndarray | None:
+    """A finished fold's probabilities; ``None`` when it is not there yet. One written for other reviews, labels or
+    folds is refused: mixing it in would score reviews with a model that saw them."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            same = np.array_equal(saved["row_ids"], row_ids) and saved["labels"].tolist() == labels
+            probabilities = saved["probabilities"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"Cannot read the finished fold '{path}': {exc}. Delete it to fit that fold again.") from exc
+    if not same:
+        raise ConfigError(
+            f"'{path}' was written by an audit of other reviews, labels, audit.folds or seed. Resume only with the "
+            "settings of that run, or write to a new run folder."
+        )
+    return probabilities
