@@ -17,6 +17,7 @@ HELP_FLAGS = ("--help", "-h")
 # groups a command takes with `+group=option` (not in its defaults list)
 APPENDED_GROUPS = {"train": ("experiment",)}
 SETTING = re.compile(r"^([A-Za-z_]\w*):\s*(.*)$")
+NESTED_SETTING = re.compile(r"^  ([A-Za-z_]\w*):\s*(.*)$")
 GROUP_DEFAULT = re.compile(r"^\s*-\s*(?:override\s+)?([A-Za-z_]\w*):\s*(\S+)\s*$")
 
 
@@ -36,6 +37,8 @@ def help_text(command: str) -> str:
     for group in groups:
         prefix = "+" if group in APPENDED_GROUPS.get(command, ()) else ""
         parts.append(f"  {prefix}{group}: {', '.join(options(group))}")
+    if not groups:
+        parts.append("  (none)")
     parts += ["", f"Settings (key=value; conf/{command}.yaml):"]
     for key, value, comment in settings(lines):
         parts.append(f"  {key}={value}" + (f"    # {comment}" if comment else ""))
@@ -71,16 +74,25 @@ def _defaults_groups(lines: list[str]) -> list[str]:
 
 
 def settings(lines: list[str]) -> list[tuple[str, str, str]]:
-    """Top-level keys with a value on their line (nested blocks shown as ``{...}``) and the comment just above."""
-    found, comment = [], []
+    """Top-level keys and the keys one level inside a block (``select.strategy``), each with its value and the
+    comment just above; a block with its own value list is shown as ``{...}``."""
+    found, comment, parent = [], [], None
     for line in lines:
-        if line.startswith("#"):
-            comment.append(line.lstrip("# ").rstrip())
+        if line.lstrip().startswith("#"):
+            comment.append(line.strip().lstrip("# "))
             continue
-        match = SETTING.match(line)
-        if match and match.group(1) != "defaults":
-            found.append((match.group(1), match.group(2) or "{...}",
-                          textwrap.shorten(" ".join(comment), 100, placeholder=" ...")))
-        if not line.startswith((" ", "\t")):
-            comment = []
+        top, nested = SETTING.match(line), NESTED_SETTING.match(line)
+        if top and top.group(1) != "defaults":
+            parent = None if top.group(2) else top.group(1)
+            if top.group(2):
+                found.append((top.group(1), top.group(2), _shorten(comment)))
+        elif nested and parent and nested.group(2):
+            found.append((f"{parent}.{nested.group(1)}", nested.group(2), _shorten(comment)))
+        elif top is None and not line.startswith((" ", "\t")):
+            parent = None
+        comment = []
     return found
+
+
+def _shorten(comment: list[str]) -> str:
+    return textwrap.shorten(" ".join(comment), 100, placeholder=" ...")

@@ -7,13 +7,12 @@ See conf/select.yaml for options. The job is review_cls/jobs/select.py."""
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 
-from review_cls.cli import CONF_DIR, run_command
+from review_cls.cli import command, run_command
 
 
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="select")
+@command("select")
 def main(cfg: DictConfig) -> float | None:
     from review_cls.jobs.select import run_selection
 

@@ -1,1 +1,1 @@
-"""One module per command's job; review_cls/<cmd>.py is the @hydra.main shim that runs it."""
+"""One module per command's job; review_cls/<cmd>.py is the shim (``@command``, Hydra's main) that runs it."""
