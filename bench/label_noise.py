@@ -14,7 +14,6 @@ suspected errors (before any flip) are counted too: they are the floor the preci
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +14,10 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from review_cls.command_help import answer_help
-
-from review_cls.errors import ConfigError, ReviewClsError
+from review_cls.errors import USER_ERROR_EXIT_CODE, ReviewClsError
 from review_cls.sweeps.record import FAILED, RUN_RECORD, finite_or_none, is_multirun, write_run_record
 
 log = logging.getLogger(__name__)
-# exit codes: a user error (bad file, column or setting), and the shell's codes for a run stopped by Ctrl+C or SIGTERM
-USER_ERROR_EXIT_CODE = 2
-INTERRUPTED_EXIT_CODE = 130
-TERMINATED_EXIT_CODE = 143
 # the shims' config folder as an absolute path: Hydra reads a relative config_path as a python package ("conf") when
 # the shim is called by a console script (review-cls-train) instead of `python -m`, and finds nothing
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
@@ -88,44 +83,3 @@ def _release_accelerator_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-
-
-def whole_number(cfg: DictConfig, key: str, minimum: int, prefix: str = "") -> int:
-    """The setting ``key`` as an int >= ``minimum``; ``abc``, ``2.5`` or ``true`` -> a ConfigError naming it
-    (``prefix`` is its group, e.g. ``data.``)."""
-    value = cfg.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{prefix}{key} must be a whole number >= {minimum}, got {value!r}.")
-    return value
-
-
-def flag(cfg: DictConfig, key: str, prefix: str = "") -> bool:
-    """The setting ``key`` as a bool; anything but true/false -> a ConfigError naming it."""
-    value = cfg.get(key)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{prefix}{key} must be true or false, got {value!r}.")
-    return value
-
-
-def path_value(cfg: DictConfig, key: str, prefix: str = "") -> str:
-    """The setting ``key`` as a path: text that is not blank and holds no NUL byte (no file system takes one)."""
-    value = cfg.get(key)
-    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip() or "\x00" in str(value):
-        raise ConfigError(f"{prefix}{key} must be a path, got {value!r}.")
-    return str(value)
-
-
-def column_name(cfg: DictConfig, key: str, optional: bool = False, prefix: str = "") -> str | None:
-    """The setting ``key`` as a column name (``None`` allowed when ``optional``)."""
-    value = cfg.get(key)
-    if (value is None and optional) or (isinstance(value, str) and value):
-        return value
-    raise ConfigError(f"{prefix}{key} must be a column name, got {value!r} (quote a name made of digits: "
-                      f"{prefix}{key}='5').")
-
-
-def require_settings(cfg: DictConfig, names: Sequence[str], usage: str) -> None:
-    """Settings marked ``???`` in the config that the user left out -> a ConfigError showing the usage line."""
-    missing = [name for name in names if OmegaConf.is_missing(cfg, name)]
-    if missing:
-        raise ConfigError(f"Set {', '.join(f'{name}=...' for name in missing)} (usage: {usage}).")

@@ -13,10 +13,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from review_cls.cli import INTERRUPTED_EXIT_CODE, whole_number
 from review_cls.data.prepare import LabeledReviews, drop_rare_classes, read_labeled
 from review_cls.data.settings import check_data_settings
-from review_cls.errors import ConfigError
+from review_cls.errors import INTERRUPTED_EXIT_CODE, ConfigError
 from review_cls.labeling.folds import FitPredict, check_fold_counts, fold_of_rows, out_of_sample_probabilities
 from review_cls.labeling.issues import (
     FILTERS,
@@ -30,6 +29,7 @@ from review_cls.labeling.issues import (
 from review_cls.models.tfidf import build_tfidf_pipeline, check_tfidf_settings, full_probabilities
 from review_cls.training.failed_runs import tidy_run_dir_on_error
 from review_cls.training.preflight import check_encoder_settings
+from review_cls.utils.settings import whole_number
 
 log = logging.getLogger(__name__)
 MODES = ("tfidf", "finetune")

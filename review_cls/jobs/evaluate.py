@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from review_cls.cli import flag, whole_number
 from review_cls.data.prepare import LabeledReviews, read_labeled
 from review_cls.errors import ConfigError, DataError
 from review_cls.inference.checkpoints import LAST, resolve_ckpt_path
@@ -20,6 +19,7 @@ from review_cls.reports.predictions import ReportPaths, write_prediction_reports
 from review_cls.reports.summary import print_summary
 from review_cls.training.failed_runs import tidy_run_dir_on_error
 from review_cls.utils.hardware import resolve_device
+from review_cls.utils.settings import flag, whole_number
 
 log = logging.getLogger(__name__)
 TITLE = "eval"

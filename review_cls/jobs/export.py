@@ -14,9 +14,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from review_cls.cli import flag, path_value, require_settings
 from review_cls.errors import CheckpointError, ConfigError
 from review_cls.models.pooling import pooling_of
+from review_cls.utils.settings import flag, path_value, require_settings
 
 log = logging.getLogger(__name__)
 # what save_pretrained writes for a BERT-family classifier and its tokenizer: overwrite=true replaces a folder

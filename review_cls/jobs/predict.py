@@ -15,10 +15,9 @@ import pandas as pd
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
-from review_cls.cli import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, column_name, flag, path_value, require_settings, whole_number
 from review_cls.data.io import check_encoding, checked_sep, count_rows, existing_table, iter_table_chunks, table_format
 from review_cls.data.writers import TableWriter, output_format
-from review_cls.errors import ConfigError, DataError
+from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, ConfigError, DataError
 from review_cls.inference.predictor import Predictor, load_predictor
 from review_cls.reports.html_report import write_report
 from review_cls.reports.insights import (
@@ -31,6 +30,7 @@ from review_cls.reports.insights import (
     pick_column,
 )
 from review_cls.utils.atomic import atomic_dir, atomic_file, remove_stale_temporaries
+from review_cls.utils.settings import column_name, flag, path_value, require_settings, whole_number
 
 if TYPE_CHECKING:
     from review_cls.inference.onnx_runtime import OnnxPredictor

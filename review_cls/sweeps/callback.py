@@ -12,7 +12,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from review_cls.cli import USER_ERROR_EXIT_CODE
+from review_cls.errors import USER_ERROR_EXIT_CODE
 from review_cls.sweeps.record import OK
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import lightning as L
 
-from review_cls.cli import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE
+from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE
 from review_cls.training.resume import check_resume_fits
 
 log = logging.getLogger(__name__)

@@ -65,7 +65,7 @@ def test_training_fine_tunes_from_the_pretrained_folder(pretrained_run, compose_
     folder = out / FOLDER
     metrics = run_training(compose_train_cfg(f"model.pretrained={folder}", "trainer.max_epochs=1"))
     assert 0.0 <= metrics["test/f1_macro"] <= 1.0
-    from review_cls.models.backbone import build_classifier, backbone_config
+    from review_cls.models.backbone import backbone_config, build_classifier
 
     classifier = build_classifier(backbone_config(str(folder), 2, {0: "a", 1: "b"}, None), str(folder))
     pretrained = load_file(folder / "model.safetensors")
@@ -155,7 +155,7 @@ def test_sigterm_ends_pretraining_with_the_code_and_name_training_uses(tiny_bert
                                                                        monkeypatch, capsys):
     """What fit_or_interrupt reports after a SIGTERM (tests/guarantees/test_faults.py sends a real one to train)."""
     import review_cls.jobs.pretrain as pretrain
-    from review_cls.cli import TERMINATED_EXIT_CODE
+    from review_cls.errors import TERMINATED_EXIT_CODE
 
     def fit_then_sigterm(trainer, model, datamodule, ckpt_path):
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
@@ -172,7 +172,7 @@ def test_sigterm_ends_pretraining_with_the_code_and_name_training_uses(tiny_bert
 
 def test_ctrl_c_during_a_best_checkpoint_save_writes_the_earlier_best(tiny_bert_dir, unlabeled_csv, tmp_path, capsys):
     """Every epoch is a new best (ranked by epoch); Ctrl+C lands while epoch 1's best file is being written."""
-    from review_cls.cli import INTERRUPTED_EXIT_CODE
+    from review_cls.errors import INTERRUPTED_EXIT_CODE
     from tests.guarantees.test_faults import INTERRUPT_BEST_SAVE
 
     cfg = compose_pretrain(tiny_bert_dir, unlabeled_csv, tmp_path / "run", "data.text_column=review",

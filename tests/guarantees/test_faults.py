@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from review_cls.errors import TrainingDivergedError
+from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, TrainingDivergedError
 from review_cls.jobs.train import build_trainer, run_training
 from review_cls.training.callbacks import AtomicCheckpointIO
 from review_cls.training.failed_runs import ERROR_FILE
-from review_cls.cli import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE
 from tests.helpers import REPO_ROOT
 
 WAIT_S = 540  # a loaded 2-core CI machine: generous, and never part of an assertion about speed
@@ -206,7 +205,6 @@ def test_sigkill_mid_save_keeps_the_previous_checkpoint(tmp_path):
     target = tmp_path / "last.ckpt"
     script = f"""
 import os, signal, torch
-from review_cls.training.callbacks import AtomicCheckpointIO
 io = AtomicCheckpointIO()
 io.save_checkpoint({{"epoch": 1, "w": torch.ones(1000)}}, {str(target)!r})
 def half_then_die(obj, handle):

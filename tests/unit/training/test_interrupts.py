@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from review_cls.cli import INTERRUPTED_EXIT_CODE
+from review_cls.errors import INTERRUPTED_EXIT_CODE
 from review_cls.training.interrupts import fit_or_interrupt, stop_after_interrupt
 
 
