@@ -56,6 +56,10 @@ class LabeledReviews:
         """Each review's labels as a tuple, single-label reviews included (a tuple of one)."""
         return list(self.labels) if self.multilabel else [(label,) for label in self.labels]
 
+    def as_multilabel(self) -> LabeledReviews:
+        """The same reviews, each label as a set of one (a multi-label model scored on one label per review)."""
+        return LabeledReviews(self.row_ids, self.texts, self.label_sets, self.source, multilabel=True)
+
     @property
     def label_counts(self) -> pd.Series:
         """Reviews per label, most frequent first (a multi-label review counts for each of its labels)."""
