@@ -19,7 +19,6 @@ from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import ConfigError, DataError
 from review_cls.inference.predictor import Predictor, load_predictor
 from review_cls.reports.html_report import write_report
-from review_cls.reports.multilabel import joined
 from review_cls.reports.insights import (
     CONFIDENCE,
     DATE_NAMES,
@@ -29,6 +28,7 @@ from review_cls.reports.insights import (
     InsightSummary,
     pick_column,
 )
+from review_cls.reports.multilabel import joined
 from review_cls.utils.atomic import atomic_dir, atomic_file, remove_stale_temporaries
 
 if TYPE_CHECKING:

@@ -106,8 +106,8 @@ def check_single_label_levers(gamma: float, logit_adjustment: float, rdrop_alpha
     used = [f"model.{name}={value}" for name, value in
             (("gamma", gamma), ("logit_adjustment", logit_adjustment), ("rdrop_alpha", rdrop_alpha)) if value]
     if used:
-        raise ConfigError(f"{', '.join(used)} work on a softmax over single labels; this data is multi-label "
-                          "(a sigmoid per label): set them to 0, and weight rare labels with model.alpha=auto.")
+        raise ConfigError(f"{', '.join(used)}: defined on a softmax over single labels, but this data is multi-label "
+                          "(a sigmoid per label). Set it to 0, and weight rare labels with model.alpha=auto.")
 
 
 def check_vocab_size(vocab_size: int | None, model_vocab: int | None, from_scratch: bool, pretrained: str) -> None:

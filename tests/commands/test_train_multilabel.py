@@ -141,3 +141,17 @@ def test_multilabel_task_on_single_label_data_fails_clearly(tiny_bert_dir, small
 def test_focal_loss_is_refused_for_multilabel_data(tiny_bert_dir, multilabel_csv, tmp_path):
     fails(multilabel_cfg(tiny_bert_dir, multilabel_csv, tmp_path / "run", "model.gamma=2.0"), ConfigError,
           "model.gamma=2.0", "multi-label")
+
+
+def test_onnx_export_predicts_the_same_sigmoids_and_thresholds(multilabel_run, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from review_cls.inference.onnx_runtime import load_onnx_predictor
+    from review_cls.inference.predictor import load_predictor
+    from review_cls.jobs.export import export_model
+
+    _, _, best = multilabel_run
+    folder = export_model(best, tmp_path / "onnx", export_format="onnx")
+    onnx, torch_model = load_onnx_predictor(folder), load_predictor(best)
+    assert onnx.task.multilabel and np.allclose(onnx.thresholds, torch_model.thresholds)
+    texts = ["the app crashes at login", "coupon did not apply and the parcel came late"]
+    assert np.allclose(onnx.predict_probabilities(texts, 8), torch_model.predict_probabilities(texts, 8), atol=1e-4)
