@@ -11,7 +11,7 @@ from torchmetrics import MeanMetric
 
 from review_cls.models.backbone import build_classifier
 from review_cls.models.focal_loss import FocalLoss
-from review_cls.models.losses import LogitAdjusted, rdrop_penalty
+from review_cls.models.losses import LogitAdjusted, SigmoidBCE, rdrop_penalty
 from review_cls.models.optim import adamw_with_warmup
 from review_cls.models.task import DEFAULT_THRESHOLD, task_of
 from review_cls.models.tokenizer_checkpoint import TokenizerInCheckpoint
@@ -69,7 +69,7 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         num_classes = len(self.labels)
         if multilabel:
             pos_weight = None if alpha is None else torch.as_tensor(list(alpha), dtype=torch.float32)
-            self.loss_fn: torch.nn.Module = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+            self.loss_fn: torch.nn.Module = SigmoidBCE(pos_weight=pos_weight)
             self.register_buffer("thresholds", torch.as_tensor(
                 list(thresholds) if thresholds is not None else [DEFAULT_THRESHOLD] * num_classes, dtype=torch.float32))
             self.at_default = self.task.summary_metrics(num_classes).clone(prefix="test/", postfix="_at_0.5")

@@ -121,3 +121,11 @@ def test_datamodule_splits_multilabel_rows_into_float_targets(tiny_bert_dir, tmp
     batch = next(iter(module.train_dataloader()))
     assert batch["labels"].is_floating_point() and module.datasets["train"].labels.dtype == np.float32
     assert batch["labels"].shape[1] == 6
+
+
+def test_min_class_count_drops_rare_labels_but_keeps_their_reviews():
+    from review_cls.data.prepare import LabeledReviews, drop_rare_classes
+
+    reviews = LabeledReviews(np.arange(3), ["a", "b", "c"], [("bug", "rare"), ("bug",), ()], "f.csv", multilabel=True)
+    kept = drop_rare_classes(reviews, 2)
+    assert kept.labels == [("bug",), ("bug",), ()] and kept.texts == ["a", "b", "c"] and kept.multilabel

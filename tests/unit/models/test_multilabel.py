@@ -68,6 +68,8 @@ def test_multilabel_module_trains_with_bce_and_logs_multilabel_metrics(tiny_bert
     batch = {"input_ids": torch.tensor([[2, 40, 3], [2, 41, 3]]), "attention_mask": torch.ones(2, 3, dtype=torch.long),
              "labels": torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])}
     loss = model._shared_step(batch, "val")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert model._shared_step(batch, "val").dtype == torch.float32
     logits = model(batch["input_ids"], batch["attention_mask"])
     expected = torch.nn.functional.binary_cross_entropy_with_logits(logits, batch["labels"],
                                                                     pos_weight=model.loss_fn.pos_weight)
