@@ -129,3 +129,15 @@ def test_min_class_count_drops_rare_labels_but_keeps_their_reviews():
     reviews = LabeledReviews(np.arange(3), ["a", "b", "c"], [("bug", "rare"), ("bug",), ()], "f.csv", multilabel=True)
     kept = drop_rare_classes(reviews, 2)
     assert kept.labels == [("bug",), ("bug",), ()] and kept.texts == ["a", "b", "c"] and kept.multilabel
+
+
+def test_datamodule_reads_zero_one_label_columns(tiny_bert_dir, tmp_path):
+    frame = multilabel_frame()
+    for label in ("bug", "pricing"):
+        frame[label] = frame["category"].str.contains("app_bug" if label == "bug" else "payment").astype(int)
+    module = data_module(path=str(write_csv(tmp_path / "cols.csv", frame)), tokenizer=str(tiny_bert_dir),
+                         label_columns=["pricing", "bug"])
+    module.setup()
+    assert module.multilabel and module.labels == ["bug", "pricing"]
+    targets = np.concatenate([module.datasets[name].labels for name in ("train", "val", "test")])
+    assert targets.sum(axis=0).tolist() == [frame["bug"].sum(), frame["pricing"].sum()]
