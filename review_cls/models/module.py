@@ -14,6 +14,7 @@ from review_cls.models.focal_loss import FocalLoss
 from review_cls.models.losses import LogitAdjusted, SigmoidBCE, rdrop_penalty
 from review_cls.models.optim import adamw_with_warmup
 from review_cls.models.task import DEFAULT_THRESHOLD, task_of
+from review_cls.models.thresholds import TunedOnValidation
 from review_cls.models.tokenizer_checkpoint import TokenizerInCheckpoint
 from review_cls.models.vocab_transfer import set_body_trainable
 
@@ -30,8 +31,9 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
 
     ``multilabel``: a sigmoid per label trained with ``BCEWithLogitsLoss`` (``alpha`` is then its ``pos_weight``);
     ``thresholds`` (one per label, chosen on validation after training: training/thresholds.py) live in the
-    ``thresholds`` buffer, so ``trainer.test(ckpt_path=...)`` scores with the checkpoint's own. Test metrics are also
-    logged at a global 0.5 (``test/f1_macro_at_0.5``).
+    ``thresholds`` buffer, so ``trainer.test(ckpt_path=...)`` scores with the checkpoint's own. Validation metrics
+    are at the thresholds each epoch's validation chooses (models/thresholds.py :class:`TunedOnValidation`), test
+    metrics at the stored ones; both are also logged at a global 0.5 (``val/f1_macro_at_0.5``, ``test/...``).
     """
 
     def __init__(
@@ -72,10 +74,13 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
             self.loss_fn: torch.nn.Module = SigmoidBCE(pos_weight=pos_weight)
             self.register_buffer("thresholds", torch.as_tensor(
                 list(thresholds) if thresholds is not None else [DEFAULT_THRESHOLD] * num_classes, dtype=torch.float32))
-            self.at_default = self.task.summary_metrics(num_classes).clone(prefix="test/", postfix="_at_0.5")
+            at_default = self.task.summary_metrics(num_classes)
+            self.at_default = torch.nn.ModuleDict(
+                {f"{stage}_": at_default.clone(prefix=f"{stage}/", postfix="_at_0.5") for stage in ("val", "test")})
+            self.tuned = TunedOnValidation()
         else:
             self.loss_fn = FocalLoss(gamma=gamma, alpha=alpha)
-            self.thresholds = None
+            self.thresholds = self.at_default = self.tuned = None
         if logit_offsets is not None:
             self.loss_fn = LogitAdjusted(self.loss_fn, logit_offsets)
         summary = self.task.summary_metrics(num_classes)
@@ -99,17 +104,23 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         predictions = self.task.predictions(logits, self.thresholds)
         targets = self.task.targets(batch["labels"])
         batch_size = batch["labels"].shape[0]
-        self.metrics[f"{stage}_"].update(predictions, targets)
-        if stage == "test" and self.task.multilabel:
-            self.at_default.update(self.task.predictions(logits, DEFAULT_THRESHOLD), targets)
+        if self.at_default is not None and f"{stage}_" in self.at_default:
+            self.at_default[f"{stage}_"].update(self.task.predictions(logits, DEFAULT_THRESHOLD), targets)
+        if stage == "val" and self.tuned is not None:  # scored at the epoch's own thresholds once it has ended
+            self.tuned.update(self.task.probabilities(logits), targets)
+        else:
+            self._update_metrics(stage, predictions, targets)
         if f"{stage}_" in self.eval_loss:
             self.eval_loss[f"{stage}_"].update(loss.detach(), weight=batch_size)
             self.log(f"{stage}/loss", self.eval_loss[f"{stage}_"], on_epoch=True, prog_bar=True)
         else:
             self.log(f"{stage}/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=batch_size)
+        return loss
+
+    def _update_metrics(self, stage: str, predictions: torch.Tensor, targets: torch.Tensor) -> None:
+        self.metrics[f"{stage}_"].update(predictions, targets)
         if f"{stage}_" in self.per_class:
             self.per_class[f"{stage}_"].update(predictions, targets)
-        return loss
 
     def _rdrop_logits_and_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """R-Drop (models/losses.py): the batch twice in one forward pass, so each copy gets its own dropout mask; the
@@ -142,18 +153,20 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         self._log_epoch_metrics("train")
 
     def on_validation_epoch_end(self) -> None:
+        if self.tuned is not None:
+            self._update_metrics("val", *self.tuned.predictions())
         self._log_epoch_metrics("val")
 
     def on_test_epoch_end(self) -> None:
         self._log_epoch_metrics("test")
-        if self.task.multilabel:
-            self.log_dict(self.at_default.compute())
-            self.at_default.reset()
 
     def _log_epoch_metrics(self, stage: str) -> None:
         """Log the epoch's summary metrics and, for val/test, one scalar per class named after the label."""
         self.log_dict(self.metrics[f"{stage}_"].compute(), prog_bar=stage != "train")
         self.metrics[f"{stage}_"].reset()
+        if self.at_default is not None and f"{stage}_" in self.at_default:
+            self.log_dict(self.at_default[f"{stage}_"].compute())
+            self.at_default[f"{stage}_"].reset()
         if f"{stage}_" not in self.per_class:
             return
         for name, values in self.per_class[f"{stage}_"].compute().items():

@@ -7,6 +7,8 @@ on the validation split only, usually raises macro-F1 and never looks at the tes
 from __future__ import annotations
 
 import numpy as np
+import torch
+from torchmetrics import CatMetric
 
 from review_cls.models.task import DEFAULT_THRESHOLD
 
@@ -31,3 +33,29 @@ def choose_thresholds(probabilities: np.ndarray, targets: np.ndarray, grid: np.n
     scores = per_label_f1(probabilities, targets, grid[order])
     chosen = grid[order][scores.argmax(axis=0)]
     return np.where(np.asarray(targets).sum(axis=0) > 0, chosen, DEFAULT_THRESHOLD)
+
+
+class TunedOnValidation(torch.nn.Module):
+    """A validation epoch's probabilities and targets (torchmetrics ``CatMetric``: gathered over DDP ranks), turned at
+    the epoch's end into predictions at the thresholds :func:`choose_thresholds` picks on them.
+
+    So ``val/f1_macro`` (what checkpointing and early stopping rank epochs by) is the macro-F1 the epoch reaches
+    with the thresholds its checkpoint would get: at a fixed 0.5 it stays 0 for the first epochs, while the sigmoids
+    of rare labels are still below 0.5, and early stopping would end the run before it learned anything.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.probabilities, self.targets = CatMetric(), CatMetric()
+
+    def update(self, probabilities: torch.Tensor, targets: torch.Tensor) -> None:
+        self.probabilities.update(probabilities.float())
+        self.targets.update(targets.float())
+
+    def predictions(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(0/1 predictions at the tuned thresholds, int targets) of the whole epoch; then starts the next one."""
+        probabilities, targets = self.probabilities.compute(), self.targets.compute()
+        self.probabilities.reset()
+        self.targets.reset()
+        chosen = choose_thresholds(probabilities.cpu().numpy(), targets.cpu().numpy())
+        return (probabilities >= torch.as_tensor(chosen, device=probabilities.device)).int(), targets.int()

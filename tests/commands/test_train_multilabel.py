@@ -49,6 +49,9 @@ def test_metrics_json_holds_the_multilabel_metrics(multilabel_run):
         assert name in record and 0.0 <= record[name] <= 1.0, name
     assert record["test/f1_macro"] == pytest.approx(metrics["test/f1_macro"])
     assert "test/acc" not in record  # no single-label accuracy in a multi-label run
+    # the monitored val/f1_macro is at the thresholds that epoch chose: the ones written into the best checkpoint
+    assert record["thresholds/val_f1_macro"] == pytest.approx(record["val/f1_macro_best"], abs=1e-4)
+    assert "val/f1_macro_at_0.5" in record
     report = json.loads((out / "classification_report.json").read_text())
     assert {"micro avg", "macro avg", "weighted avg", "samples avg"} <= set(report)
     assert report["samples avg"]["f1-score"] == pytest.approx(record["test/f1_samples"])

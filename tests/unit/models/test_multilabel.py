@@ -10,7 +10,7 @@ import torch
 from review_cls.errors import ConfigError
 from review_cls.models.focal_loss import positive_weights
 from review_cls.models.task import MULTI_LABEL, SINGLE_LABEL
-from review_cls.models.thresholds import choose_thresholds, per_label_f1
+from review_cls.models.thresholds import TunedOnValidation, choose_thresholds, per_label_f1
 from tests.helpers import review_classifier
 
 
@@ -63,7 +63,8 @@ def test_multilabel_module_trains_with_bce_and_logs_multilabel_metrics(tiny_bert
     assert model.model.config.problem_type == "multi_label_classification"
     assert model.thresholds.tolist() == [0.5, 0.5, 0.5]
     assert {"val/f1_macro", "val/f1_micro", "val/hamming", "val/subset_acc"} <= set(model.metrics["val_"].keys())
-    assert "test/f1_macro_at_0.5" in set(model.at_default.keys())
+    assert "test/f1_macro_at_0.5" in set(model.at_default["test_"].keys())
+    assert "val/f1_macro_at_0.5" in set(model.at_default["val_"].keys())
     model.eval()  # one dropout-free forward for the loss and one for the check
     batch = {"input_ids": torch.tensor([[2, 40, 3], [2, 41, 3]]), "attention_mask": torch.ones(2, 3, dtype=torch.long),
              "labels": torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])}
@@ -80,3 +81,21 @@ def test_multilabel_module_trains_with_bce_and_logs_multilabel_metrics(tiny_bert
 def test_single_label_levers_are_refused(tiny_bert_dir, lever):
     with pytest.raises(ConfigError, match="multi-label"):
         review_classifier(["a", "b"], [[1.0, 0.0], [0.0, 1.0]], 32, str(tiny_bert_dir), multilabel=True, **lever)
+
+
+def test_validation_is_scored_at_the_thresholds_its_epoch_would_choose():
+    """Two batches gathered, then predictions at choose_thresholds of all of them; the next epoch starts empty."""
+    rng = np.random.default_rng(1)
+    probabilities = torch.as_tensor(rng.uniform(0.0, 0.45, size=(40, 2)), dtype=torch.float32)
+    targets = torch.zeros(40, 2)
+    targets[:10, 0] = 1
+    probabilities[:10, 0] += 0.3  # positives at 0.3-0.75: 0.5 misses many, a lower threshold finds them
+    tuned = TunedOnValidation()
+    tuned.update(probabilities[:25], targets[:25])
+    tuned.update(probabilities[25:], targets[25:])
+    predictions, gathered = tuned.predictions()
+    chosen = choose_thresholds(probabilities.numpy(), targets.numpy())
+    assert torch.equal(predictions, (probabilities >= torch.as_tensor(chosen)).int())
+    assert torch.equal(gathered, targets.int()) and chosen[0] < 0.5
+    tuned.update(probabilities[:3], targets[:3])
+    assert tuned.predictions()[0].shape == (3, 2)
