@@ -123,6 +123,7 @@ def test_export_holds_the_thresholds_and_pipeline_scores_every_label(multilabel_
     chosen = json.loads((out / "thresholds.json").read_text())["thresholds"]
     assert config["problem_type"] == "multi_label_classification"
     assert config["label_thresholds"] == pytest.approx(chosen)
+    assert "binary cross-entropy per label (multi-label" in (folder / "README.md").read_text()
     scores = pipeline("text-classification", model=str(folder), top_k=None)("the app crashes and costs too much")
     scores = scores[0] if isinstance(scores[0], list) else scores
     assert sorted(item["label"] for item in scores) == sorted(chosen)
