@@ -150,7 +150,10 @@ class ReviewDataModule(L.LightningDataModule):
 
     def _split_reviews(self) -> dict[str, LabeledReviews]:
         if self.split_paths:
-            return {name: self._read_clean(self.split_paths[name]) for name in SPLITS}
+            splits = {name: self._read_clean(self.split_paths[name]) for name in SPLITS}
+            if any(split.multilabel for split in splits.values()):  # data.task=auto decides per file: one decides all
+                splits = {name: split if split.multilabel else split.as_multilabel() for name, split in splits.items()}
+            return splits
         reviews = self._read_clean(self.path)
         if self.min_class_count:
             reviews = drop_rare_classes(reviews, self.min_class_count)

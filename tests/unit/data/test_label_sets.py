@@ -141,3 +141,15 @@ def test_datamodule_reads_zero_one_label_columns(tiny_bert_dir, tmp_path):
     assert module.multilabel and module.labels == ["bug", "pricing"]
     targets = np.concatenate([module.datasets[name].labels for name in ("train", "val", "test")])
     assert targets.sum(axis=0).tolist() == [frame["bug"].sum(), frame["pricing"].sum()]
+
+
+def test_split_files_are_all_multilabel_when_one_is(tiny_bert_dir, tmp_path):
+    """With data.task=auto only the training file has a text twice with two labels: every split becomes multi-label."""
+    frame = reviews()
+    train = pd.concat([frame, pd.DataFrame({"review": ["review bug number 0"], "category": ["price"]})])
+    paths = {"train": write_csv(tmp_path / "train.csv", train), "val": write_csv(tmp_path / "val.csv", frame),
+             "test": write_csv(tmp_path / "test.csv", frame)}
+    module = data_module(split_paths={name: str(path) for name, path in paths.items()}, tokenizer=str(tiny_bert_dir))
+    module.setup()
+    assert all(split.multilabel for split in module.splits.values())
+    assert module.datasets["val"].labels.shape == (len(frame), 3)
