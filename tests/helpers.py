@@ -3,6 +3,7 @@ the check that a failed run raised the right error and left no folder."""
 
 from __future__ import annotations
 
+import itertools
 import site
 import string
 import subprocess
@@ -108,6 +109,19 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
 def reviews(n_per_class: int = 12, classes: tuple[str, ...] = ("bug", "delivery", "price")) -> pd.DataFrame:
     rows = [(f"review {label} number {i}", label) for label in classes for i in range(n_per_class)]
     return pd.DataFrame(rows, columns=["review", "category"])
+
+
+def multilabel_frame(pairs: int = 4, singles: int = 8, unlabeled: int = 6) -> pd.DataFrame:
+    """Demo reviews as a multi-label table (``review``, ``category`` split on '|'): for every two categories,
+    ``pairs`` texts joining one review of each (label 'a|b'), ``singles`` plain reviews per category, and
+    ``unlabeled`` reviews with an empty label (none of the categories). Every demo review is used once at most."""
+    demo = pd.read_csv(DEMO_CSV)
+    pools = {category: iter(group["review"].tolist()) for category, group in demo.groupby("category")}
+    rows = [(f"{next(pools[a])} {next(pools[b])}", f"{a}|{b}")
+            for a, b in itertools.combinations(sorted(pools), 2) for _ in range(pairs)]
+    rows += [(next(pools[category]), category) for category in sorted(pools) for _ in range(singles)]
+    rows += [(f"no category here number {i}", "") for i in range(unlabeled)]
+    return pd.DataFrame(rows, columns=["review", "category"]).sample(frac=1.0, random_state=0)
 
 
 def imbalanced_frame() -> pd.DataFrame:

@@ -53,15 +53,18 @@ class TokenizedReviews(Dataset):
         if labels is not None and len(labels) != len(input_ids):
             raise ValueError(f"{len(input_ids)} texts but {len(labels)} labels")
         self.input_ids = input_ids
-        self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
+        # class ids (int64), or rows of 0/1 per label (float32) for a multi-label task
+        self.labels = None if labels is None else np.asarray(labels)
+        if self.labels is not None and self.labels.ndim == 1:
+            self.labels = self.labels.astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.input_ids)
 
-    def __getitem__(self, index: int) -> dict[str, list[int] | int]:
-        item: dict[str, list[int] | int] = {"input_ids": self.input_ids[index]}
+    def __getitem__(self, index: int) -> dict[str, list[int] | list[float] | int]:
+        item: dict[str, list[int] | list[float] | int] = {"input_ids": self.input_ids[index]}
         if self.labels is not None:
-            item["labels"] = int(self.labels[index])
+            item["labels"] = self.labels[index].tolist()
         return item
 
     @property

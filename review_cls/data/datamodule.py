@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from review_cls.data.batching import EpochSampler, TokenizedReviews, tokenize_texts
 from review_cls.data.distributed import eval_sampler
+from review_cls.data.label_sets import LabelSpec, check_resampling_task
 from review_cls.data.prepare import (
     SPLITS,
     LabeledReviews,
@@ -26,6 +27,7 @@ from review_cls.data.prepare import (
     stratified_split,
 )
 from review_cls.data.resampling import resample_indices
+from review_cls.data.stratify import iterative_split
 from review_cls.data.tokenizers import build_char_tokenizer, char_vocab_size, load_tokenizer
 from review_cls.errors import ConfigError, DataError
 
@@ -37,7 +39,8 @@ class ReviewDataModule(L.LightningDataModule):
 
     The split is either a seeded stratified split (``val_size``/``test_size``), a saved ``split.json`` from an
     earlier run (``split_file``), or user-supplied files per split (``split_paths``). Only the training split is
-    resampled; the split's row ids are written to ``output_dir/split.json``. Every argument comes from the data
+    resampled; the split's row ids are written to ``output_dir/split.json``. Multi-label data (``task``,
+    ``label_separator``, ``label_columns``: review_cls/data/label_sets.py) is split by iterative stratification. Every argument comes from the data
     config (its defaults live in conf/data/demo.yaml), checked before anything is read (review_cls/data/settings.py).
     """
 
@@ -46,6 +49,9 @@ class ReviewDataModule(L.LightningDataModule):
         path: str,
         text_column: str,
         label_column: str,
+        task: str,
+        label_separator: str | None,
+        label_columns: Sequence[str] | None,
         tokenizer: str | PreTrainedTokenizerBase,
         sheet_name: str | int | None,
         encoding: str,
@@ -67,6 +73,7 @@ class ReviewDataModule(L.LightningDataModule):
         super().__init__()
         # what to read
         self.path, self.text_column, self.label_column = path, text_column, label_column
+        self.label_spec = LabelSpec(task, label_separator, tuple(label_columns or ()))
         self.sheet_name, self.encoding, self.sep, self.tokenizer_source = sheet_name, encoding, sep, tokenizer
         # how to split and rebalance
         self.val_size, self.test_size, self.seed = val_size, test_size, seed
@@ -98,6 +105,11 @@ class ReviewDataModule(L.LightningDataModule):
         return self._tokenizer
 
     @property
+    def multilabel(self) -> bool:
+        """Several labels per review: sigmoid outputs, one 0/1 target per label (known once the data is read)."""
+        return self.splits["train"].multilabel
+
+    @property
     def train_label_ids(self) -> list[int]:
         """Label ids of the (resampled) training rows, e.g. for ``alpha: auto``; redrawn every epoch, those of the
         first draw (every draw has the same class counts)."""
@@ -108,8 +120,9 @@ class ReviewDataModule(L.LightningDataModule):
         if self.datasets:
             return
         self.splits = self._split_reviews()
-        self.labels = sorted(set(self.splits["train"].labels), key=_label_sort_key)
+        self.labels = label_order(self.splits["train"])
         self._check_labels_known()
+        check_resampling_task(self.resampling["strategy"], self.multilabel)
         if self.output_dir is not None:
             save_split(self.output_dir / "split.json", {name: split.row_ids for name, split in self.splits.items()}, self.path)
         if not self.resampling.get("every_epoch"):
@@ -133,11 +146,14 @@ class ReviewDataModule(L.LightningDataModule):
     def clean_splits(self) -> tuple[dict[str, LabeledReviews], list[str]]:
         """The clean train/val/test reviews (no resampling, no tokenizing) and the label order: what a baseline needs."""
         splits = self._split_reviews()
-        return splits, sorted(set(splits["train"].labels), key=_label_sort_key)
+        return splits, label_order(splits["train"])
 
     def _split_reviews(self) -> dict[str, LabeledReviews]:
         if self.split_paths:
-            return {name: self._read_clean(self.split_paths[name]) for name in SPLITS}
+            splits = {name: self._read_clean(self.split_paths[name]) for name in SPLITS}
+            if any(split.multilabel for split in splits.values()):  # data.task=auto decides per file: one decides all
+                splits = {name: split if split.multilabel else split.as_multilabel() for name, split in splits.items()}
+            return splits
         reviews = self._read_clean(self.path)
         if self.min_class_count:
             reviews = drop_rare_classes(reviews, self.min_class_count)
@@ -145,17 +161,19 @@ class ReviewDataModule(L.LightningDataModule):
             positions = _positions_of(reviews.row_ids, load_split(self.split_file), self.split_file)
         else:
             check_class_counts(reviews, self.val_size, self.test_size)
-            positions = stratified_split(reviews.labels, self.val_size, self.test_size, self.seed)
+            positions = (iterative_split(reviews.label_ids(label_order(reviews)), self.val_size, self.test_size,
+                                         self.seed) if reviews.multilabel
+                         else stratified_split(reviews.labels, self.val_size, self.test_size, self.seed))
         return {name: reviews.take(index) for name, index in positions.items()}
 
     def _read_clean(self, path: str) -> LabeledReviews:
         return read_labeled(path, self.text_column, self.label_column, self.sheet_name, self.encoding,
-                            self.sep)
+                            self.sep, self.label_spec)
 
     def _check_labels_known(self) -> None:
         """Val/test labels never seen in training cannot be predicted; say which ones."""
         for name in ("val", "test"):
-            unknown = sorted(set(self.splits[name].labels) - set(self.labels))
+            unknown = sorted(set(self.splits[name].label_counts.index) - set(self.labels))
             if unknown:
                 raise DataError(f"The {name} split has label(s) {unknown} that never occur in the training split.")
 
@@ -188,6 +206,11 @@ class ReviewDataModule(L.LightningDataModule):
 def _label_sort_key(label: str) -> tuple[int, Any]:
     """Integer labels sort numerically (2 before 10), names alphabetically."""
     return (0, int(label)) if label.lstrip("-").isdigit() else (1, label)
+
+
+def label_order(reviews: LabeledReviews) -> list[str]:
+    """The model's label ids: every label of ``reviews`` (each label of a multi-label review), sorted."""
+    return sorted(reviews.label_counts.index, key=_label_sort_key)
 
 
 def _positions_of(row_ids: np.ndarray, split: dict[str, np.ndarray], split_file: str) -> dict[str, np.ndarray]:

@@ -12,6 +12,15 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from review_cls.data.io import read_table
+from review_cls.data.label_sets import (
+    SINGLE,
+    LabelSpec,
+    cell_label_sets,
+    check_label_sets,
+    column_label_sets,
+    indicator_matrix,
+    merge_duplicates,
+)
 from review_cls.errors import DataError
 from review_cls.utils.atomic import atomic_file
 
@@ -21,12 +30,16 @@ SPLITS = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class LabeledReviews:
-    """Clean reviews: ``row_ids`` point back to the rows of the source file (0-based, header excluded)."""
+    """Clean reviews: ``row_ids`` point back to the rows of the source file (0-based, header excluded).
+
+    ``labels`` holds one name per review, or with ``multilabel`` one sorted tuple of names per review (maybe empty).
+    """
 
     row_ids: np.ndarray
     texts: list[str]
-    labels: list[str]
+    labels: list
     source: str
+    multilabel: bool = False
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -35,20 +48,38 @@ class LabeledReviews:
         """The reviews at ``positions`` (integer positions, repeats allowed, or a boolean mask), in that order."""
         index = np.flatnonzero(positions) if np.asarray(positions).dtype == bool else np.asarray(positions)
         return LabeledReviews(row_ids=self.row_ids[index], texts=[self.texts[i] for i in index],
-                              labels=[self.labels[i] for i in index] if self.labels else [], source=self.source)
+                              labels=[self.labels[i] for i in index] if self.labels else [], source=self.source,
+                              multilabel=self.multilabel)
+
+    @property
+    def label_sets(self) -> list[tuple[str, ...]]:
+        """Each review's labels as a tuple, single-label reviews included (a tuple of one)."""
+        return list(self.labels) if self.multilabel else [(label,) for label in self.labels]
+
+    def as_multilabel(self) -> LabeledReviews:
+        """The same reviews, each label as a set of one (a multi-label model scored on one label per review)."""
+        return LabeledReviews(self.row_ids, self.texts, self.label_sets, self.source, multilabel=True)
+
+    @property
+    def label_counts(self) -> pd.Series:
+        """Reviews per label, most frequent first (a multi-label review counts for each of its labels)."""
+        return pd.Series([label for labels in self.label_sets for label in labels], dtype=object).value_counts()
 
     def label_ids(self, label_order: list[str]) -> np.ndarray:
-        """Each review's label as its position in ``label_order`` (the model's id for it)."""
+        """Each review's label as its position in ``label_order`` (the model's id for it); multi-label: the N x L
+        0/1 matrix of its labels."""
+        if self.multilabel:
+            return indicator_matrix(self.labels, label_order)
         label2id = {label: i for i, label in enumerate(label_order)}
         return np.asarray([label2id[label] for label in self.labels], dtype=np.int64)
 
 
 def read_labeled(path: str | Path, text_column: str, label_column: str, sheet_name: str | int | None,
-                 encoding: str, sep: str | None) -> LabeledReviews:
+                 encoding: str, sep: str | None, spec: LabelSpec = SINGLE) -> LabeledReviews:
     """A whole labeled file, cleaned (empty texts and exact duplicates dropped, labels checked): what training splits
     and what evaluation scores."""
     frame = read_table(path, sheet_name, encoding, sep)
-    return clean_reviews(frame, text_column, label_column, str(path))
+    return clean_reviews(frame, text_column, label_column, str(path), spec)
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> None:
@@ -103,15 +134,23 @@ def warn_case_twins(labels: list[str], source: str, column: str | None) -> None:
                     "the file if they are one class.", " and ".join(map(repr, twins)), column, source)
 
 
-def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | None, source: str) -> LabeledReviews:
-    """Drop empty texts and exact duplicates (a duplicate on both sides of a split leaks) and check labels."""
+def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | None, source: str,
+                  spec: LabelSpec = SINGLE) -> LabeledReviews:
+    """Drop empty texts and exact duplicates (a duplicate on both sides of a split leaks) and check labels.
+
+    Multi-label (``spec``): labels come from a separator or 0/1 columns, and duplicate texts are merged into one row
+    with all their labels instead of keeping the first; ``task=auto`` is multi-label exactly when labels are given
+    that way or duplicate texts carry different labels.
+    """
+    if spec.columns:
+        require_columns(frame, [text_column, *spec.columns], source)
+        label_column = None
     if text_column == label_column:
         raise DataError(
             f"data.text_column and data.label_column are both '{text_column}' for '{source}': the labels must be "
             f"another column (columns present: {', '.join(map(repr, frame.columns))})."
         )
-    columns = [text_column] + ([label_column] if label_column else [])
-    require_columns(frame, columns, source)
+    require_columns(frame, [text_column] + ([label_column] if label_column else []), source)
     # one pass over plain Python objects: pandas string ops would copy every text through Arrow and back
     stripped = [value.strip() if isinstance(value, str) else "" for value in frame[text_column].to_numpy(dtype=object)]
     keep = np.fromiter((text != "" for text in stripped), dtype=bool, count=len(stripped))
@@ -125,6 +164,12 @@ def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | Non
             f"Every value of text column '{text_column}' in '{source}' is empty or not text{example}; nothing to "
             f"learn from. Check data.text_column (columns present: {', '.join(map(repr, frame.columns))})."
         )
+    kept = np.flatnonzero(keep)
+    kept_texts = [stripped[i] for i in kept]
+    if spec.gives_sets:
+        sets = (column_label_sets(frame.iloc[kept], spec.columns, source) if spec.columns
+                else cell_label_sets(frame[label_column].iloc[kept], spec.separator))
+        return multilabel_reviews(kept, kept_texts, sets, spec, source)
     if label_column:
         label_values = frame[label_column]
         blank = label_values.map(lambda value: isinstance(value, str) and not value.strip())
@@ -135,8 +180,11 @@ def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | Non
                 f"Label column '{label_column}' in '{source}' is empty in {int(missing_labels.sum())} row(s) "
                 f"(file lines {rows}...). Fill them in or remove those rows."
             )
-    kept = np.flatnonzero(keep)
-    duplicated = pd.Series([stripped[i] for i in kept], dtype=object).duplicated(keep="first").to_numpy()
+    if label_column and spec.task != "single":
+        names = label_names(frame[label_column].iloc[kept], source, label_column)
+        if spec.task == "multilabel" or merge_duplicates(kept_texts, [(name,) for name in names]).conflicts:
+            return multilabel_reviews(kept, kept_texts, [(name,) for name in names], spec, source)
+    duplicated = pd.Series(kept_texts, dtype=object).duplicated(keep="first").to_numpy()
     if duplicated.any():
         log.warning("Removed %d exact duplicate review text(s) in %s before splitting.", int(duplicated.sum()), source)
     row_ids = kept[~duplicated]
@@ -145,23 +193,45 @@ def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | Non
     return LabeledReviews(row_ids=row_ids, texts=[stripped[i] for i in row_ids], labels=labels, source=source)
 
 
+def multilabel_reviews(kept: np.ndarray, texts: list[str], label_sets: list[tuple[str, ...]], spec: LabelSpec,
+                       source: str) -> LabeledReviews:
+    """One row per distinct text with the union of its copies' labels (the count of merged texts is logged)."""
+    merged = merge_duplicates(texts, label_sets)
+    if merged.conflicts:
+        log.warning("Merged %d duplicate review text(s) with different labels into multi-label rows in %s%s.",
+                    merged.conflicts, source, "" if spec.gives_sets else " (data.task=single keeps the first label)")
+    removed = len(texts) - len(merged.positions)
+    if removed:
+        log.warning("Removed %d exact duplicate review text(s) in %s before splitting.", removed, source)
+    check_label_sets(merged.label_sets, spec, source)
+    warn_case_twins([label for labels in merged.label_sets for label in labels], source, "labels")
+    return LabeledReviews(row_ids=kept[merged.positions], texts=[texts[i] for i in merged.positions],
+                          labels=merged.label_sets, source=source, multilabel=True)
+
+
 def drop_rare_classes(reviews: LabeledReviews, min_class_count: int) -> LabeledReviews:
     """Drop classes with fewer than ``min_class_count`` reviews, warning with their names and counts."""
-    counts = pd.Series(reviews.labels).value_counts()
+    counts = reviews.label_counts
     rare = counts[counts < min_class_count]
     if rare.empty:
         return reviews
     log.warning("Dropping class(es) below min_class_count=%d: %s.", min_class_count, dict(rare))
+    if reviews.multilabel:  # the reviews stay, without the rare labels
+        sets = [tuple(label for label in labels if label not in rare.index) for labels in reviews.labels]
+        return LabeledReviews(reviews.row_ids, reviews.texts, sets, reviews.source, multilabel=True)
     return reviews.take(np.array([label not in rare.index for label in reviews.labels], dtype=bool))
 
 
 def check_class_counts(reviews: LabeledReviews, val_size: float, test_size: float) -> None:
-    """A stratified split needs two classes and enough reviews of each to put one in every split."""
-    counts = pd.Series(reviews.labels).value_counts()
+    """A stratified split needs two classes and enough reviews of each to put one in every split (multi-label: two
+    labels; iterative stratification gives rare labels to the training split first)."""
+    counts = reviews.label_counts
     if counts.empty:
         raise DataError(f"No reviews left in '{reviews.source}' (data.min_class_count may have dropped every class).")
     if len(counts) < 2:
         raise DataError(f"'{reviews.source}' has a single class ({counts.index[0]!r}); a classifier needs at least two.")
+    if reviews.multilabel:
+        return
     needed = 1 + sum(1 for size in (val_size, test_size) if size > 0)
     too_small = counts[counts < needed]
     if not too_small.empty:

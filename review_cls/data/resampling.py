@@ -24,10 +24,10 @@ def resample_indices(
     ``sampling_strategy`` is passed to imbalanced-learn unchanged, so everything it accepts works
     (``"auto"``, ``"majority"``, a float ratio for two classes, or a dict of class -> count).
     """
-    label_array = np.asarray(labels)
-    positions = np.arange(len(label_array))
-    if strategy == "none":
+    positions = np.arange(len(labels))
+    if strategy == "none":  # multi-label data too, which only this strategy accepts (data/label_sets.py)
         return positions
+    label_array = np.asarray(labels)
     sampler_class = SAMPLERS[strategy]  # the name was checked with the data settings (review_cls/data/settings.py)
     if hasattr(sampling_strategy, "items"):
         sampling_strategy = dict(sampling_strategy.items())

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from review_cls.data.io import check_encoding, checked_sep
+from review_cls.data.label_sets import LabelSpec, check_label_spec, check_resampling_task
 from review_cls.data.prepare import SPLITS
 from review_cls.data.resampling import STRATEGIES
 from review_cls.errors import ConfigError
@@ -23,6 +24,8 @@ def check_data_settings(data: Mapping[str, Any]) -> None:
     strategy = data["resampling"]["strategy"]
     if strategy not in STRATEGIES:
         raise ConfigError(f"Unknown data.resampling.strategy '{strategy}'. Choose one of: {', '.join(STRATEGIES)}.")
+    check_label_spec(data)
+    check_resampling_task(strategy, LabelSpec.of(data).multilabel_before_reading)
     if not isinstance(data["resampling"].get("every_epoch", False), bool):
         raise ConfigError(f"data.resampling.every_epoch must be true or false, got {data['resampling']['every_epoch']!r}.")
 

@@ -13,6 +13,7 @@ from transformers import PreTrainedTokenizerBase
 
 from review_cls.errors import CheckpointError, ConfigError
 from review_cls.inference.predictor import exported_metadata, length_sorted_probabilities
+from review_cls.models.task import SINGLE_LABEL, Task
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
@@ -82,6 +83,8 @@ class OnnxPredictor:
     tokenizer: PreTrainedTokenizerBase
     labels: list[str]
     max_length: int
+    task: Task = SINGLE_LABEL
+    thresholds: np.ndarray | None = None
 
     def to(self, device: torch.device | str) -> OnnxPredictor:
         """ONNX inference here is CPU only: any other device is a config error."""
@@ -95,7 +98,7 @@ class OnnxPredictor:
 
     def predict_probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Class probabilities (N x C, float32) in the order of ``texts``, truncated as in training."""
-        return length_sorted_probabilities(self.logits, self.tokenizer, texts, self.max_length, batch_size)
+        return length_sorted_probabilities(self.logits, self.tokenizer, texts, self.max_length, batch_size, self.task)
 
 
 def load_onnx_predictor(folder: str | Path, threads: int | None = None) -> OnnxPredictor:
@@ -118,7 +121,7 @@ def load_onnx_predictor(folder: str | Path, threads: int | None = None) -> OnnxP
         import onnxruntime
     except ImportError as exc:
         raise ConfigError(INSTALL_HINT) from exc
-    tokenizer, labels, max_length = exported_metadata(folder)
+    tokenizer, labels, max_length, task, thresholds = exported_metadata(folder)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads or torch.get_num_threads()
     options.inter_op_num_threads = 1
@@ -126,4 +129,4 @@ def load_onnx_predictor(folder: str | Path, threads: int | None = None) -> OnnxP
         session = onnxruntime.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types on a damaged file
         raise CheckpointError(f"ONNX Runtime cannot load '{folder / ONNX_FILE}': {exc}") from exc
-    return OnnxPredictor(session, tokenizer, labels, max_length)
+    return OnnxPredictor(session, tokenizer, labels, max_length, task, thresholds)

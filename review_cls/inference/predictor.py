@@ -15,16 +15,20 @@ from review_cls.data.batching import tokenize_texts
 from review_cls.errors import CheckpointError
 from review_cls.inference.checkpoints import check_labels, load_classifier
 from review_cls.models.pooling import apply_classifier_pooling
+from review_cls.models.task import DEFAULT_THRESHOLD, SINGLE_LABEL, Task, task_of
 
 
 @dataclass(frozen=True)
 class Predictor:
-    """A model mapping (input_ids, attention_mask) to logits, its tokenizer, label names by id, truncation length."""
+    """A model mapping (input_ids, attention_mask) to logits, its tokenizer, label names by id, truncation length;
+    multi-label models also carry their task and per-label thresholds."""
 
     model: torch.nn.Module
     tokenizer: PreTrainedTokenizerBase
     labels: list[str]
     max_length: int
+    task: Task = SINGLE_LABEL
+    thresholds: np.ndarray | None = None
 
     def to(self, device: torch.device | str) -> Predictor:
         """Move the model to ``device`` (in place); returns the predictor for chaining."""
@@ -33,13 +37,13 @@ class Predictor:
 
     def predict_probabilities(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Class probabilities (N x C, float32) in the order of ``texts``, truncated as in training."""
-        return predict_probabilities(self.model, self.tokenizer, texts, self.max_length, batch_size)
-
+        return predict_probabilities(self.model, self.tokenizer, texts, self.max_length, batch_size, self.task)
 
 
 @torch.inference_mode()
 def predict_probabilities(
-    model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int, batch_size: int
+    model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int, batch_size: int,
+    task: Task = SINGLE_LABEL,
 ) -> np.ndarray:
     """Class probabilities (N x C, float32) in the order of ``texts``.
 
@@ -47,14 +51,15 @@ def predict_probabilities(
     """
     device = next(model.parameters()).device
     return length_sorted_probabilities(lambda ids, mask: model(ids.to(device), mask.to(device)), tokenizer, texts,
-                                       max_length, batch_size)
+                                       max_length, batch_size, task)
 
 
 def length_sorted_probabilities(
     logits_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], tokenizer: PreTrainedTokenizerBase,
-    texts: list[str], max_length: int, batch_size: int,
+    texts: list[str], max_length: int, batch_size: int, task: Task = SINGLE_LABEL,
 ) -> np.ndarray:
-    """Softmax of ``logits_of(input_ids, attention_mask)`` over batches of ``texts``, in the order of ``texts``.
+    """Softmax (multi-label: sigmoid) of ``logits_of(input_ids, attention_mask)`` over batches of ``texts``, in the
+    order of ``texts``.
 
     Texts are run shortest first so each batch pads only to its own longest review; results are scattered back.
     Any runtime (PyTorch, ONNX Runtime) that maps the padded batch to logits shares this loop.
@@ -66,7 +71,7 @@ def length_sorted_probabilities(
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
         batch = collator([{"input_ids": input_ids[i]} for i in rows])
-        chunk = logits_of(batch["input_ids"], batch["attention_mask"]).float().softmax(dim=-1).cpu().numpy()
+        chunk = task.probabilities(logits_of(batch["input_ids"], batch["attention_mask"])).cpu().numpy()
         if probabilities is None:
             probabilities = np.empty((len(texts), chunk.shape[1]), dtype=np.float32)
         probabilities[rows] = chunk
@@ -90,21 +95,23 @@ def load_predictor(path: str | Path) -> Predictor:
     if path.is_dir():
         return load_exported(path)
     model, tokenizer = load_classifier(path)
-    return Predictor(model, tokenizer, list(model.labels), int(model.hparams.max_length))
+    thresholds = None if model.thresholds is None else model.thresholds.numpy().copy()
+    return Predictor(model, tokenizer, list(model.labels), int(model.hparams.max_length), model.task, thresholds)
 
 
 def load_exported(folder: Path) -> Predictor:
     """Load an exported Hugging Face folder: safetensors weights only, no remote code."""
     from transformers import AutoModelForSequenceClassification
 
-    tokenizer, labels, max_length = exported_metadata(folder)
+    tokenizer, labels, max_length, task, thresholds = exported_metadata(folder)
     try:
         classifier = AutoModelForSequenceClassification.from_pretrained(
             folder, trust_remote_code=False, use_safetensors=True
         )
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"Cannot load the exported model in '{folder}': {exc}") from exc
-    return Predictor(LogitsOnly(apply_classifier_pooling(classifier)).eval(), tokenizer, labels, max_length)
+    return Predictor(LogitsOnly(apply_classifier_pooling(classifier)).eval(), tokenizer, labels, max_length, task,
+                     thresholds)
 
 
 # the files a tokenizer's vocabulary lives in; without one transformers builds a tokenizer of special tokens only
@@ -122,8 +129,9 @@ def check_tokenizer_files(folder: Path, tokenizer: PreTrainedTokenizerBase) -> N
             "checkpoint again with `python -m review_cls.export`.")
 
 
-def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str], int]:
-    """An export folder's tokenizer, label names by id and truncation length, without loading its weights."""
+def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str], int, Task, np.ndarray | None]:
+    """An export folder's tokenizer, label names by id, truncation length, task and (multi-label) per-label
+    thresholds, without loading its weights."""
     from transformers import AutoConfig, AutoTokenizer
 
     if not (folder / "config.json").is_file():
@@ -140,4 +148,13 @@ def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str],
     labels = [str(config.id2label[i]) for i in sorted(config.id2label)]
     check_labels(labels, config.num_labels, folder / "config.json")
     limit = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
-    return tokenizer, labels, int(min(tokenizer.model_max_length, limit))
+    task = task_of(config.problem_type == task_of(True).problem_type)
+    thresholds = None
+    if task.multilabel:
+        stored = getattr(config, THRESHOLDS_KEY, None) or {}
+        thresholds = np.asarray([float(stored.get(label, DEFAULT_THRESHOLD)) for label in labels], dtype=np.float32)
+    return tokenizer, labels, int(min(tokenizer.model_max_length, limit)), task, thresholds
+
+
+# the exported config.json's per-label thresholds of a multi-label model (label -> threshold)
+THRESHOLDS_KEY = "label_thresholds"

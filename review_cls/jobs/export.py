@@ -64,6 +64,7 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
     """
     from review_cls.inference.checkpoints import load_classifier, read_checkpoint
     from review_cls.inference.onnx_runtime import check_quantize
+    from review_cls.inference.predictor import THRESHOLDS_KEY
     from review_cls.reports.model_card import build_model_card, read_run_facts
 
     if export_format not in FORMATS:
@@ -79,6 +80,9 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
         raise CheckpointError(f"Checkpoint '{ckpt_path}' has labels {model.labels} but its model config says "
                               f"{id2label}; it cannot be exported consistently.")
     tokenizer.model_max_length = int(model.hparams.max_length)
+    if model.thresholds is not None:  # multi-label: what predict and evaluate decide each label by
+        setattr(classifier.config, THRESHOLDS_KEY, {label: round(float(value), 4)
+                                                    for label, value in zip(model.labels, model.thresholds.tolist())})
     facts = read_run_facts(ckpt_path, read_checkpoint(ckpt_path))
     if pooling_of(classifier.config) != "cls":
         log.warning("This model reads the mean of every position (model.pooling=mean): review_cls.predict, evaluate "

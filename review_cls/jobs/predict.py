@@ -29,6 +29,7 @@ from review_cls.reports.insights import (
     InsightSummary,
     pick_column,
 )
+from review_cls.reports.multilabel import joined
 from review_cls.utils.atomic import atomic_dir, atomic_file, remove_stale_temporaries
 from review_cls.utils.settings import column_name, flag, path_value, require_settings, whole_number
 
@@ -38,6 +39,8 @@ from review_cls.utils.hardware import resolve_device
 
 log = logging.getLogger(__name__)
 PROBABILITY_PREFIX = "prob_"
+# a multi-label model's columns: its labels (joined with label_separator) and whether one is near its threshold
+LABELS, LOW_CONFIDENCE = "labels", "low_confidence"
 USAGE = "python -m review_cls.predict ckpt_path=best.ckpt input=reviews.csv output=predictions.csv"
 
 
@@ -60,14 +63,20 @@ def insights_folder(output: Path) -> Path:
 
 
 def predict_chunk(
-    predictor: Predictor | OnnxPredictor, chunk: pd.DataFrame, text_column: str, batch_size: int
+    predictor: Predictor | OnnxPredictor, chunk: pd.DataFrame, text_column: str, batch_size: int,
+    label_separator: str = "|", low_confidence_margin: float = 0.1,
 ) -> pd.DataFrame:
-    """``chunk`` with ``predicted_label``, ``confidence`` and ``prob_<label>`` added; empty texts get empty cells."""
+    """``chunk`` with ``predicted_label``, ``confidence`` and ``prob_<label>`` added; empty texts get empty cells.
+    A multi-label model adds ``labels``, ``low_confidence`` and ``prob_<label>`` instead (:func:`multilabel_columns`)."""
     texts = chunk[text_column]
     present = (texts.notna() & (texts.astype(str).str.strip() != "")).to_numpy()
     probabilities = np.full((len(chunk), len(predictor.labels)), np.nan, dtype=np.float32)
     if present.any():
         probabilities[present] = predictor.predict_probabilities(texts[present].astype(str).tolist(), batch_size)
+    if predictor.task.multilabel:
+        added = multilabel_columns(predictor, probabilities, present, chunk.index, label_separator,
+                                   low_confidence_margin)
+        return pd.concat([chunk.drop(columns=added.columns, errors="ignore"), added], axis=1)
     best = np.where(present, np.nan_to_num(probabilities, nan=-1.0).argmax(axis=1), 0)
     labels = pd.Series(np.asarray(predictor.labels, dtype=object)[best], index=chunk.index, dtype="string")
     added = pd.DataFrame(
@@ -81,7 +90,38 @@ def predict_chunk(
     return pd.concat([chunk.drop(columns=added.columns, errors="ignore"), added], axis=1)
 
 
-def start_summary(first_chunk: pd.DataFrame, cfg: DictConfig, labels: list[str], source: Path) -> InsightSummary:
+def multilabel_columns(predictor: Predictor | OnnxPredictor, probabilities: np.ndarray, present: np.ndarray,
+                       index: pd.Index, separator: str, margin: float) -> pd.DataFrame:
+    """``labels``: every label at or above its threshold, highest probability first, joined with ``separator``
+    ('' when none applies); ``low_confidence``: some label lies within ``margin`` of its threshold, so a small change
+    of the review could flip it; ``prob_<label>``: each label's own probability (they need not sum to 1)."""
+    scores = np.nan_to_num(probabilities, nan=-1.0)
+    labels = joined(scores >= predictor.thresholds, predictor.labels, scores, separator)
+    near = (np.abs(scores - predictor.thresholds) < margin).any(axis=1)
+    return pd.DataFrame(
+        {
+            LABELS: pd.Series(labels, index=index, dtype="string").where(present),
+            LOW_CONFIDENCE: pd.Series(near, index=index, dtype="boolean").where(present),
+            **{f"{PROBABILITY_PREFIX}{label}": probabilities[:, i] for i, label in enumerate(predictor.labels)},
+        },
+        index=index,
+    )
+
+
+class LabelTally:
+    """What predict reports of a multi-label run, which writes no insights (they count one category per review)."""
+
+    def __init__(self) -> None:
+        self.predicted = self.empty = 0
+
+    def update(self, result: pd.DataFrame) -> None:
+        empty = int(result[LABELS].isna().sum())
+        self.empty += empty
+        self.predicted += len(result) - empty
+
+
+def start_summary(first_chunk: pd.DataFrame, cfg: DictConfig, labels: list[str], source: Path,
+                  multilabel: bool = False) -> InsightSummary | LabelTally:
     """Check the first chunk's columns and texts against the config and pick the date and rating columns."""
     columns = list(first_chunk.columns)
     if cfg.text_column not in columns:
@@ -90,9 +130,15 @@ def start_summary(first_chunk: pd.DataFrame, cfg: DictConfig, labels: list[str],
             "Set text_column=<name>."
         )
     check_texts_are_words(first_chunk[cfg.text_column], cfg.text_column, source, columns)
-    clashes = [name for name in columns if name in (PREDICTED, CONFIDENCE) or name.startswith(PROBABILITY_PREFIX)]
+    clashes = [name for name in columns if name in (PREDICTED, CONFIDENCE, LABELS, LOW_CONFIDENCE)
+               or name.startswith(PROBABILITY_PREFIX)]
     if clashes:
         log.warning("Input columns %s are replaced by this run's predictions.", ", ".join(clashes))
+    if multilabel:
+        if cfg.insights:
+            log.warning("The model is multi-label: predict writes the labels column but no insights folder "
+                        "(its counts and charts are per single category).")
+        return LabelTally()
     date_column = pick_column(columns, cfg.get("date_column"), DATE_NAMES, "date_column")
     rating_column = pick_column(columns, cfg.get("rating_column"), RATING_NAMES, "rating_column")
     log.info("Text column '%s'; date column: %s; rating column: %s.", cfg.text_column, date_column, rating_column)
@@ -106,6 +152,11 @@ def check_predict_settings(cfg: DictConfig) -> None:
         path_value(cfg, key)
     for key in ("chunk_size", "batch_size"):
         whole_number(cfg, key, 1)
+    if not isinstance(cfg.label_separator, str) or not cfg.label_separator:
+        raise ConfigError(f"label_separator must be a non-empty string such as '|', got {cfg.label_separator!r}.")
+    margin = cfg.low_confidence_margin
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < 1:
+        raise ConfigError(f"low_confidence_margin must be a number in [0, 1), got {margin!r}.")
     whole_number(cfg, "top_k", 0)
     whole_number(cfg, "report_rows", 1)
     for key in ("progress", "insights", "overwrite", "report"):
@@ -206,20 +257,22 @@ def _predict(cfg: DictConfig) -> dict[str, Any]:
     chunks = iter_table_chunks(source, cfg.chunk_size, cfg.sheet_name, cfg.encoding, as_text=True,
                                sep=cfg.get("sep"), prefix="")
     total = count_rows(source, cfg.sheet_name, prefix="")
-    summary: InsightSummary | None = None
+    summary: InsightSummary | LabelTally | None = None
+    multilabel = predictor.task.multilabel
     with atomic_file(output) as temporary:
         with TableWriter(temporary, kind, output) as writer, tqdm(
             total=total, unit=" rows", desc="predict", disable=not cfg.progress, dynamic_ncols=True
         ) as progress:
             for chunk in chunks:
                 if summary is None:
-                    summary = start_summary(chunk, cfg, predictor.labels, source)
-                result = predict_chunk(predictor, chunk, cfg.text_column, cfg.batch_size)
+                    summary = start_summary(chunk, cfg, predictor.labels, source, multilabel)
+                result = predict_chunk(predictor, chunk, cfg.text_column, cfg.batch_size, cfg.label_separator,
+                                       cfg.low_confidence_margin)
                 writer.write(result)
                 summary.update(result)
                 progress.update(len(chunk))
         assert summary is not None  # iter_table_chunks raises on a table without rows
-        if cfg.insights:
+        if cfg.insights and not multilabel:
             with atomic_dir(insights_folder(output)) as folder:
                 summary.write(folder, source.name)
                 if cfg.report:
@@ -228,5 +281,5 @@ def _predict(cfg: DictConfig) -> dict[str, Any]:
         log.warning("%d of %d rows have an empty '%s' and got no prediction.", summary.empty, writer.rows,
                     cfg.text_column)
     log.info("Predicted %d reviews -> %s%s", summary.predicted, output,
-             f" (insights: {insights_folder(output)})" if cfg.insights else "")
+             f" (insights: {insights_folder(output)})" if cfg.insights and not multilabel else "")
     return {"rows": writer.rows, "predicted": summary.predicted, "empty": summary.empty, "output": str(output)}

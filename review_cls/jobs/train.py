@@ -23,6 +23,7 @@ from review_cls.training.calibration import calibrate_best_checkpoint
 from review_cls.training.interrupts import fit_or_interrupt, stop_after_interrupt
 from review_cls.training.preflight import check_training_settings, run_checked_job
 from review_cls.training.run_reports import report_training_run
+from review_cls.training.thresholds import fit_best_thresholds
 from review_cls.utils.atomic import atomic_file
 from review_cls.utils.hardware import resolve_precision
 
@@ -99,6 +100,7 @@ def build_model(cfg: DictConfig, datamodule: ReviewDataModule) -> ReviewClassifi
     model: ReviewClassifier = instantiate(cfg.model)(
         labels=datamodule.labels, train_label_ids=datamodule.train_label_ids, max_length=datamodule.max_length,
         vocab_size=len(datamodule.tokenizer), token_vocab=datamodule.tokenizer.get_vocab(),
+        multilabel=datamodule.multilabel,
     )
     model.tokenizer_files = tokenizer_files(datamodule.tokenizer)
     return model
@@ -142,18 +144,20 @@ def _train(cfg: DictConfig, ckpt_path: str | None) -> dict[str, float]:
         best = own_best_checkpoint(trainer, cfg.paths.output_dir) if trainer.checkpoint_callback else ""
         # train=false tests the given checkpoint (e.g. to evaluate one on 1 vs N devices)
         tested = best or (None if cfg.get("train", True) else ckpt_path)
-        if best and cfg.get("calibration") and trainer.world_size == 1:
-            calibration = calibrate_best_checkpoint(cfg.calibration, model, datamodule, best, cfg.paths.output_dir)
+        if best and trainer.world_size == 1 and (datamodule.multilabel or cfg.get("calibration")):
+            # multi-label: per-label thresholds; single-label: temperature (and logit adjustment)
+            tuned = (fit_best_thresholds(model, datamodule, best, cfg.paths.output_dir) if datamodule.multilabel
+                     else calibrate_best_checkpoint(cfg.calibration, model, datamodule, best, cfg.paths.output_dir))
             for logger in trainer.loggers:
-                logger.log_metrics(calibration, step=trainer.global_step)
-            metrics.update(calibration)
+                logger.log_metrics(tuned, step=trainer.global_step)
+            metrics.update(tuned)
         trainer.test(model, datamodule=datamodule, ckpt_path=tested, weights_only=True)
         metrics.update({name: float(value) for name, value in trainer.callback_metrics.items()})
     if cfg.get("baseline", False) and trainer.is_global_zero:
         metrics.update(baseline_for_run(cfg))
-    report_training_run(cfg, trainer, model, datamodule, metrics, ckpt_path=tested, tested=testing)
+    metrics.update(report_training_run(cfg, trainer, model, datamodule, metrics, ckpt_path=tested, tested=testing))
     if trainer.is_global_zero:
-        support = class_support(datamodule.splits["test"].labels) if testing else None
+        support = class_support(datamodule.splits["test"].label_counts) if testing else None
         write_run_record(cfg.paths.output_dir, metrics, cfg.get("optimized_metric", ""), test_support=support)
     if interrupted:
         stop_after_interrupt(trainer, cfg.paths.output_dir, interrupted)

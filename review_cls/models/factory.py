@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import backbone_config
-from review_cls.models.focal_loss import resolve_alpha
+from review_cls.models.focal_loss import positive_weights, resolve_alpha
 from review_cls.models.losses import log_prior_offsets
 from review_cls.models.module import ReviewClassifier
 from review_cls.models.reinit import reinit_top_layers
+from review_cls.models.task import task_of
 from review_cls.models.vocab_transfer import pretrained_word_embeddings, transplant_word_embeddings
 
 
@@ -39,6 +40,7 @@ def build_review_classifier(
     pooling: str = "cls",
     rdrop_alpha: float = 0.0,
     reinit_layers: int = 0,
+    multilabel: bool = False,
 ) -> ReviewClassifier:
     """Load the backbone once with our labels and dropout. Every argument comes from the model config (its defaults
     live in conf/model/), checked before any data was read (review_cls/models/settings.py); only what needs the data
@@ -54,12 +56,16 @@ def build_review_classifier(
     tokenizer), trained alone for ``frozen_body_epochs`` first (models/vocab_transfer.py); ``embedding_lr`` and
     ``layer_decay`` shape the per-group learning rates (models/optim.py); ``logit_adjustment`` is the tau of
     the logit-adjusted loss (models/losses.py); ``pooling`` is what the classifier reads, the [CLS] state or the
-    mean of all positions (models/pooling.py).
+    mean of all positions (models/pooling.py). ``multilabel`` (from the data) trains a sigmoid per label with
+    ``alpha`` as the loss's ``pos_weight`` (models/focal_loss.py :func:`positive_weights`).
     """
     if new_word_embeddings and token_vocab is None:
         raise ConfigError("model.new_word_embeddings needs the tokenizer's vocab (token_vocab) to build the embeddings.")
+    if multilabel:
+        check_single_label_levers(gamma, logit_adjustment, rdrop_alpha)
     id2label = dict(enumerate(labels))
     config = backbone_config(pretrained, len(labels), id2label, dropout)
+    config["problem_type"] = task_of(multilabel).problem_type
     check_vocab_size(vocab_size, config.get("vocab_size"), from_scratch or new_word_embeddings, pretrained)
     if (from_scratch or new_word_embeddings) and vocab_size:
         config["vocab_size"] = vocab_size
@@ -76,14 +82,16 @@ def build_review_classifier(
         warmup_ratio=warmup_ratio,
         betas=list(betas),
         gamma=gamma,
-        alpha=resolve_alpha(alpha, train_label_ids, labels),
+        alpha=(positive_weights(alpha, train_label_ids, labels) if multilabel
+               else resolve_alpha(alpha, train_label_ids, labels)),
         fused_optimizer=fused_optimizer,
         new_word_embeddings=new_word_embeddings,
         frozen_body_epochs=int(frozen_body_epochs),
         embedding_lr=embedding_lr,
         layer_decay=float(layer_decay),
-        logit_offsets=log_prior_offsets(train_label_ids, labels, float(logit_adjustment)),
+        logit_offsets=None if multilabel else log_prior_offsets(train_label_ids, labels, float(logit_adjustment)),
         rdrop_alpha=float(rdrop_alpha),
+        multilabel=multilabel,
     )
     reinit_top_layers(classifier.model, int(reinit_layers))
     if new_word_embeddings:
@@ -91,6 +99,15 @@ def build_review_classifier(
     if freeze_embeddings:
         classifier.model.get_input_embeddings().requires_grad_(False)
     return classifier
+
+
+def check_single_label_levers(gamma: float, logit_adjustment: float, rdrop_alpha: float) -> None:
+    """Focal loss, the logit-adjusted loss and R-Drop's KL are defined on one softmax over the classes."""
+    used = [f"model.{name}={value}" for name, value in
+            (("gamma", gamma), ("logit_adjustment", logit_adjustment), ("rdrop_alpha", rdrop_alpha)) if value]
+    if used:
+        raise ConfigError(f"{', '.join(used)}: defined on a softmax over single labels, but this data is multi-label "
+                          "(a sigmoid per label). Set it to 0, and weight rare labels with model.alpha=auto.")
 
 
 def check_vocab_size(vocab_size: int | None, model_vocab: int | None, from_scratch: bool, pretrained: str) -> None:

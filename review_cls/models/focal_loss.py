@@ -65,7 +65,12 @@ def effective_number_alpha(label_ids: Sequence[int], labels: Sequence[str], beta
     The effective number saturates as a class grows, so at mild imbalance the weights stay near 1 where inverse
     frequency would still reweight, and at strong imbalance rare classes still gain (``alpha: effective:0.999``)."""
     counts = class_counts(label_ids, labels, f"model.alpha=effective:{beta}")
-    return normalised((1.0 - beta) / (1.0 - np.power(beta, counts)))
+    return normalised(1.0 / effective_number(counts, beta))
+
+
+def effective_number(counts: np.ndarray, beta: float) -> np.ndarray:
+    """``(1 - beta^n) / (1 - beta)``: how many of ``n`` examples add new information (Cui et al. 2019)."""
+    return (1.0 - np.power(beta, counts)) / (1.0 - beta)
 
 
 def effective_beta(alpha: str) -> float | None:
@@ -96,7 +101,37 @@ def resolve_alpha(alpha: str | Sequence[float] | None, label_ids: Sequence[int],
             raise ConfigError(f"model.alpha must be null, 'auto', 'effective:<beta>' or a list of {num_labels} numbers, "
                               f"got '{alpha}'.")
         return effective_number_alpha(label_ids, labels, beta)
+    return listed_weights(alpha, num_labels)
+
+
+def listed_weights(alpha: Sequence[float], num_labels: int) -> list[float]:
+    """A list ``alpha`` as floats, one per class."""
     values = [float(value) for value in alpha]
     if len(values) != num_labels:
         raise ConfigError(f"model.alpha has {len(values)} value(s) but there are {num_labels} classes.")
     return values
+
+
+def positive_weights(alpha: str | Sequence[float] | None, targets: np.ndarray, labels: Sequence[str]
+                     ) -> list[float] | None:
+    """Multi-label ``pos_weight`` of ``BCEWithLogitsLoss`` from the training targets (N x L, 0/1): ``auto`` is
+    negatives / positives per label (inverse frequency of a label against its absence), ``effective:<beta>`` the
+    same ratio of effective numbers (Cui et al. 2019), a list is taken as is. Every label needs a positive."""
+    if alpha is None:
+        return None
+    targets = np.asarray(targets, dtype=float).reshape(len(targets), -1)
+    if not isinstance(alpha, str):
+        return listed_weights(alpha, targets.shape[1])
+    positives = targets.sum(axis=0)
+    if (positives == 0).any():
+        missing = [str(labels[index]) for index in np.flatnonzero(positives == 0)]
+        raise ConfigError(f"model.alpha={alpha} needs reviews of every label among the training reviews; {missing} "
+                          "have none. Add reviews carrying them, or train without model.alpha.")
+    negatives = len(targets) - positives
+    if alpha == "auto":
+        return (negatives / positives).tolist()
+    beta = effective_beta(alpha)
+    if beta is None:
+        raise ConfigError(f"model.alpha must be null, 'auto', 'effective:<beta>' or a list of {targets.shape[1]} "
+                          f"numbers, got '{alpha}'.")
+    return (effective_number(negatives, beta) / effective_number(positives, beta)).tolist()

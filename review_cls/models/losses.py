@@ -45,6 +45,14 @@ class LogitAdjusted(nn.Module):
         return self.loss(logits.float() + self.offsets.to(logits.device), target)
 
 
+class SigmoidBCE(nn.BCEWithLogitsLoss):
+    """The multi-label loss: ``BCEWithLogitsLoss`` (one sigmoid per label, ``pos_weight`` per label) computed in fp32
+    whatever the autocast dtype, as focal loss is; the targets are the 0/1 float rows of each review's labels."""
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return super().forward(logits.float(), target.float())
+
+
 def rdrop_penalty(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
     """Symmetric KL divergence between the class distributions of two passes over the same reviews, per review
     (``batchmean``), in fp32."""

@@ -7,13 +7,14 @@ from typing import Any
 
 import lightning as L
 import torch
-from torchmetrics import MeanMetric, MetricCollection
-from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, MulticlassRecall
+from torchmetrics import MeanMetric
 
 from review_cls.models.backbone import build_classifier
 from review_cls.models.focal_loss import FocalLoss
-from review_cls.models.losses import LogitAdjusted, rdrop_penalty
+from review_cls.models.losses import LogitAdjusted, SigmoidBCE, rdrop_penalty
 from review_cls.models.optim import adamw_with_warmup
+from review_cls.models.task import DEFAULT_THRESHOLD, task_of
+from review_cls.models.thresholds import TunedOnValidation
 from review_cls.models.tokenizer_checkpoint import TokenizerInCheckpoint
 from review_cls.models.vocab_transfer import set_body_trainable
 
@@ -27,6 +28,12 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
     starting weights came from and is only read when ``init_from_pretrained`` is true (a fresh run, not a reload).
     ``max_length`` is the truncation length used in training, kept so inference truncates the same way. Every value
     comes from :func:`review_cls.models.factory.build_review_classifier` (the model config) or from a checkpoint.
+
+    ``multilabel``: a sigmoid per label trained with ``BCEWithLogitsLoss`` (``alpha`` is then its ``pos_weight``);
+    ``thresholds`` (one per label, chosen on validation after training: training/thresholds.py) live in the
+    ``thresholds`` buffer, so ``trainer.test(ckpt_path=...)`` scores with the checkpoint's own. Validation metrics
+    are at the thresholds each epoch's validation chooses (models/thresholds.py :class:`TunedOnValidation`), test
+    metrics at the stored ones; both are also logged at a global 0.5 (``val/f1_macro_at_0.5``, ``test/...``).
     """
 
     def __init__(
@@ -50,6 +57,8 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         layer_decay: float = 1.0,
         logit_offsets: Sequence[float] | None = None,
         rdrop_alpha: float = 0.0,
+        multilabel: bool = False,
+        thresholds: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         # logger=False: the run logs its own flat HPARAMS with final metrics (reports/tensorboard.py)
@@ -58,22 +67,26 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         self.model = build_classifier(backbone_config, pretrained if init_from_pretrained else None,
                                       new_word_embeddings=new_word_embeddings)
         self.model.train()  # from_pretrained returns eval mode, and Lightning keeps submodule modes: dropout would be off
-        self.loss_fn = FocalLoss(gamma=gamma, alpha=alpha)
+        self.task = task_of(multilabel)
+        num_classes = len(self.labels)
+        if multilabel:
+            pos_weight = None if alpha is None else torch.as_tensor(list(alpha), dtype=torch.float32)
+            self.loss_fn: torch.nn.Module = SigmoidBCE(pos_weight=pos_weight)
+            self.register_buffer("thresholds", torch.as_tensor(
+                list(thresholds) if thresholds is not None else [DEFAULT_THRESHOLD] * num_classes, dtype=torch.float32))
+            at_default = self.task.summary_metrics(num_classes)
+            self.at_default = torch.nn.ModuleDict(
+                {f"{stage}_": at_default.clone(prefix=f"{stage}/", postfix="_at_0.5") for stage in ("val", "test")})
+            self.tuned = TunedOnValidation()
+        else:
+            self.loss_fn = FocalLoss(gamma=gamma, alpha=alpha)
+            self.thresholds = self.at_default = self.tuned = None
         if logit_offsets is not None:
             self.loss_fn = LogitAdjusted(self.loss_fn, logit_offsets)
-        num_classes = len(self.labels)
-        summary = MetricCollection(
-            {
-                "acc": MulticlassAccuracy(num_classes, average="micro"),
-                "f1_macro": MulticlassF1Score(num_classes, average="macro"),
-                "f1_weighted": MulticlassF1Score(num_classes, average="weighted"),
-            }
-        )
+        summary = self.task.summary_metrics(num_classes)
         # keyed "<stage>_" because nn.Module already has a `train` attribute
         self.metrics = torch.nn.ModuleDict({f"{stage}_": summary.clone(prefix=f"{stage}/") for stage in STAGES})
-        per_class = MetricCollection(
-            {"f1": MulticlassF1Score(num_classes, average=None), "recall": MulticlassRecall(num_classes, average=None)}
-        )
+        per_class = self.task.per_label_metrics(num_classes)
         self.per_class = torch.nn.ModuleDict({f"{stage}_": per_class.clone(prefix=f"{stage}/") for stage in ("val", "test")})
         # val/test loss as a torchmetrics mean: under DDP its sum and count add up over ranks exactly, uneven shards
         # included (Lightning's sync_dist averages an integer sample count and gets it wrong then)
@@ -88,17 +101,26 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         else:
             logits = self(batch["input_ids"], batch["attention_mask"])
             loss = self.loss_fn(logits, batch["labels"])
-        predictions = logits.argmax(dim=-1)
+        predictions = self.task.predictions(logits, self.thresholds)
+        targets = self.task.targets(batch["labels"])
         batch_size = batch["labels"].shape[0]
-        self.metrics[f"{stage}_"].update(predictions, batch["labels"])
+        if self.at_default is not None and f"{stage}_" in self.at_default:
+            self.at_default[f"{stage}_"].update(self.task.predictions(logits, DEFAULT_THRESHOLD), targets)
+        if stage == "val" and self.tuned is not None:  # scored at the epoch's own thresholds once it has ended
+            self.tuned.update(self.task.probabilities(logits), targets)
+        else:
+            self._update_metrics(stage, predictions, targets)
         if f"{stage}_" in self.eval_loss:
             self.eval_loss[f"{stage}_"].update(loss.detach(), weight=batch_size)
             self.log(f"{stage}/loss", self.eval_loss[f"{stage}_"], on_epoch=True, prog_bar=True)
         else:
             self.log(f"{stage}/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=batch_size)
-        if f"{stage}_" in self.per_class:
-            self.per_class[f"{stage}_"].update(predictions, batch["labels"])
         return loss
+
+    def _update_metrics(self, stage: str, predictions: torch.Tensor, targets: torch.Tensor) -> None:
+        self.metrics[f"{stage}_"].update(predictions, targets)
+        if f"{stage}_" in self.per_class:
+            self.per_class[f"{stage}_"].update(predictions, targets)
 
     def _rdrop_logits_and_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """R-Drop (models/losses.py): the batch twice in one forward pass, so each copy gets its own dropout mask; the
@@ -119,8 +141,8 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         self._shared_step(batch, "test")
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        """Class probabilities (fp32) for each review of the batch."""
-        return self(batch["input_ids"], batch["attention_mask"]).float().softmax(dim=-1)
+        """Class probabilities (fp32) for each review of the batch; multi-label: one sigmoid per label."""
+        return self.task.probabilities(self(batch["input_ids"], batch["attention_mask"]))
 
     def on_train_epoch_start(self) -> None:
         """Keep the transformer layers fixed for the first ``frozen_body_epochs`` (new embeddings learn first)."""
@@ -131,6 +153,8 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         self._log_epoch_metrics("train")
 
     def on_validation_epoch_end(self) -> None:
+        if self.tuned is not None:
+            self._update_metrics("val", *self.tuned.predictions())
         self._log_epoch_metrics("val")
 
     def on_test_epoch_end(self) -> None:
@@ -140,6 +164,9 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         """Log the epoch's summary metrics and, for val/test, one scalar per class named after the label."""
         self.log_dict(self.metrics[f"{stage}_"].compute(), prog_bar=stage != "train")
         self.metrics[f"{stage}_"].reset()
+        if self.at_default is not None and f"{stage}_" in self.at_default:
+            self.log_dict(self.at_default[f"{stage}_"].compute())
+            self.at_default[f"{stage}_"].reset()
         if f"{stage}_" not in self.per_class:
             return
         for name, values in self.per_class[f"{stage}_"].compute().items():

@@ -42,7 +42,7 @@ def check_model_settings(model: Mapping[str, Any], max_length: int) -> None:
 
 
 # what the training job passes to the model's builder itself: never set in the config
-FROM_THE_DATA = ("labels", "train_label_ids", "max_length", "vocab_size", "token_vocab")
+FROM_THE_DATA = ("labels", "train_label_ids", "max_length", "vocab_size", "token_vocab", "multilabel")
 
 
 def check_model_keys(model: Mapping[str, Any]) -> None:

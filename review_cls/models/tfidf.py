@@ -27,13 +27,16 @@ def build_tfidf_pipeline(
     C: float,
     max_iter: int,
     seed: int,
+    multilabel: bool = False,
 ):
-    """Word and within-word character n-gram TF-IDF features side by side, then a multinomial logistic regression.
+    """Word and within-word character n-gram TF-IDF features side by side, then a multinomial logistic regression
+    (``multilabel``: one binary logistic regression per label, scikit-learn's one-vs-rest).
 
     The arguments are the tfidf config group (conf/tfidf/), checked by :func:`check_tfidf_settings`, and the seed.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     vectorizers = []
@@ -44,6 +47,8 @@ def build_tfidf_pipeline(
         vectorizers.append(("char", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(char_ngram_range),
                                                     sublinear_tf=sublinear_tf, min_df=min_df)))
     classifier = LogisticRegression(C=C, class_weight=class_weight, max_iter=max_iter, random_state=seed)
+    if multilabel:
+        classifier = OneVsRestClassifier(classifier)
     return Pipeline([("features", FeatureUnion(vectorizers)), ("classifier", classifier)])
 
 

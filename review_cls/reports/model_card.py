@@ -91,6 +91,9 @@ def recipe_lines(facts: RunFacts) -> list[str]:
     hparams, config = facts.hparams, facts.config or {}
     gamma, alpha = hparams.get("gamma") or 0.0, hparams.get("alpha")
     loss = f"focal loss (gamma {gamma}, alpha {alpha})" if gamma or alpha is not None else "cross-entropy"
+    if hparams.get("multilabel"):  # several labels per review: a sigmoid each, decided at per-label thresholds
+        loss = (f"binary cross-entropy per label (multi-label, pos_weight {alpha}); thresholds chosen on "
+                f"validation: {hparams.get('thresholds')}")
     resampling = (config.get("data") or {}).get("resampling") or {}
     max_epochs = (config.get("trainer") or {}).get("max_epochs")
     best = f"best checkpoint after epoch {facts.epoch}" if facts.epoch is not None else "best epoch unknown"

@@ -14,6 +14,7 @@ import pandas as pd
 from review_cls.reports.classification import NOTE, classification_reports, report_metrics
 from review_cls.reports.confusion import confusion_counts, plot_confusion_matrix
 from review_cls.reports.figures import save_png
+from review_cls.reports.multilabel import write_multilabel_reports
 from review_cls.utils.atomic import atomic_file
 
 CONFUSION_MATRIX = "confusion_matrix.png"
@@ -28,17 +29,23 @@ def predictions_file(title: str) -> str:
 
 def write_prediction_reports(output_dir: Path, labels: list[str], y_true: np.ndarray, probabilities: np.ndarray,
                              texts: list[str], row_ids: np.ndarray | None = None,
-                             title: str = "test") -> dict[str, float]:
+                             title: str = "test", thresholds: np.ndarray | None = None) -> dict[str, float]:
     """Write the four report files into ``output_dir`` (each atomically) and return the report's numbers.
 
     Metric names follow the model's logs with ``title`` as the stage: ``<title>/acc``, ``<title>/f1_macro``,
     ``<title>/f1_weighted``, ``<title>/precision_macro``, ``<title>/recall_macro`` and per class
     ``<title>/f1/<label>``, ``<title>/precision/<label>``, ``<title>/recall/<label>``.
+
+    A 2-D ``y_true`` (N x L, 0/1) is multi-label: labels are predicted at ``thresholds`` (reports/multilabel.py).
     """
     output_dir = Path(output_dir)
-    y_true = np.asarray(y_true, dtype=np.int64)
     probabilities = np.asarray(probabilities)
     row_ids = np.arange(len(texts)) if row_ids is None else np.asarray(row_ids)
+    if np.ndim(y_true) == 2:
+        check_shapes(labels, np.zeros(len(y_true), dtype=np.int64), probabilities, texts, row_ids)
+        return write_multilabel_reports(ReportPaths.of(output_dir, title), labels, y_true, probabilities, texts,
+                                        row_ids, title, thresholds)
+    y_true = np.asarray(y_true, dtype=np.int64)
     check_shapes(labels, y_true, probabilities, texts, row_ids)
     y_pred = probabilities.argmax(axis=1)
     report, report_text = classification_reports(y_true, y_pred, labels)

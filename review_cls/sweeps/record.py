@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,9 +69,9 @@ def best_checkpoint_score(trainer: L.Trainer) -> Metrics:
     return {f"{callback.monitor}_best": float(callback.best_model_score)}
 
 
-def class_support(labels: Sequence[str]) -> dict[str, int]:
-    """Reviews per class of one split, by label name."""
-    return dict(sorted(Counter(labels).items()))
+def class_support(counts: Mapping[str, int]) -> dict[str, int]:
+    """Reviews per class of one split (``LabeledReviews.label_counts``), by label name."""
+    return {str(label): int(count) for label, count in sorted(counts.items())}
 
 
 def finite_or_none(value: float | None) -> float | None:

@@ -25,6 +25,7 @@ from review_cls.reports.summary import print_summary
 from review_cls.training.calibration import RELIABILITY_PNG
 from review_cls.reports.tensorboard import hparam_metrics, log_to_tensorboard, run_hparams, tensorboard_loggers
 from review_cls.training.callbacks import EpochHistory
+from review_cls.training.thresholds import THRESHOLDS_JSON
 
 CURVES = "training_curves.png"
 
@@ -38,7 +39,7 @@ def test_probabilities(trainer: L.Trainer, model: ReviewClassifier, datamodule: 
     """
     if trainer.world_size > 1:
         return predict_probabilities(model, datamodule.tokenizer, datamodule.splits["test"].texts,
-                                     datamodule.max_length, datamodule.eval_batch_size)
+                                     datamodule.max_length, datamodule.eval_batch_size, model.task)
     batches = trainer.predict(model, dataloaders=datamodule.test_dataloader(), ckpt_path=ckpt_path, weights_only=True)
     return torch.cat(batches).float().numpy()
 
@@ -52,11 +53,12 @@ def monitored(trainer: L.Trainer) -> tuple[str, str]:
 
 
 def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,
-                        metrics: Mapping[str, float], ckpt_path: str | None, tested: bool) -> None:
+                        metrics: Mapping[str, float], ckpt_path: str | None, tested: bool) -> dict[str, float]:
     """Write curves (if an :class:`EpochHistory` ran) and, if the run was tested, the test reports; then log the
-    images and HPARAMS to TensorBoard and print the summary. Rank 0 only."""
+    images and HPARAMS to TensorBoard and print the summary. Rank 0 only. Returns what only the report computes
+    (multi-label: ``test/f1_samples``, scikit-learn's samples average)."""
     if not trainer.is_global_zero:
-        return
+        return {}
     output_dir = Path(cfg.paths.output_dir)
     history_callback = next((cb for cb in trainer.callbacks if isinstance(cb, EpochHistory)), None)
     history = history_callback.frame() if history_callback else None
@@ -69,6 +71,8 @@ def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassi
     report = write_test_reports(trainer, model, datamodule, output_dir, ckpt_path) if tested else None
     if report is not None:
         images["reports/confusion_matrix"] = paths.confusion_matrix
+    from_report = {"test/f1_samples": float(report["samples avg"]["f1-score"])} if report and "samples avg" in report else {}
+    metrics = {**metrics, **from_report}
     reliability = output_dir / RELIABILITY_PNG
     if "calibration/temperature" in metrics and reliability.is_file():
         images["reports/reliability_diagram"] = reliability
@@ -84,10 +88,11 @@ def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassi
                            final_metrics)
     facts = training_facts(metrics, best, history, monitor, best_val)
     artifacts = {**reports, "checkpoint": Path(ckpt_path) if ckpt_path else None,
-                 "TF-IDF baseline": output_dir / "baseline"}
+                 "TF-IDF baseline": output_dir / "baseline", "thresholds": output_dir / THRESHOLDS_JSON}
     print_summary("review_cls.train: run finished", output_dir, facts, report, datamodule.labels,
                   {name: path for name, path in artifacts.items() if path is not None},
                   hint=viewer_hint(cfg))
+    return from_report
 
 
 def viewer_hint(cfg: DictConfig) -> str:
@@ -105,7 +110,9 @@ def write_test_reports(trainer: L.Trainer, model: ReviewClassifier, datamodule: 
     split = datamodule.splits["test"]
     y_true = split.label_ids(datamodule.labels)
     probabilities = test_probabilities(trainer, model, datamodule, ckpt_path)
-    write_prediction_reports(output_dir, datamodule.labels, y_true, probabilities, split.texts, split.row_ids)
+    thresholds = None if model.thresholds is None else model.thresholds.cpu().numpy()
+    write_prediction_reports(output_dir, datamodule.labels, y_true, probabilities, split.texts, split.row_ids,
+                             thresholds=thresholds)
     return json.loads(ReportPaths.of(output_dir).report_json.read_text(encoding="utf-8"))
 
 
@@ -117,6 +124,7 @@ def training_facts(metrics: Mapping[str, float], best: int | None, history: pd.D
         facts["best epoch"] = f"{best} (of {len(history)}, by {monitor})"
     # the tested checkpoint's val score: after the post-hoc logit adjustment when calibration chose one
     val = metrics.get("calibration/val_f1_macro_after") if metrics.get("calibration/logit_adjustment") else best_val
+    val = metrics.get("thresholds/val_f1_macro", val)  # multi-label: at the thresholds the test uses
     for stage, value in (("val", val), ("test", metrics.get("test/f1_macro"))):
         if value is not None:
             baseline = metrics.get(f"baseline/{stage}_f1_macro")
@@ -125,6 +133,11 @@ def training_facts(metrics: Mapping[str, float], best: int | None, history: pd.D
     if "test/acc" in metrics:
         weighted = metrics.get("test/f1_weighted", float("nan"))
         facts["test accuracy"] = f"{metrics['test/acc']:.4f}   weighted-F1 {weighted:.4f}"
+    if "test/f1_micro" in metrics:
+        facts["test multi-label"] = (
+            f"micro-F1 {metrics['test/f1_micro']:.4f}   samples-F1 {metrics.get('test/f1_samples', float('nan')):.4f}   "
+            f"subset accuracy {metrics['test/subset_acc']:.4f}   Hamming {metrics['test/hamming']:.4f}   "
+            f"macro-F1 at 0.5 {metrics['test/f1_macro_at_0.5']:.4f} (per-label thresholds chosen on validation)")
     if "calibration/test_ece_before" in metrics:
         facts["test calibration"] = (
             f"ECE {metrics['calibration/test_ece_before']:.4f} -> {metrics['calibration/test_ece_after']:.4f}   "
