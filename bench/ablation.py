@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import RESULTS, mean_std
+from bench.common import RESULTS, mean_std, run_review_cls
 
 EXPERIMENTS = ("baseline_ce", "weighted_ce", "focal_only", "undersample_only", "focal_dropout03",
                # the training levers, each a delta on baseline_ce
@@ -83,14 +83,8 @@ def baseline_metrics(run_dir: Path, data: str) -> dict[str, float]:
     """The TF-IDF baseline on the run's own split: what the run wrote, or fitted now from its split.json."""
     written = run_dir / "baseline" / "metrics.json"
     if not written.exists():
-        from hydra import compose, initialize_config_dir
-
-        from review_cls.jobs.baseline import run_baseline
-
-        with initialize_config_dir(version_base="1.3", config_dir=str(Path("conf").resolve())):
-            cfg = compose("baseline", overrides=[f"data={data}", f"data.split_file={run_dir / 'split.json'}",
-                                                 f"paths.output_dir={run_dir / 'baseline'}"])
-        run_baseline(cfg)
+        run_review_cls("baseline", f"data={data}", f"data.split_file={run_dir / 'split.json'}",
+                       f"hydra.run.dir={run_dir / 'baseline'}")
     return json.loads(written.read_text())["metrics"]
 
 

@@ -82,3 +82,15 @@ def sample_file(size: int) -> Path:
         frame = pd.read_csv(require(SHOPPING_ZH))
         frame.sample(n=min(size, len(frame)), random_state=0).to_csv(path, index=False)
     return path
+
+
+def run_review_cls(command: str, *overrides: str) -> None:
+    """``python -m review_cls.<command> OVERRIDES`` as a user runs it (benchmarks use the commands, not their jobs);
+    a failure raises with the end of its error output."""
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, "-m", f"review_cls.{command}", *overrides], capture_output=True,
+                               text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"review_cls.{command} failed ({completed.returncode}):\n{completed.stderr[-3000:]}")

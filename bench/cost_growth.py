@@ -52,7 +52,7 @@ def measure_one(size: int, steps: int, full_epoch: bool) -> dict:
     import lightning as L
     from hydra import compose, initialize_config_dir
 
-    from review_cls.jobs.train import build_datamodule, build_model, build_trainer
+    from review_cls.training.builders import build_datamodule, build_model, build_trainer
 
     class StepTimer(L.Callback):
         def __init__(self) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.common import GOOGLE_PLAY, RESULTS, machine, mean_std, require, save_result
+from bench.common import GOOGLE_PLAY, RESULTS, machine, mean_std, require, run_review_cls, save_result
 
 DATA = {"demo": (Path("review_cls/data/demo/shopping_app_reviews_en.csv"), "review", "category"),
         "google_play": (GOOGLE_PLAY, "review", "label")}
@@ -46,15 +46,9 @@ def flipped_copy(frame: pd.DataFrame, label_column: str, share: float, seed: int
 
 def audit(path: Path, text_column: str, label_column: str, out_dir: Path, filter_by: str,
           overrides: list[str]) -> pd.DataFrame:
-    from hydra import compose, initialize_config_dir
-
-    from review_cls.jobs.audit import run_audit
-
-    with initialize_config_dir(version_base="1.3", config_dir=str(Path("conf").resolve())):
-        cfg = compose("audit", overrides=["data=file", f"data.path={path}", f"data.text_column={text_column}",
-                                          f"data.label_column={label_column}", f"paths.output_dir={out_dir}",
-                                          f"audit.filter_by={filter_by}", *overrides])
-    run_audit(cfg)
+    run_review_cls("audit", "data=file", f"data.path={path}", f"data.text_column={text_column}",
+                   f"data.label_column={label_column}", f"hydra.run.dir={out_dir}", f"audit.filter_by={filter_by}",
+                   *overrides)
     return pd.read_csv(out_dir / "label_issues.csv")
 
 

@@ -34,8 +34,12 @@ def multilabel_demo() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["review", "category"]).sample(frac=1.0, random_state=SEED)
 
 
-if __name__ == "__main__":
+def main() -> None:
     frame = multilabel_demo()
     frame.to_csv(sys.argv[1], index=False)
     print(f"{len(frame)} reviews, {frame['category'].str.contains('|', regex=False).sum()} with two labels "
           f"-> {sys.argv[1]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -33,7 +33,7 @@ RUNTIMES = ("pytorch", "onnx_fp32", "onnx_int8")
 
 def export_folders(ckpt: Path, work: Path) -> dict[str, Path]:
     """The two ONNX exports of ``ckpt`` (float32 and int8 weights), rewritten on every run."""
-    from review_cls.jobs.export import export_model
+    from review_cls.inference.export_folder import export_model
 
     return {"onnx_fp32": export_model(ckpt, work / "export_fp32", overwrite=True, export_format="onnx"),
             "onnx_int8": export_model(ckpt, work / "export_int8", overwrite=True, export_format="onnx",

@@ -43,7 +43,7 @@ def export_variants(ckpt: Path, work: Path) -> dict[str, Path]:
     from review_cls.inference.checkpoints import load_classifier
     from review_cls.inference.onnx_runtime import down_projections
     from review_cls.inference.predictor import LogitsOnly
-    from review_cls.jobs.export import export_model
+    from review_cls.inference.export_folder import export_model
 
     paths = {"fp32": export_model(ckpt, work / "fp32", overwrite=True, export_format="onnx") / "model.onnx",
              "int8": export_model(ckpt, work / "int8", overwrite=True, export_format="onnx",

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 
-from bench.common import machine, save_result
+from bench.common import machine, run_review_cls, save_result
 from tests.helpers import DEMO_CSV
 
 CHUNK_SIZE = 10_000
@@ -41,21 +41,13 @@ def synthetic_csv(rows: int, folder: Path) -> Path:
 
 def tiny_checkpoint(folder: Path) -> Path:
     """A 1-epoch tiny-BERT checkpoint (the tests' model), so the benchmark measures predict, not the encoder."""
-    from hydra import compose, initialize_config_dir
-    from omegaconf import open_dict
-
-    from review_cls.jobs.train import run_training
-    from tests.helpers import CONF_DIR, tiny_overrides, write_tiny_bert
+    from tests.helpers import tiny_overrides, write_tiny_bert
 
     data = folder / "train.csv"
     pd.read_csv(DEMO_CSV).groupby("category").head(30).to_csv(data, index=False)
     out = folder / "run"
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        cfg = compose(config_name="train", overrides=tiny_overrides(write_tiny_bert(folder / "bert"), data, out))
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out)
-        cfg.trainer.max_epochs = 1
-    run_training(cfg)
+    settings = [o for o in tiny_overrides(write_tiny_bert(folder / "bert"), data, out) if not o.startswith("paths.")]
+    run_review_cls("train", *settings, "trainer.max_epochs=1", f"hydra.run.dir={out}")
     return out / "checkpoints" / "last.ckpt"
 
 

@@ -4,7 +4,7 @@ All three train the same MiniLM on the same Google Play training reviews with ba
 gradient clipping 1.0; only the batching differs:
 
 - ``review_cls``: ReviewDataModule (tokenized once, length-grouped batches, per-batch padding) + ReviewClassifier
-  through the real ``build_datamodule`` / ``build_model`` / ``build_trainer`` of ``review_cls.jobs.train``;
+  through the real ``build_datamodule`` / ``build_model`` / ``build_trainer`` of ``review_cls.training.builders``;
 - ``review_cls_frozen_emb``: the same with ``model.freeze_embeddings=true``;
 - ``seed_loop``: the seed's style, a plain PyTorch loop, random batches, every review padded to 128 tokens
   (tokenized in ``__getitem__``);
@@ -67,7 +67,7 @@ def run_review_cls(train_csv: Path, val_csv: Path, seed: int, workdir: Path, *ex
     """One epoch through the project's own training path; returns (epoch seconds, reviews, classifier)."""
     from hydra import compose, initialize_config_dir
 
-    from review_cls.jobs.train import build_datamodule, build_model, build_trainer
+    from review_cls.training.builders import build_datamodule, build_model, build_trainer
 
     overrides = [
         "data=file", f"data.path={train_csv}", "data.text_column=review", "data.label_column=label",

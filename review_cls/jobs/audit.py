@@ -66,7 +66,7 @@ def finetune_fold(cfg: DictConfig, labels: list[str]) -> FitPredict:
     """The configured encoder trained on each fold's training reviews by the training job's own builders (the
     trainer.* settings, no checkpoints, loggers or validation), then scoring the held-out reviews."""
     from review_cls.inference.predictor import predict_probabilities
-    from review_cls.jobs.train import build_datamodule, build_model, build_trainer
+    from review_cls.training.builders import build_datamodule, build_model, build_trainer
 
     def fit_predict(train: LabeledReviews, held: LabeledReviews, folder: Path) -> np.ndarray:
         fold_cfg = fold_training_config(cfg, folder, write_fold_tables(cfg, train, held, folder))

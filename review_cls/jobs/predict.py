@@ -18,12 +18,16 @@ from tqdm.auto import tqdm
 from review_cls.data.io import check_encoding, checked_sep, count_rows, existing_table, iter_table_chunks, table_format
 from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, ConfigError, DataError
+from review_cls.inference.prediction_files import (
+    check_output_locations,
+    check_texts_are_words,
+    insights_folder,
+)
 from review_cls.inference.predictor import Predictor, load_predictor
 from review_cls.reports.html_report import write_report
 from review_cls.reports.insights import (
     CONFIDENCE,
     DATE_NAMES,
-    INSIGHT_FILES,
     PREDICTED,
     RATING_NAMES,
     InsightSummary,
@@ -45,7 +49,6 @@ USAGE = "python -m review_cls.predict ckpt_path=best.ckpt input=reviews.csv outp
 
 
 RUNTIMES = ("torch", "onnx")
-NUMBER = r"[-+]?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?"
 
 
 def load_for_runtime(path: str, runtime: str, device: str) -> Predictor | OnnxPredictor:
@@ -55,11 +58,6 @@ def load_for_runtime(path: str, runtime: str, device: str) -> Predictor | OnnxPr
 
         return load_onnx_predictor(path).to("cpu" if device == "auto" else device)
     return load_predictor(path).to(resolve_device(device))
-
-
-def insights_folder(output: Path) -> Path:
-    """``predictions.csv`` -> ``predictions_insights/`` in the same folder."""
-    return output.with_name(f"{output.stem}_insights")
 
 
 def predict_chunk(
@@ -174,37 +172,6 @@ def check_predict_settings(cfg: DictConfig) -> None:
         raise ConfigError(f"runtime={cfg.runtime} is not a runtime; use runtime=torch or runtime=onnx.")
 
 
-def check_output_locations(output: Path, source: Path, insights: bool, overwrite: bool) -> None:
-    """Every place predict writes, checked before the first review is predicted: nothing the user has is lost, and
-    an earlier run's output and insights are replaced only with ``overwrite``."""
-    if output.resolve() == source.resolve():
-        raise ConfigError(f"output='{output}' is the input file; write the predictions to a new file.")
-    if output.is_dir():
-        raise ConfigError(f"output='{output}' is a folder; name a file in it, e.g. output={output / 'predictions.csv'}.")
-    blocking = next((parent for parent in output.parents if parent.exists() and not parent.is_dir()), None)
-    if blocking is not None:
-        raise ConfigError(f"output='{output}' cannot be written: '{blocking}' is a file, not a folder.")
-    folder = insights_folder(output)
-    if insights and folder.exists():
-        check_insights_folder(folder, output)
-    earlier = [path for path in (output, folder) if path.exists() and (insights or path == output)]
-    if earlier and not overwrite:
-        raise ConfigError(f"'{earlier[0]}' exists (an earlier run?); pass overwrite=true to replace it, or "
-                          "choose another output name.")
-
-
-def check_insights_folder(folder: Path, output: Path) -> None:
-    """The insights folder is replaced as a whole: it must hold nothing but files predict writes there."""
-    foreign = [folder.name] if not folder.is_dir() else sorted(
-        entry.name for entry in folder.iterdir() if entry.name not in INSIGHT_FILES or entry.is_dir())
-    if foreign:
-        what = "is a file" if not folder.is_dir() else f"holds files predict did not write ({', '.join(foreign[:5])})"
-        raise ConfigError(
-            f"'{folder}', where predict writes the insights of output='{output}', {what}. Predict replaces that "
-            "folder as a whole, so move those files, choose another output name, or pass insights=false."
-        )
-
-
 class Terminated(BaseException):
     """SIGTERM turned into an exception, so the output's temporary file is removed on the way out as for Ctrl+C
     (the default action kills the process where it stands)."""
@@ -230,17 +197,6 @@ def run_prediction(cfg: DictConfig) -> dict[str, Any]:
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
-
-
-def check_texts_are_words(texts: pd.Series, column: str, source: Path, columns: list[str]) -> None:
-    """Refuse a text column of numbers only (an id or rating column chosen by mistake), as training does: each
-    would get a confident-looking label."""
-    filled = texts.dropna().astype(str).str.strip()
-    filled = filled[filled != ""]
-    if not filled.empty and filled.str.fullmatch(NUMBER).all():
-        raise DataError(
-            f"text_column '{column}' of '{source}' holds only numbers (e.g. {filled.iloc[0]!r}), not review texts. "
-            f"Set text_column=<the column with the reviews> (columns: {', '.join(columns)}).")
 
 
 def _predict(cfg: DictConfig) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from omegaconf import DictConfig
 from review_cls.data.io import check_encoding, checked_sep, existing_table, read_table
 from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import ConfigError, DataError
+from review_cls.inference.prediction_files import check_output_locations, check_texts_are_words
 from review_cls.inference.predictor import load_predictor
-from review_cls.jobs.predict import check_output_locations, check_texts_are_words
 from review_cls.labeling.label_studio import annotated_reviews, import_tasks, write_tasks
 from review_cls.labeling.strategies import STRATEGIES, cluster_representatives, pick, preference_order, uncertainty
 from review_cls.reports.insights import CONFIDENCE, PREDICTED

@@ -17,8 +17,9 @@ from omegaconf import DictConfig
 from review_cls.data.io import count_rows, iter_table_chunks, read_table
 from review_cls.errors import CheckpointError, ConfigError, DataError
 from review_cls.inference.checkpoints import load_classifier
+from review_cls.inference.prediction_files import insights_folder
 from review_cls.inference.predictor import Predictor, predict_probabilities
-from review_cls.jobs.predict import insights_folder, run_prediction
+from review_cls.jobs.predict import run_prediction
 from tests.helpers import CONF_DIR, REPO_ROOT
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "xlsx")
@@ -275,7 +276,7 @@ def test_missing_settings_say_what_to_set(small_reviews_csv):
 def test_an_export_folder_without_its_tokenizer_files_is_refused(tiny_checkpoint, small_reviews_csv, tmp_path,
                                                                  runtime):
     from review_cls.inference.predictor import VOCAB_FILES
-    from review_cls.jobs.export import export_model
+    from review_cls.inference.export_folder import export_model
 
     folder = export_model(tiny_checkpoint, tmp_path / "model", export_format="hf" if runtime == "torch" else "onnx")
     for name in (*VOCAB_FILES, "tokenizer_config.json", "special_tokens_map.json"):

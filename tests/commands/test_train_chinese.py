@@ -12,7 +12,7 @@ import torch
 
 from review_cls.inference.checkpoints import load_classifier
 from review_cls.inference.predictor import load_predictor, predict_probabilities
-from review_cls.jobs.export import export_model
+from review_cls.inference.export_folder import export_model
 from review_cls.jobs.train import run_training
 from review_cls.models.e5_folder import write_transformers_folder
 from tests.e5_files import tiny_e5_model

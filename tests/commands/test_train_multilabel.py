@@ -115,7 +115,7 @@ def test_evaluate_scores_a_multilabel_file_with_the_thresholds(multilabel_run, m
 def test_export_holds_the_thresholds_and_pipeline_scores_every_label(multilabel_run, tmp_path):
     from transformers import pipeline
 
-    from review_cls.jobs.export import export_model
+    from review_cls.inference.export_folder import export_model
 
     _, out, best = multilabel_run
     folder = export_model(best, tmp_path / "export")
@@ -151,7 +151,7 @@ def test_onnx_export_predicts_the_same_sigmoids_and_thresholds(multilabel_run, t
     pytest.importorskip("onnxruntime")
     from review_cls.inference.onnx_runtime import load_onnx_predictor
     from review_cls.inference.predictor import load_predictor
-    from review_cls.jobs.export import export_model
+    from review_cls.inference.export_folder import export_model
 
     _, _, best = multilabel_run
     folder = export_model(best, tmp_path / "onnx", export_format="onnx")

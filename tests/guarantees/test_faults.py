@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, TrainingDivergedError
-from review_cls.jobs.train import build_trainer, run_training
+from review_cls.jobs.train import run_training
+from review_cls.training.builders import build_trainer
 from review_cls.training.callbacks import AtomicCheckpointIO
 from review_cls.training.failed_runs import ERROR_FILE
 from tests.helpers import REPO_ROOT

@@ -16,9 +16,10 @@ from omegaconf import DictConfig
 
 from review_cls.errors import CheckpointError, ConfigError, DataError
 from review_cls.inference.checkpoints import read_checkpoint
+from review_cls.inference.prediction_files import insights_folder
 from review_cls.inference.predictor import Predictor, load_predictor
-from review_cls.jobs.export import export_model
-from review_cls.jobs.predict import insights_folder, run_prediction
+from review_cls.inference.export_folder import export_model
+from review_cls.jobs.predict import run_prediction
 from review_cls.reports.insights import INSIGHT_FILES
 from review_cls.utils.atomic import atomic_file, remove_stale_temporaries
 from review_cls.utils.hardware import resolve_device

@@ -17,9 +17,10 @@ from hydra import compose, initialize_config_dir
 from review_cls.errors import CheckpointError, ConfigError
 from review_cls.inference.checkpoints import load_classifier
 from review_cls.inference.onnx_runtime import ONNX_FILE, down_projections, load_onnx_predictor
+from review_cls.inference.prediction_files import insights_folder
 from review_cls.inference.predictor import predict_probabilities
-from review_cls.jobs.export import export_model
-from review_cls.jobs.predict import insights_folder, run_prediction
+from review_cls.inference.export_folder import export_model
+from review_cls.jobs.predict import run_prediction
 from tests.helpers import CONF_DIR, REPO_ROOT
 
 TEXTS = ["the app crashes on login", "late parcel", "refund please, the card payment failed twice and the courier "

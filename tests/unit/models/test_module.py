@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from review_cls.jobs.train import build_datamodule, build_model, build_trainer
 from review_cls.models.module import ReviewClassifier
+from review_cls.training.builders import build_datamodule, build_model, build_trainer
 from tests.helpers import review_classifier
 
 

@@ -16,7 +16,7 @@ from review_cls.errors import ConfigError
 from review_cls.inference.checkpoints import load_classifier
 from review_cls.inference.onnx_runtime import load_onnx_predictor
 from review_cls.inference.predictor import load_exported, predict_probabilities
-from review_cls.jobs.export import export_model
+from review_cls.inference.export_folder import export_model
 from review_cls.models.backbone import backbone_config, build_classifier
 from review_cls.models.pooling import MaskedMeanPooler, apply_classifier_pooling
 from tests.helpers import fails, tiny_train_cfg

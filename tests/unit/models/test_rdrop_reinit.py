@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 
 from review_cls.errors import ConfigError
-from review_cls.jobs.train import build_datamodule
 from review_cls.models.losses import rdrop_penalty
 from review_cls.models.settings import check_model_settings
+from review_cls.training.builders import build_datamodule
 from tests.helpers import group_settings, review_classifier
 from tests.unit.models.test_module import built_model
 

@@ -11,9 +11,8 @@ from transformers import AutoModel
 
 from review_cls.data.tokenizers import build_char_tokenizer, load_tokenizer
 from review_cls.errors import ConfigError
-from tests.helpers import review_classifier
-from review_cls.jobs.train import build_datamodule, build_model, build_trainer
-from tests.helpers import ZH_DEMO
+from review_cls.training.builders import build_datamodule, build_model, build_trainer
+from tests.helpers import ZH_DEMO, review_classifier
 
 
 def test_new_embeddings_keep_the_body_and_the_shared_tokens(tiny_bert_dir: Path) -> None:

@@ -12,7 +12,7 @@ from huggingface_hub import ModelCard
 from omegaconf import OmegaConf
 
 from review_cls.inference.checkpoints import load_classifier
-from review_cls.jobs.export import export_model
+from review_cls.inference.export_folder import export_model
 from review_cls.reports.model_card import vocabulary_scripts
 from tests.helpers import tiny_train_cfg
 

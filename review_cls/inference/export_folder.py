@@ -1,0 +1,114 @@
+"""A checkpoint as a Hugging Face model folder that ``transformers.pipeline`` loads offline (``review_cls.export``).
+
+The folder holds safetensors weights, ``config.json`` with ``id2label``/``label2id`` and the tokenizer, whose
+``model_max_length`` is the training truncation length (``pipeline(..., truncation=True)`` cuts where training did),
+and a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` for ONNX Runtime.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from review_cls.errors import CheckpointError, ConfigError
+from review_cls.models.pooling import pooling_of
+
+log = logging.getLogger(__name__)
+# what save_pretrained writes for a BERT-family classifier and its tokenizer: overwrite=true replaces a folder
+# holding nothing else (an earlier export), never one with the user's own files
+EXPORT_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json", "generation_config.json",
+                "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+                "vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spiece.model",
+                "chat_template.jinja", "README.md", "model.onnx")
+
+
+def checked_out_folder(ckpt_path: str | Path, out: str | Path, overwrite: bool) -> Path:
+    """The absolute ``out`` folder, refused when writing it could delete the checkpoint, the working directory or
+    anything export did not write."""
+    target = Path(out).expanduser().resolve()
+    checkpoint = Path(ckpt_path).expanduser().resolve()
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"out='{out}' is a file; pick a folder name.")
+    if target == checkpoint or target in checkpoint.parents:
+        raise ConfigError(f"out='{out}' holds the checkpoint being exported ({ckpt_path}); export into a new folder, "
+                          "e.g. out=models/reviews.")
+    here = Path.cwd().resolve()
+    if target == here or target in here.parents:
+        raise ConfigError(f"out='{out}' is the folder you run from (or one above it); export into a new folder, "
+                          "e.g. out=models/reviews.")
+    entries = sorted(target.iterdir()) if target.is_dir() else []
+    if entries and not overwrite:
+        raise ConfigError(f"out='{out}' exists and is not empty; pick a new folder or pass overwrite=true.")
+    foreign = [entry.name for entry in entries if entry.name not in EXPORT_FILES or entry.is_dir()]
+    if foreign:
+        raise ConfigError(f"out='{out}' holds files export did not write ({', '.join(foreign[:5])}); overwrite=true "
+                          "only replaces an earlier export. Pick a new folder or move those files.")
+    return target
+
+
+FORMATS = ("hf", "onnx")
+
+
+def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False, export_format: str = "hf",
+                 quantize: str | None = None, language: str | None = None) -> Path:
+    """Write the folder atomically (temp folder + rename); a non-empty ``out`` only with ``overwrite``, and only
+    when it holds nothing but an earlier export.
+
+    Every export holds a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` (``quantize=int8``: int8
+    weights) for ``python -m review_cls.predict runtime=onnx``.
+    """
+    from review_cls.inference.checkpoints import load_classifier, read_checkpoint
+    from review_cls.inference.onnx_runtime import check_quantize
+    from review_cls.inference.predictor import THRESHOLDS_KEY
+    from review_cls.reports.model_card import build_model_card, read_run_facts
+
+    if export_format not in FORMATS:
+        raise ConfigError(f"format={export_format} is not an export format; use format=hf or format=onnx.")
+    if quantize is not None and export_format != "onnx":
+        raise ConfigError(f"quantize={quantize} applies to ONNX exports only; add format=onnx.")
+    check_quantize(quantize)
+    target = checked_out_folder(ckpt_path, out, overwrite)
+    model, tokenizer = load_classifier(ckpt_path)
+    classifier = model.model
+    id2label = {int(i): str(label) for i, label in classifier.config.id2label.items()}
+    if [id2label.get(i) for i in range(len(model.labels))] != list(model.labels):
+        raise CheckpointError(f"Checkpoint '{ckpt_path}' has labels {model.labels} but its model config says "
+                              f"{id2label}; it cannot be exported consistently.")
+    tokenizer.model_max_length = int(model.hparams.max_length)
+    if model.thresholds is not None:  # multi-label: what predict and evaluate decide each label by
+        setattr(classifier.config, THRESHOLDS_KEY, {label: round(float(value), 4)
+                                                    for label, value in zip(model.labels, model.thresholds.tolist())})
+    facts = read_run_facts(ckpt_path, read_checkpoint(ckpt_path))
+    if pooling_of(classifier.config) != "cls":
+        log.warning("This model reads the mean of every position (model.pooling=mean): review_cls.predict, evaluate "
+                    "and format=onnx use it, plain transformers' pipeline() would read [CLS] and score differently.")
+    if facts.missing:
+        log.warning("The model card marks numbers as n/a: not found next to the checkpoint: %s",
+                    ", ".join(facts.missing))
+    try:
+        _write_export(target, classifier, tokenizer, export_format, quantize,
+                      build_model_card(facts, list(model.labels), tokenizer.get_vocab(), language,
+                                       export_format == "onnx"))
+    except PermissionError as exc:
+        raise ConfigError(f"out='{out}' cannot be written ({exc.strerror}: {exc.filename}); export into a folder "
+                          "you may write to.") from exc
+    log.info("Exported %s (%d labels) -> %s", ckpt_path, len(model.labels), target)
+    return target
+
+
+def _write_export(target: Path, classifier, tokenizer, export_format: str, quantize: str | None, card) -> None:
+    """The model, tokenizer, optional ONNX file and model card as one folder, swapped in atomically."""
+    from review_cls.inference.onnx_runtime import export_onnx
+    from review_cls.inference.predictor import LogitsOnly
+    from review_cls.utils.atomic import atomic_dir
+
+    with atomic_dir(target) as folder:
+        classifier.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        if export_format == "onnx":
+            export_onnx(LogitsOnly(classifier), tokenizer, folder, quantize)
+        card.save(folder / "README.md")
+        # safetensors writes its file owner-only; a model folder is meant to be shared or served like config.json
+        mode = (folder / "config.json").stat().st_mode
+        for path in folder.iterdir():
+            path.chmod(mode)

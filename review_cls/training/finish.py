@@ -1,0 +1,65 @@
+"""After fitting, in this order: the best checkpoint tuned on validation (single-label: temperature and logit
+adjustment folded into its head; multi-label: per-label thresholds), tested, the TF-IDF baseline on the run's own
+split, the reports, and the run record ``metrics.json``."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import lightning as L
+from omegaconf import DictConfig
+
+from review_cls.data.datamodule import ReviewDataModule
+from review_cls.models.module import ReviewClassifier
+from review_cls.sweeps.record import best_checkpoint_score, class_support, write_run_record
+from review_cls.training.baseline import baseline_for_run
+from review_cls.training.calibration import calibrate_best_checkpoint
+from review_cls.training.run_reports import report_training_run
+from review_cls.training.thresholds import fit_best_thresholds
+from review_cls.utils.atomic import atomic_file
+
+
+def finish_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,
+               ckpt_path: str | None) -> dict[str, float]:
+    """Every logged metric of the run as a float, once its files are written; ``ckpt_path`` is the checkpoint the
+    run resumed from (tested as given when ``train=false``)."""
+    metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
+    metrics.update(best_checkpoint_score(trainer))
+    testing = bool(cfg.get("test", True))
+    tested: str | None = None
+    if testing:
+        best = own_best_checkpoint(trainer, cfg.paths.output_dir) if trainer.checkpoint_callback else ""
+        # train=false tests the given checkpoint (e.g. to evaluate one on 1 vs N devices)
+        tested = best or (None if cfg.get("train", True) else ckpt_path)
+        if best and trainer.world_size == 1 and (datamodule.multilabel or cfg.get("calibration")):
+            # multi-label: per-label thresholds; single-label: temperature (and logit adjustment)
+            tuned = (fit_best_thresholds(model, datamodule, best, cfg.paths.output_dir) if datamodule.multilabel
+                     else calibrate_best_checkpoint(cfg.calibration, model, datamodule, best, cfg.paths.output_dir))
+            for logger in trainer.loggers:
+                logger.log_metrics(tuned, step=trainer.global_step)
+            metrics.update(tuned)
+        trainer.test(model, datamodule=datamodule, ckpt_path=tested, weights_only=True)
+        metrics.update({name: float(value) for name, value in trainer.callback_metrics.items()})
+    if cfg.get("baseline", False) and trainer.is_global_zero:
+        metrics.update(baseline_for_run(cfg))
+    metrics.update(report_training_run(cfg, trainer, model, datamodule, metrics, ckpt_path=tested, tested=testing))
+    if trainer.is_global_zero:
+        support = class_support(datamodule.splits["test"].label_counts) if testing else None
+        write_run_record(cfg.paths.output_dir, metrics, cfg.get("optimized_metric", ""), test_support=support)
+    return metrics
+
+
+def own_best_checkpoint(trainer: L.Trainer, output_dir: str) -> str:
+    """The best checkpoint, copied into this run first when it belongs to the run it resumed (still the best):
+    calibration rewrites the file it tests, and a resumed run must never change another run's files."""
+    best = trainer.checkpoint_callback.best_model_path
+    run_dir = Path(output_dir).resolve()
+    if not best or not trainer.is_global_zero or Path(best).resolve().is_relative_to(run_dir):
+        return best
+    copy = run_dir / "checkpoints" / Path(best).name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(copy) as temporary:
+        shutil.copyfile(best, temporary)
+    trainer.checkpoint_callback.best_model_path = str(copy)
+    return str(copy)
