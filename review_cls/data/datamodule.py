@@ -30,6 +30,7 @@ from review_cls.data.resampling import resample_indices
 from review_cls.data.stratify import iterative_split
 from review_cls.data.tokenizers import build_char_tokenizer, char_vocab_size, load_tokenizer
 from review_cls.errors import ConfigError, DataError
+from review_cls.utils.run_files import SPLIT_JSON
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class ReviewDataModule(L.LightningDataModule):
         self._check_labels_known()
         check_resampling_task(self.resampling["strategy"], self.multilabel)
         if self.output_dir is not None:
-            save_split(self.output_dir / "split.json", {name: split.row_ids for name, split in self.splits.items()}, self.path)
+            save_split(self.output_dir / SPLIT_JSON, {name: split.row_ids for name, split in self.splits.items()}, self.path)
         if not self.resampling.get("every_epoch"):
             self.splits["train"] = self.splits["train"].take(self.resample(0))
         for name, split in self.splits.items():

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from review_cls.reports.insights import InsightSummary
-from review_cls.sweeps.record import RUN_RECORD
+from review_cls.utils.run_files import RunFolder
 
 # characters of a review kept in the page; longer ones end with an ellipsis (the full text is in the output file)
 MAX_TEXT = 2000
@@ -34,12 +34,7 @@ def inline_json(value: Any) -> str:
 
 def run_metrics(ckpt_path: str) -> dict[str, float | None]:
     """Test macro-F1 of the model and of the TF-IDF baseline from the run folder's ``metrics.json``, if it has one."""
-    path = Path(ckpt_path).expanduser()
-    try:
-        record = json.loads((path.resolve().parent.parent / RUN_RECORD).read_text(encoding="utf-8"))
-        metrics = record.get("metrics", {})
-    except (OSError, ValueError, AttributeError):
-        metrics = {}
+    metrics = RunFolder.of_checkpoint(ckpt_path).metrics()
     return {"model": metrics.get("test/f1_macro"), "tfidf": metrics.get("baseline/test_f1_macro")}
 
 

@@ -3,17 +3,16 @@ limitations. Numbers come from the checkpoint's own run folder; a missing file b
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from review_cls.models.pooling import pooling_of
+from review_cls.utils.run_files import HYDRA_CONFIG, REPORT_JSON, RUN_RECORD, SPLIT_JSON, RunFolder
 
 # packaged offline encoders -> their hub names (a card's base_model must be a hub id)
 PACKAGED_HUB_NAMES = {"packaged:all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
@@ -51,16 +50,13 @@ class RunFacts:
 def read_run_facts(ckpt_path: str | Path, checkpoint: Mapping[str, Any]) -> RunFacts:
     """Read the run folder around ``<run>/checkpoints/<name>.ckpt``: Hydra's config, ``metrics.json``,
     ``classification_report.json`` and ``split.json``; each one that is absent is listed in ``missing``."""
-    run_dir = Path(ckpt_path).resolve().parent.parent
+    run = RunFolder.of_checkpoint(ckpt_path)
     facts = RunFacts(hparams=dict(checkpoint["hyper_parameters"]), epoch=checkpoint.get("epoch"))
-    sources = {"config": run_dir / ".hydra" / "config.yaml", "record": run_dir / "metrics.json",
-               "report": run_dir / "classification_report.json", "split_counts": run_dir / "split.json"}
-    for name, path in sources.items():
-        try:
-            text = path.read_text(encoding="utf-8")
-            value = yaml.safe_load(text) if path.suffix == ".yaml" else json.loads(text)
-        except (OSError, ValueError, yaml.YAMLError):
-            facts.missing.append(str(path))
+    sources = {"config": HYDRA_CONFIG, "record": RUN_RECORD, "report": REPORT_JSON, "split_counts": SPLIT_JSON}
+    for name, file in sources.items():
+        value = run.read(file)
+        if value is None:
+            facts.missing.append(str(run / file))
             continue
         if name == "split_counts":  # split.json: row ids per split, and the file they index
             facts.data_file = value.get("source")

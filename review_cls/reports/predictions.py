@@ -16,10 +16,9 @@ from review_cls.reports.confusion import confusion_counts, plot_confusion_matrix
 from review_cls.reports.figures import save_png
 from review_cls.reports.multilabel import write_multilabel_reports
 from review_cls.utils.atomic import atomic_file
+from review_cls.utils.run_files import CONFUSION_PNG, REPORT_JSON, REPORT_TXT
 
-CONFUSION_MATRIX = "confusion_matrix.png"
-REPORT_TXT = "classification_report.txt"
-REPORT_JSON = "classification_report.json"
+CONFUSION_MATRIX = CONFUSION_PNG
 
 
 def predictions_file(title: str) -> str:

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     import lightning as L
 
 from review_cls.utils.atomic import atomic_file
+from review_cls.utils.run_files import RUN_RECORD
 
-RUN_RECORD = "metrics.json"
 OK, FAILED = "ok", "failed"
 Metrics = dict[str, float]
 

@@ -7,7 +7,6 @@ Reads only files in the sweep folder (each job's ``metrics.json`` and ``.hydra/`
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import sys
@@ -18,8 +17,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from review_cls.sweeps.record import FAILED, OK, RUN_RECORD
+from review_cls.sweeps.record import FAILED, OK
 from review_cls.utils.atomic import atomic_file
+from review_cls.utils.run_files import RUN_RECORD, RunFolder
 
 SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG = "sweep_summary.csv", "sweep_summary.md", "sweep_summary.png"
 OPTUNA_RESULTS = "optimization_results.yaml"
@@ -45,13 +45,11 @@ def _job_number(name: str) -> int:
 
 def read_run(job_dir: Path) -> dict:
     """One row of the summary from a job folder; a job without ``metrics.json`` counts as failed."""
-    record_path = job_dir / RUN_RECORD
-    if not record_path.is_file():
-        overrides_file = job_dir / ".hydra" / "overrides.yaml"
-        overrides = yaml.safe_load(overrides_file.read_text()) if overrides_file.is_file() else []
-        record = {"status": FAILED, "error": NO_RECORD, "overrides": overrides or [], "metrics": {}, "test_support": {}}
-    else:
-        record = json.loads(record_path.read_text())
+    job = RunFolder(job_dir)
+    record = job.read(RUN_RECORD)
+    if not isinstance(record, dict):
+        overrides = job.read(".hydra/overrides.yaml") or []
+        record = {"status": FAILED, "error": NO_RECORD, "overrides": overrides, "metrics": {}, "test_support": {}}
     metrics, support = record.get("metrics", {}), record.get("test_support", {})
     objective = record.get("optimized_metric") or VAL_F1_BEST
     rare_class = min(support, key=lambda label: (support[label], label)) if support else None

@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
 from review_cls.sweeps.record import class_support, write_run_record
+from review_cls.utils.run_files import BASELINE, SPLIT_JSON
 
 VAL_F1 = "val/f1_macro"
 
@@ -58,7 +59,7 @@ def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig, seed: int,
     test = splits["test"]
     metrics |= write_prediction_reports(output_dir, labels, y_true["test"], probabilities["test"], test.texts,
                                         test.row_ids, thresholds=thresholds)
-    save_split(output_dir / "split.json", {name: split.row_ids for name, split in splits.items()}, str(data_cfg.path))
+    save_split(output_dir / SPLIT_JSON, {name: split.row_ids for name, split in splits.items()}, str(data_cfg.path))
     # the run record training runs write, so sweeps and readers take a baseline folder like any run folder
     write_run_record(output_dir, metrics, VAL_F1, test_support=class_support(test.label_counts))
     return metrics
@@ -69,8 +70,8 @@ def baseline_for_run(cfg: DictConfig) -> dict[str, float]:
     (the run summary prints them beside the model's); its report files go to ``<run>/baseline/``."""
     run_dir = Path(cfg.paths.output_dir)
     data_cfg = cfg.data.copy()
-    if (run_dir / "split.json").exists() and not data_cfg.get("split_paths"):
+    if (run_dir / SPLIT_JSON).exists() and not data_cfg.get("split_paths"):
         with open_dict(data_cfg):
-            data_cfg.split_file = str(run_dir / "split.json")
-    metrics = fit_baseline(data_cfg, cfg.tfidf, int(cfg.seed), run_dir / "baseline")
+            data_cfg.split_file = str(run_dir / SPLIT_JSON)
+    metrics = fit_baseline(data_cfg, cfg.tfidf, int(cfg.seed), run_dir / BASELINE)
     return {f"baseline/{stage}_f1_macro": metrics[f"{stage}/f1_macro"] for stage in ("val", "test")}

@@ -29,10 +29,10 @@ from review_cls.models.module import ReviewClassifier
 from review_cls.reports.figures import save_png
 from review_cls.reports.reliability import plot_reliability
 from review_cls.utils.atomic import atomic_file
+from review_cls.utils.run_files import CALIBRATION_JSON, RELIABILITY_PNG
 
 log = logging.getLogger(__name__)
 PREFIX = "calibration/"
-RELIABILITY_PNG = "reliability_diagram.png"
 ECE_BINS = 15
 TAU_GRID = tuple(np.round(np.arange(0.0, 2.01, 0.25), 2))
 
@@ -144,7 +144,7 @@ def calibrate_best_checkpoint(settings: DictConfig, model: ReviewClassifier, dat
 def write_calibration_reports(output_dir: Path, metrics: dict[str, float], test_logits: torch.Tensor,
                               test_labels: torch.Tensor, offsets: torch.Tensor) -> None:
     """``calibration.json`` and ``reliability_diagram.png`` (test split, before and after) in the run folder."""
-    with atomic_file(output_dir / "calibration.json") as temporary:
+    with atomic_file(output_dir / CALIBRATION_JSON) as temporary:
         temporary.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     after = ((test_logits - offsets) / metrics["temperature"]).softmax(dim=-1)
     curves = {

@@ -17,10 +17,11 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from review_cls.errors import ReviewClsError
 from review_cls.utils.atomic import atomic_file
+from review_cls.utils.run_files import ERROR_TXT, SPLIT_JSON
 
 log = logging.getLogger(__name__)
-ERROR_FILE = "error.txt"
-SETUP_ONLY = (".hydra", "split.json")
+ERROR_FILE = ERROR_TXT
+SETUP_ONLY = (".hydra", SPLIT_JSON)
 
 
 def settle_failed_run(run_dir: Path, error: BaseException) -> None:

@@ -18,6 +18,7 @@ from review_cls.training.calibration import calibrate_best_checkpoint
 from review_cls.training.run_reports import report_training_run
 from review_cls.training.thresholds import fit_best_thresholds
 from review_cls.utils.atomic import atomic_file
+from review_cls.utils.run_files import CHECKPOINTS
 
 
 def finish_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,
@@ -57,7 +58,7 @@ def own_best_checkpoint(trainer: L.Trainer, output_dir: str) -> str:
     run_dir = Path(output_dir).resolve()
     if not best or not trainer.is_global_zero or Path(best).resolve().is_relative_to(run_dir):
         return best
-    copy = run_dir / "checkpoints" / Path(best).name
+    copy = run_dir / CHECKPOINTS / Path(best).name
     copy.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(copy) as temporary:
         shutil.copyfile(best, temporary)

@@ -22,12 +22,11 @@ from review_cls.reports.figures import save_png
 from review_cls.reports.logger_results import log_results_to_loggers
 from review_cls.reports.predictions import ReportPaths, write_prediction_reports
 from review_cls.reports.summary import print_summary
-from review_cls.training.calibration import RELIABILITY_PNG
 from review_cls.reports.tensorboard import hparam_metrics, log_to_tensorboard, run_hparams, tensorboard_loggers
+from review_cls.training.calibration import RELIABILITY_PNG
 from review_cls.training.callbacks import EpochHistory
 from review_cls.training.thresholds import THRESHOLDS_JSON
-
-CURVES = "training_curves.png"
+from review_cls.utils.run_files import BASELINE, CURVES_PNG
 
 
 def test_probabilities(trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,
@@ -66,7 +65,7 @@ def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassi
     best = best_epoch(history, monitor, mode) if history is not None else None
     images: dict[str, Path] = {}
     if history is not None and len(history):
-        images["reports/training_curves"] = save_png(plot_training_curves(history, best, monitor), output_dir / CURVES)
+        images["reports/training_curves"] = save_png(plot_training_curves(history, best, monitor), output_dir / CURVES_PNG)
     paths = ReportPaths.of(output_dir)
     report = write_test_reports(trainer, model, datamodule, output_dir, ckpt_path) if tested else None
     if report is not None:
@@ -80,7 +79,7 @@ def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassi
     final_metrics = hparam_metrics(metrics, best_val)
     for logger in tensorboard_loggers(trainer):
         log_to_tensorboard(logger, images, trainer.global_step, run_hparams(cfg), final_metrics)
-    reports = {"curves": output_dir / CURVES, "history": history_callback.path if history_callback else None,
+    reports = {"curves": output_dir / CURVES_PNG, "history": history_callback.path if history_callback else None,
                "confusion matrix": paths.confusion_matrix, "report": paths.report_txt,
                "report (JSON)": paths.report_json, "predictions": paths.predictions,
                "reliability diagram": images.get("reports/reliability_diagram")}
@@ -88,7 +87,7 @@ def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassi
                            final_metrics)
     facts = training_facts(metrics, best, history, monitor, best_val)
     artifacts = {**reports, "checkpoint": Path(ckpt_path) if ckpt_path else None,
-                 "TF-IDF baseline": output_dir / "baseline", "thresholds": output_dir / THRESHOLDS_JSON}
+                 "TF-IDF baseline": output_dir / BASELINE, "thresholds": output_dir / THRESHOLDS_JSON}
     print_summary("review_cls.train: run finished", output_dir, facts, report, datamodule.labels,
                   {name: path for name, path in artifacts.items() if path is not None},
                   hint=viewer_hint(cfg))

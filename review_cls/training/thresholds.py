@@ -17,9 +17,9 @@ from review_cls.models.task import DEFAULT_THRESHOLD
 from review_cls.models.thresholds import choose_thresholds, per_label_f1
 from review_cls.training.calibration import split_logits
 from review_cls.utils.atomic import atomic_file
+from review_cls.utils.run_files import THRESHOLDS_JSON
 
 log = logging.getLogger(__name__)
-THRESHOLDS_JSON = "thresholds.json"
 
 
 def fit_best_thresholds(model: ReviewClassifier, datamodule: ReviewDataModule, ckpt_path: str,

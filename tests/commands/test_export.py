@@ -16,7 +16,8 @@ from hydra import compose, initialize_config_dir
 from review_cls.errors import CheckpointError, ConfigError
 from review_cls.inference.checkpoints import load_classifier
 from review_cls.inference.predictor import predict_probabilities
-from review_cls.inference.export_folder import export_model, run_export
+from review_cls.inference.export_folder import export_model
+from review_cls.jobs.export import run_export
 from review_cls.jobs.predict import run_prediction
 from tests.helpers import CONF_DIR, REPO_ROOT
 
