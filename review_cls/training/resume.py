@@ -19,7 +19,6 @@ def check_resume_fits(model: L.LightningModule, ckpt_path: str, max_epochs: int)
     state = checkpoint.get("state_dict") if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict):
         raise CheckpointError(f"ckpt_path='{ckpt_path}' is not a Lightning checkpoint (no state_dict); {NEW_RUN}.")
-    _check_epochs_left(ckpt_path, checkpoint, max_epochs)
     labels = model.hparams.get("labels")
     if labels is not None:
         saved = (checkpoint.get("hyper_parameters") or {}).get("labels")
@@ -37,6 +36,7 @@ def check_resume_fits(model: L.LightningModule, ckpt_path: str, max_epochs: int)
                  ((missing, "weights missing"), (extra, "unknown weights"), (reshaped, "of another shape")) if names]
         raise CheckpointError(f"ckpt_path='{ckpt_path}' does not fit this model: {', '.join(parts)}. It was written "
                               f"by another command (train vs pretrain) or other model settings; {NEW_RUN}.")
+    _check_epochs_left(ckpt_path, checkpoint, max_epochs)
 
 
 def _check_epochs_left(ckpt_path: str, checkpoint: dict, max_epochs: int) -> None:

@@ -206,6 +206,7 @@ def test_sigkill_mid_save_keeps_the_previous_checkpoint(tmp_path):
     target = tmp_path / "last.ckpt"
     script = f"""
 import os, signal, torch
+from review_cls.training.callbacks import AtomicCheckpointIO
 io = AtomicCheckpointIO()
 io.save_checkpoint({{"epoch": 1, "w": torch.ones(1000)}}, {str(target)!r})
 def half_then_die(obj, handle):
