@@ -31,7 +31,7 @@ def _train(cfg: DictConfig, ckpt_path: str | None) -> dict[str, float]:
     trainer = build_trainer(cfg, instantiate_callbacks(cfg.get("callbacks")), instantiate_loggers(cfg.get("logger")))
     datamodule = build_datamodule(cfg)
     model = build_model(cfg, datamodule)
-    interrupted = cfg.get("train", True) and fit_or_interrupt(trainer, model, datamodule, ckpt_path)
+    interrupted = cfg.train and fit_or_interrupt(trainer, model, datamodule, ckpt_path)
     metrics = finish_run(cfg, trainer, model, datamodule, ckpt_path)
     if interrupted:
         stop_after_interrupt(trainer, cfg.paths.output_dir, interrupted)

@@ -12,7 +12,7 @@ PANELS = (("loss", "loss"), ("f1_macro", "macro-F1"))
 STAGES = (("train", "tab:blue", "o"), ("val", "tab:orange", "s"))
 
 
-def best_epoch(history: pd.DataFrame, monitor: str = "val/f1_macro", mode: str = "max") -> int | None:
+def best_epoch(history: pd.DataFrame, monitor: str, mode: str) -> int | None:
     """The epoch ModelCheckpoint keeps: the first one with the best ``monitor`` value (None if never logged)."""
     if monitor not in history or history[monitor].isna().all():
         return None
@@ -20,7 +20,7 @@ def best_epoch(history: pd.DataFrame, monitor: str = "val/f1_macro", mode: str =
     return int(history.loc[position, "epoch"])
 
 
-def plot_training_curves(history: pd.DataFrame, best: int | None, monitor: str = "val/f1_macro") -> Figure:
+def plot_training_curves(history: pd.DataFrame, best: int | None, monitor: str) -> Figure:
     """Two panels side by side; the best epoch is a dashed line with its monitored value in the legend."""
     figure = new_figure(11, 4.2)
     for index, (metric, name) in enumerate(PANELS):

@@ -27,13 +27,13 @@ def finish_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, dat
     run resumed from (tested as given when ``train=false``)."""
     metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
     metrics.update(best_checkpoint_score(trainer))
-    testing = bool(cfg.get("test", True))
+    testing = bool(cfg.test)
     tested: str | None = None
     if testing:
         best = own_best_checkpoint(trainer, cfg.paths.output_dir) if trainer.checkpoint_callback else ""
         # train=false tests the given checkpoint (e.g. to evaluate one on 1 vs N devices)
-        tested = best or (None if cfg.get("train", True) else ckpt_path)
-        if best and trainer.world_size == 1 and (datamodule.multilabel or cfg.get("calibration")):
+        tested = best or (None if cfg.train else ckpt_path)
+        if best and trainer.world_size == 1 and (datamodule.multilabel or cfg.calibration):
             # multi-label: per-label thresholds; single-label: temperature (and logit adjustment)
             tuned = (fit_best_thresholds(model, datamodule, best, cfg.paths.output_dir) if datamodule.multilabel
                      else calibrate_best_checkpoint(cfg.calibration, model, datamodule, best, cfg.paths.output_dir))
@@ -42,12 +42,12 @@ def finish_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, dat
             metrics.update(tuned)
         trainer.test(model, datamodule=datamodule, ckpt_path=tested, weights_only=True)
         metrics.update({name: float(value) for name, value in trainer.callback_metrics.items()})
-    if cfg.get("baseline", False) and trainer.is_global_zero:
+    if cfg.baseline and trainer.is_global_zero:
         metrics.update(baseline_for_run(cfg))
     metrics.update(report_training_run(cfg, trainer, model, datamodule, metrics, ckpt_path=tested, tested=testing))
     if trainer.is_global_zero:
         support = class_support(datamodule.splits["test"].label_counts) if testing else None
-        write_run_record(cfg.paths.output_dir, metrics, cfg.get("optimized_metric", ""), test_support=support)
+        write_run_record(cfg.paths.output_dir, metrics, cfg.optimized_metric, test_support=support)
     return metrics
 
 

@@ -42,7 +42,7 @@ def check_training_settings(cfg: DictConfig) -> None:
     """Every check that needs no data: the data group, the model group (with the data's max_length against the
     encoder), and the tfidf group when the run fits the baseline too."""
     check_encoder_settings(cfg)
-    if cfg.get("baseline", False):
+    if cfg.baseline:
         check_tfidf_settings(cfg.tfidf)
 
 

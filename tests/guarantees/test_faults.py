@@ -172,7 +172,7 @@ def test_nan_stops_the_run_naming_the_step_and_keeps_the_last_good_checkpoint(co
     last = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert last["epoch"] == 0
     assert all(torch.isfinite(tensor).all() for tensor in last["state_dict"].values())
-    assert "Training loss became nan" in (run_dir / ERROR_FILE).read_text() or fragment in (run_dir / ERROR_FILE).read_text()
+    assert fragment in (run_dir / ERROR_FILE).read_text()
 
 
 # ---------------------------------------------------------------- atomic checkpoint writes

@@ -89,7 +89,7 @@ def test_history_has_one_row_per_epoch_and_marks_the_tested_epoch(tiny_run):
     # the train metrics of epoch 0 are its own, not the stale values of another epoch
     assert history.loc[0, "train/f1_macro"] != history.loc[1, "train/f1_macro"]
     assert history["val/f1_macro"].iloc[-1] == pytest.approx(metrics["val/f1_macro"], abs=1e-6)
-    best = best_epoch(history)
+    best = best_epoch(history, "val/f1_macro", "max")
     best_name = next((out / "checkpoints").glob("best-epoch*.ckpt")).stem
     assert best_name == f"best-epoch{best:02d}"
 
@@ -143,7 +143,7 @@ def test_summary_names_best_epoch_scores_artifacts_and_tensorboard(tiny_run):
     cfg, metrics, out = tiny_run
     shown = SUMMARIES[out]
     history = pd.read_csv(out / "history.csv")
-    assert re.search(rf"best epoch\s+{best_epoch(history)} \(of 2, by val/f1_macro\)", shown)
+    assert re.search(rf"best epoch\s+{best_epoch(history, 'val/f1_macro', 'max')} \(of 2, by val/f1_macro\)", shown)
     assert f"{metrics['test/f1_macro']:.4f}" in shown and f"{history['val/f1_macro'].max():.4f}" in shown
     report = json.loads((out / "classification_report.json").read_text())
     for label in ("app_bug_performance", "delivery_logistics"):
