@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import backbone_config
-from review_cls.models.focal_loss import positive_weights, resolve_alpha
-from review_cls.models.losses import log_prior_offsets
+from review_cls.models.losses import log_prior_offsets, positive_weights, resolve_alpha
 from review_cls.models.module import ReviewClassifier
 from review_cls.models.reinit import reinit_top_layers
 from review_cls.models.task import task_of
@@ -57,7 +56,7 @@ def build_review_classifier(
     ``layer_decay`` shape the per-group learning rates (models/optim.py); ``logit_adjustment`` is the tau of
     the logit-adjusted loss (models/losses.py); ``pooling`` is what the classifier reads, the [CLS] state or the
     mean of all positions (models/pooling.py). ``multilabel`` (from the data) trains a sigmoid per label with
-    ``alpha`` as the loss's ``pos_weight`` (models/focal_loss.py :func:`positive_weights`).
+    ``alpha`` as the loss's ``pos_weight`` (models/losses.py :func:`positive_weights`).
     """
     if new_word_embeddings and token_vocab is None:
         raise ConfigError("model.new_word_embeddings needs the tokenizer's vocab (token_vocab) to build the embeddings.")

@@ -1,4 +1,8 @@
-"""Losses on top of focal loss: the logit-adjusted loss and R-Drop's consistency penalty.
+"""The training losses and their class weights.
+
+Focal loss (Lin et al. 2017) down-weights easy reviews so rare, hard classes get the gradient; its class weights
+(``model.alpha``: inverse frequency, or class-balanced by effective number, Cui et al. 2019) serve plain
+cross-entropy too (``gamma=0``), and the multi-label loss as ``pos_weight``.
 
 Logit-adjusted loss (Menon et al. 2021; balanced softmax, Ren et al. 2020 is ``tau = 1``): training adds
 ``tau * log prior(y)`` to every logit before the loss, so frequent classes must win by a margin that grows with their
@@ -20,7 +24,131 @@ import torch.nn.functional as F
 from torch import nn
 
 from review_cls.errors import ConfigError
-from review_cls.models.focal_loss import class_counts
+
+
+class FocalLoss(nn.Module):
+    """``-alpha_y (1 - p_y)^gamma log p_y``, averaged like ``cross_entropy`` (weighted mean when alpha is set).
+
+    Computed in fp32 whatever the autocast dtype. ``gamma=0`` without alpha is exactly cross-entropy, and
+    ``gamma=0`` with alpha is exactly class-weighted cross-entropy.
+    """
+
+    def __init__(self, gamma: float, alpha: Sequence[float] | None = None) -> None:
+        super().__init__()
+        self.gamma = float(gamma)
+        weights = None if alpha is None else torch.as_tensor(list(alpha), dtype=torch.float32)
+        self.register_buffer("alpha", weights, persistent=False)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        log_probs = F.log_softmax(logits.float(), dim=-1)
+        target_log_probs = log_probs.gather(1, target.unsqueeze(1)).squeeze(1)
+        focal = (1.0 - target_log_probs.exp()).pow(self.gamma) if self.gamma else 1.0
+        losses = -focal * target_log_probs
+        if self.alpha is None:
+            return losses.mean()
+        weights = self.alpha.to(logits.device)[target]
+        return (weights * losses).sum() / weights.sum()
+
+
+def class_counts(label_ids: Sequence[int], labels: Sequence[str], setting: str) -> np.ndarray:
+    """Reviews per class in the training split as trained on (after ``data.resampling``); every class must have
+    some for a weight to exist."""
+    counts = np.bincount(np.asarray(label_ids, dtype=np.int64), minlength=len(labels)).astype(float)
+    if (counts == 0).any():
+        missing = [str(labels[index]) for index in np.flatnonzero(counts == 0)]
+        raise ConfigError(
+            f"{setting} needs reviews of every class among the training reviews (after data.resampling); {missing} "
+            f"have none. Use a data.resampling setting that keeps every class (e.g. data.resampling.strategy=none), "
+            f"or train without {setting}.")
+    return counts
+
+
+def normalised(weights: np.ndarray) -> list[float]:
+    """Scaled to mean 1, so the loss keeps the size plain cross-entropy has."""
+    return (weights * len(weights) / weights.sum()).tolist()
+
+
+def inverse_frequency_alpha(label_ids: Sequence[int], labels: Sequence[str]) -> list[float]:
+    """Per-class weights proportional to 1 / class frequency, normalised to mean 1 (``alpha: auto``)."""
+    return normalised(1.0 / class_counts(label_ids, labels, "model.alpha=auto"))
+
+
+def effective_number_alpha(label_ids: Sequence[int], labels: Sequence[str], beta: float) -> list[float]:
+    """Class-balanced weights (Cui et al. 2019): 1 / effective number ``(1 - beta^n) / (1 - beta)``, mean 1.
+
+    The effective number saturates as a class grows, so at mild imbalance the weights stay near 1 where inverse
+    frequency would still reweight, and at strong imbalance rare classes still gain (``alpha: effective:0.999``)."""
+    counts = class_counts(label_ids, labels, f"model.alpha=effective:{beta}")
+    return normalised(1.0 / effective_number(counts, beta))
+
+
+def effective_number(counts: np.ndarray, beta: float) -> np.ndarray:
+    """``(1 - beta^n) / (1 - beta)``: how many of ``n`` examples add new information (Cui et al. 2019)."""
+    return (1.0 - np.power(beta, counts)) / (1.0 - beta)
+
+
+def effective_beta(alpha: str) -> float | None:
+    """The beta of an ``effective:<beta>`` setting, None for other strings; beta must lie in [0, 1)."""
+    name, _, value = alpha.partition(":")
+    if name != "effective":
+        return None
+    try:
+        beta = float(value)
+    except ValueError:
+        beta = -1.0
+    if not 0 <= beta < 1:
+        raise ConfigError(f"model.alpha=effective:<beta> needs a beta in [0, 1), e.g. effective:0.999; got '{alpha}'.")
+    return beta
+
+
+def resolve_alpha(alpha: str | Sequence[float] | None, label_ids: Sequence[int], labels: Sequence[str]
+                  ) -> list[float] | None:
+    """Turn the ``alpha`` setting (None, ``auto``, ``effective:<beta>`` or a list) into per-class weights, checking its length."""
+    num_labels = len(labels)
+    if alpha is None:
+        return None
+    if isinstance(alpha, str):
+        if alpha == "auto":
+            return inverse_frequency_alpha(label_ids, labels)
+        beta = effective_beta(alpha)
+        if beta is None:
+            raise ConfigError(f"model.alpha must be null, 'auto', 'effective:<beta>' or a list of {num_labels} numbers, "
+                              f"got '{alpha}'.")
+        return effective_number_alpha(label_ids, labels, beta)
+    return listed_weights(alpha, num_labels)
+
+
+def listed_weights(alpha: Sequence[float], num_labels: int) -> list[float]:
+    """A list ``alpha`` as floats, one per class."""
+    values = [float(value) for value in alpha]
+    if len(values) != num_labels:
+        raise ConfigError(f"model.alpha has {len(values)} value(s) but there are {num_labels} classes.")
+    return values
+
+
+def positive_weights(alpha: str | Sequence[float] | None, targets: np.ndarray, labels: Sequence[str]
+                     ) -> list[float] | None:
+    """Multi-label ``pos_weight`` of ``BCEWithLogitsLoss`` from the training targets (N x L, 0/1): ``auto`` is
+    negatives / positives per label (inverse frequency of a label against its absence), ``effective:<beta>`` the
+    same ratio of effective numbers (Cui et al. 2019), a list is taken as is. Every label needs a positive."""
+    if alpha is None:
+        return None
+    targets = np.asarray(targets, dtype=float).reshape(len(targets), -1)
+    if not isinstance(alpha, str):
+        return listed_weights(alpha, targets.shape[1])
+    positives = targets.sum(axis=0)
+    if (positives == 0).any():
+        missing = [str(labels[index]) for index in np.flatnonzero(positives == 0)]
+        raise ConfigError(f"model.alpha={alpha} needs reviews of every label among the training reviews; {missing} "
+                          "have none. Add reviews carrying them, or train without model.alpha.")
+    negatives = len(targets) - positives
+    if alpha == "auto":
+        return (negatives / positives).tolist()
+    beta = effective_beta(alpha)
+    if beta is None:
+        raise ConfigError(f"model.alpha must be null, 'auto', 'effective:<beta>' or a list of {targets.shape[1]} "
+                          f"numbers, got '{alpha}'.")
+    return (effective_number(negatives, beta) / effective_number(positives, beta)).tolist()
 
 
 def log_prior_offsets(label_ids: Sequence[int], labels: Sequence[str], tau: float) -> list[float] | None:
@@ -29,8 +157,13 @@ def log_prior_offsets(label_ids: Sequence[int], labels: Sequence[str], tau: floa
         raise ConfigError(f"model.logit_adjustment (tau) must be >= 0, got {tau}.")
     if not tau:
         return None
-    counts = class_counts(label_ids, labels, "model.logit_adjustment")
-    return (tau * np.log(counts / counts.sum())).tolist()
+    return (tau * class_log_prior(label_ids, labels, "model.logit_adjustment")).tolist()
+
+
+def class_log_prior(label_ids: Sequence[int], labels: Sequence[str], setting: str) -> np.ndarray:
+    """``log(class share)`` of the training labels; every class needs a review (``setting`` names who asks)."""
+    counts = class_counts(label_ids, labels, setting)
+    return np.log(counts / counts.sum())
 
 
 class LogitAdjusted(nn.Module):

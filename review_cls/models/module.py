@@ -10,8 +10,7 @@ import torch
 from torchmetrics import MeanMetric
 
 from review_cls.models.backbone import build_classifier
-from review_cls.models.focal_loss import FocalLoss
-from review_cls.models.losses import LogitAdjusted, SigmoidBCE, rdrop_penalty
+from review_cls.models.losses import FocalLoss, LogitAdjusted, SigmoidBCE, rdrop_penalty
 from review_cls.models.optim import adamw_with_warmup
 from review_cls.models.task import DEFAULT_THRESHOLD, task_of
 from review_cls.models.thresholds import TunedOnValidation

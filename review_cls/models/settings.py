@@ -12,7 +12,7 @@ from hydra.utils import get_method
 
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import encoder_config, model_max_length
-from review_cls.models.focal_loss import effective_beta
+from review_cls.models.losses import effective_beta
 from review_cls.models.pooling import check_pooling
 from review_cls.utils.settings import number
 
@@ -20,7 +20,7 @@ from review_cls.utils.settings import number
 def check_model_settings(model: Mapping[str, Any], max_length: int) -> None:
     """Every model setting that can be judged without the data (resolved ``cfg.model`` as a plain mapping), and the
     data's ``max_length`` against the encoder's position embeddings. The alpha length needs the class count, so
-    :func:`review_cls.models.focal_loss.resolve_alpha` checks it once the labels are known."""
+    :func:`review_cls.models.losses.resolve_alpha` checks it once the labels are known."""
     check_model_keys(model)
     if model["dropout"] is not None and not 0 <= number(model, "model", "dropout") < 1:
         raise ConfigError(f"model.dropout must be in [0, 1), got {model['dropout']}.")

@@ -25,6 +25,7 @@ from torchmetrics.functional.classification import multiclass_calibration_error
 
 from review_cls.data.datamodule import ReviewDataModule
 from review_cls.inference.checkpoints import read_checkpoint
+from review_cls.models.losses import class_log_prior
 from review_cls.models.module import ReviewClassifier
 from review_cls.reports.figures import save_png
 from review_cls.reports.reliability import plot_reliability
@@ -58,13 +59,6 @@ def expected_calibration_error(logits: torch.Tensor, labels: torch.Tensor, tempe
     probabilities = (logits.float() / temperature).softmax(dim=-1)
     return float(multiclass_calibration_error(probabilities, labels.long(), num_classes=logits.shape[1],
                                               n_bins=ECE_BINS, norm="l1"))
-
-
-def log_prior(label_ids: Sequence[int], num_labels: int) -> torch.Tensor:
-    """log of each class's share of the training labels (classes absent from training get the smallest share)."""
-    counts = np.bincount(np.asarray(label_ids, dtype=np.int64), minlength=num_labels).astype(float)
-    counts = np.maximum(counts, 1.0)
-    return torch.as_tensor(np.log(counts / counts.sum()), dtype=torch.float32)
 
 
 def macro_f1(logits: torch.Tensor, labels: torch.Tensor) -> float:
@@ -114,9 +108,13 @@ def calibrate_best_checkpoint(settings: DictConfig, model: ReviewClassifier, dat
     model.load_state_dict(checkpoint["state_dict"])
     val_logits, val_labels = split_logits(model, datamodule.val_dataloader())
     test_logits, test_labels = split_logits(model, datamodule.test_dataloader())
-    prior = log_prior(datamodule.train_label_ids, len(model.labels))
-    tau = choose_logit_adjustment(val_logits, val_labels, prior) if settings["logit_adjustment"] else 0.0
-    offsets = tau * prior
+    if settings["logit_adjustment"]:
+        shares = class_log_prior(datamodule.train_label_ids, model.labels, "calibration.logit_adjustment")
+        prior = torch.as_tensor(shares, dtype=torch.float32)
+        tau = choose_logit_adjustment(val_logits, val_labels, prior)
+        offsets = tau * prior
+    else:
+        tau, offsets = 0.0, torch.zeros(len(model.labels))
     temperature = fit_temperature(val_logits - offsets, val_labels) if settings["temperature"] else 1.0
     metrics = {
         "temperature": temperature,

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from review_cls.errors import ConfigError
-from review_cls.models.focal_loss import positive_weights
+from review_cls.models.losses import positive_weights
 from review_cls.models.task import MULTI_LABEL, SINGLE_LABEL
 from review_cls.models.thresholds import TunedOnValidation, choose_thresholds, per_label_f1
 from tests.helpers import review_classifier

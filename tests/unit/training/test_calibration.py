@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 import torch
 
+from review_cls.jobs.train import run_training
+from review_cls.models.losses import class_log_prior
 from review_cls.training.calibration import (
     choose_logit_adjustment,
     expected_calibration_error,
     fit_temperature,
     fold_into_head,
-    log_prior,
 )
-from review_cls.jobs.train import run_training
 
 
 def overconfident(n: int = 4000, classes: int = 4, scale: float = 3.0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -34,7 +34,7 @@ def test_temperature_undoes_overconfidence_and_lowers_ece() -> None:
 
 def test_logit_adjustment_is_chosen_only_when_it_helps() -> None:
     labels = torch.tensor([0] * 80 + [1] * 20)
-    prior = log_prior(labels.tolist(), 2)
+    prior = torch.as_tensor(class_log_prior(labels.tolist(), ["bug", "pricing"], "calibration.logit_adjustment"))
     # a model biased to the majority: rare-class reviews score only a little below the decision line
     logits = torch.zeros(100, 2)
     logits[:80, 0] = 2.0
