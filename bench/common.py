@@ -26,11 +26,13 @@ def require(path: Path) -> Path:
 
 def clean_splits(path: Path, text_column: str, label_column: str, seed: int, val_size: float = 0.1,
                  test_size: float = 0.1):
-    """The same deduplicated stratified split a training run with this seed makes (no tokenizer loaded)."""
+    """The same deduplicated stratified split a training run with this seed makes (no tokenizer loaded), read as
+    single-label as the shared sets' data groups read them (``task: single``: their few texts filed under two labels
+    keep the first)."""
     from review_cls.data.datamodule import ReviewDataModule
 
     settings = data_settings(path=str(require(path)), text_column=text_column, label_column=label_column,
-                             val_size=val_size, test_size=test_size, seed=seed)
+                             val_size=val_size, test_size=test_size, seed=seed, task="single")
     datamodule = ReviewDataModule(**settings)
     return datamodule.clean_splits()
 

@@ -1,5 +1,5 @@
 """Label noise: flip a share of a labeled file's labels at random (each to another class, seeded), run the TF-IDF
-audit on it (``review_cls.audit``'s own job), and score how many flipped rows it finds.
+audit on it (the ``review_cls.audit`` command), and score how many flipped rows it finds.
 
 Reported per filter (``audit.filter_by``): reviews flagged, precision and recall of the flipped rows among them,
 and precision among the k worst-ranked flagged reviews, k = the number flipped. The fold probabilities are fitted
