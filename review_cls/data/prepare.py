@@ -215,7 +215,8 @@ def drop_rare_classes(reviews: LabeledReviews, min_class_count: int) -> LabeledR
     rare = counts[counts < min_class_count]
     if rare.empty:
         return reviews
-    log.warning("Dropping class(es) below min_class_count=%d: %s.", min_class_count, dict(rare))
+    log.warning("Dropping class(es) below min_class_count=%d: %s.", min_class_count,
+                {str(label): int(count) for label, count in rare.items()})
     if reviews.multilabel:  # the reviews stay, without the rare labels
         sets = [tuple(label for label in labels if label not in rare.index) for labels in reviews.labels]
         return LabeledReviews(reviews.row_ids, reviews.texts, sets, reviews.source, multilabel=True)
