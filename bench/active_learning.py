@@ -16,9 +16,8 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from omegaconf import OmegaConf
 
-from bench.common import GOOGLE_PLAY, RESULTS, clean_splits, machine, save_result
+from bench.common import GOOGLE_PLAY, clean_splits, fit_tfidf, machine, macro_f1_on, save_result
 
 DATA = {"demo": (Path("review_cls/data/demo/shopping_app_reviews_en.csv"), "review", "category"),
         "google_play": (GOOGLE_PLAY, "review", "label")}
@@ -27,18 +26,11 @@ PLOT = Path("docs/active_learning.png")
 
 def fit_and_score(train, test, labels: list[str], chosen: np.ndarray, seed: int) -> tuple[float, np.ndarray]:
     """Fit TF-IDF on the ``chosen`` training reviews; test macro-F1 and the probabilities over the whole pool."""
-    from sklearn.metrics import f1_score
+    from review_cls.models.tfidf import full_probabilities
 
-    from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
-
-    options = OmegaConf.to_container(OmegaConf.load("conf/tfidf/default.yaml"))
-    pipeline = build_tfidf_pipeline(**options, seed=seed)
     ids = np.asarray(train.label_ids(labels))
-    pipeline.fit([train.texts[i] for i in chosen], ids[chosen])
-    predicted = full_probabilities(pipeline, test.texts, len(labels)).argmax(axis=1)
-    score = f1_score(test.label_ids(labels), predicted, average="macro", labels=list(range(len(labels))),
-                     zero_division=0)
-    return float(score), full_probabilities(pipeline, train.texts, len(labels))
+    pipeline = fit_tfidf([train.texts[i] for i in chosen], ids[chosen], seed)
+    return macro_f1_on(pipeline, test, labels), full_probabilities(pipeline, train.texts, len(labels))
 
 
 def simulate(data: str, strategy: str, seed: int, start: int, step: int, rounds: int) -> list[dict]:

@@ -96,3 +96,24 @@ def run_review_cls(command: str, *overrides: str) -> None:
                                text=True)
     if completed.returncode != 0:
         raise RuntimeError(f"review_cls.{command} failed ({completed.returncode}):\n{completed.stderr[-3000:]}")
+
+
+def fit_tfidf(texts: list[str], label_ids: list[int], seed: int):
+    """The project's TF-IDF + logistic regression baseline (conf/tfidf/default.yaml) fitted on ``texts``."""
+    from omegaconf import OmegaConf
+
+    from review_cls.models.tfidf import build_tfidf_pipeline
+
+    pipeline = build_tfidf_pipeline(**OmegaConf.to_container(OmegaConf.load("conf/tfidf/default.yaml")), seed=seed)
+    return pipeline.fit(texts, label_ids)
+
+
+def macro_f1_on(pipeline, split, labels: list[str]) -> float:
+    """Macro-F1 of ``pipeline`` on a split's reviews (every label counted, absent ones as 0)."""
+    from sklearn.metrics import f1_score
+
+    from review_cls.models.tfidf import full_probabilities
+
+    predicted = full_probabilities(pipeline, split.texts, len(labels)).argmax(axis=1)
+    return float(f1_score(split.label_ids(labels), predicted, average="macro", labels=list(range(len(labels))),
+                          zero_division=0))

@@ -13,25 +13,27 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
 
-from bench.common import GOOGLE_PLAY, RESULTS, clean_splits, machine, mean_std, run_review_cls, save_result
+from bench.common import (
+    GOOGLE_PLAY,
+    RESULTS,
+    clean_splits,
+    fit_tfidf,
+    machine,
+    macro_f1_on,
+    mean_std,
+    run_review_cls,
+    save_result,
+)
 
 DATA = {"google_play": (GOOGLE_PLAY, "review", "label")}
 WORK = RESULTS / "label_cleanup_work"
 
 
 def tfidf_test_f1(texts: list[str], labels: list[str], test, names: list[str], seed: int) -> float:
-    from sklearn.metrics import f1_score
-
-    from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
-
-    pipeline = build_tfidf_pipeline(**OmegaConf.to_container(OmegaConf.load("conf/tfidf/default.yaml")), seed=seed)
-    pipeline.fit(texts, [names.index(label) for label in labels])
-    predicted = full_probabilities(pipeline, test.texts, len(names)).argmax(axis=1)
-    return float(f1_score(test.label_ids(names), predicted, average="macro", labels=list(range(len(names)))))
+    pipeline = fit_tfidf(texts, [names.index(label) for label in labels], seed)
+    return macro_f1_on(pipeline, test, names)
 
 
 def run_seed(data: str, seed: int) -> tuple[dict, pd.DataFrame]:

@@ -134,6 +134,12 @@ def warn_case_twins(labels: list[str], source: str, column: str | None) -> None:
                     "the file if they are one class.", " and ".join(map(repr, twins)), column, source)
 
 
+def blank_labels(values: pd.Series) -> np.ndarray:
+    """Per row: the label cell is missing or only whitespace."""
+    blank = values.map(lambda value: isinstance(value, str) and not value.strip())
+    return (values.isna() | blank).to_numpy(dtype=bool)
+
+
 def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | None, source: str,
                   spec: LabelSpec = SINGLE) -> LabeledReviews:
     """Drop empty texts and exact duplicates (a duplicate on both sides of a split leaks) and check labels.
@@ -171,9 +177,7 @@ def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | Non
                 else cell_label_sets(frame[label_column].iloc[kept], spec.separator))
         return multilabel_reviews(kept, kept_texts, sets, spec, source)
     if label_column:
-        label_values = frame[label_column]
-        blank = label_values.map(lambda value: isinstance(value, str) and not value.strip())
-        missing_labels = keep & (label_values.isna() | blank).to_numpy(dtype=bool)
+        missing_labels = keep & blank_labels(frame[label_column])
         if missing_labels.any():
             rows = (np.flatnonzero(missing_labels)[:5] + 2).tolist()
             raise DataError(

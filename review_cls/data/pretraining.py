@@ -9,7 +9,6 @@ from typing import Any
 
 import lightning as L
 import numpy as np
-import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerBase
@@ -17,7 +16,7 @@ from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerBas
 from review_cls.data.batching import EpochSampler, TokenizedReviews, tokenize_texts
 from review_cls.data.datamodule import ReviewDataModule
 from review_cls.data.io import read_table
-from review_cls.data.prepare import clean_reviews
+from review_cls.data.prepare import blank_labels, clean_reviews
 from review_cls.errors import ConfigError, DataError
 from review_cls.utils.settings import number
 
@@ -29,7 +28,7 @@ def pretraining_texts(data: ReviewDataModule) -> list[str]:
     settings and seed uses, so its val/test reviews stay unseen); every clean text of a file without labels."""
     if not data.split_paths:
         frame = read_table(data.path, data.sheet_name, data.encoding)
-        if data.label_column not in frame.columns or _has_blank_labels(frame[data.label_column]):
+        if data.label_column not in frame.columns or blank_labels(frame[data.label_column]).any():
             texts = clean_reviews(frame, data.text_column, None, str(data.path)).texts
             log.info("'%s' has no label column '%s', or blanks in it (a file not fully labeled, which no fine-tune "
                      "splits): pretraining on all %d clean texts.", data.path, data.label_column, len(texts))
@@ -38,10 +37,6 @@ def pretraining_texts(data: ReviewDataModule) -> list[str]:
     log.info("Pretraining on the %d texts of the training split (val %d and test %d reviews left out).",
              len(splits["train"]), len(splits["val"]), len(splits["test"]))
     return splits["train"].texts
-
-
-def _has_blank_labels(labels: pd.Series) -> bool:
-    return bool((labels.isna() | labels.astype(str).str.strip().eq("")).any())
 
 
 class MaskedReviewsDataModule(L.LightningDataModule):

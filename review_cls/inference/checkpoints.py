@@ -9,6 +9,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from review_cls.errors import CheckpointError
+from review_cls.utils.run_files import HYDRA_CONFIG, RunFolder
 
 LAST = "last"
 REQUIRED_HPARAMS = ("backbone_config", "labels")
@@ -34,12 +35,7 @@ def resolve_ckpt_path(ckpt_path: str | None, log_dir: Path, task_name: str | Non
 
 def run_task(run_dir: Path) -> str | None:
     """The ``task_name`` (train, pretrain) in a run folder's ``.hydra/config.yaml``; ``None`` when it has none."""
-    import yaml
-
-    try:
-        config = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return None
+    config = RunFolder(run_dir).read(HYDRA_CONFIG)
     return config.get("task_name") if isinstance(config, dict) else None
 
 

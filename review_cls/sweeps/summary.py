@@ -19,7 +19,7 @@ import yaml
 
 from review_cls.sweeps.record import FAILED, OK
 from review_cls.utils.atomic import atomic_file
-from review_cls.utils.run_files import RUN_RECORD, RunFolder
+from review_cls.utils.run_files import HYDRA_OVERRIDES, RUN_RECORD, RunFolder
 
 SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG = "sweep_summary.csv", "sweep_summary.md", "sweep_summary.png"
 OPTUNA_RESULTS = "optimization_results.yaml"
@@ -48,7 +48,7 @@ def read_run(job_dir: Path) -> dict:
     job = RunFolder(job_dir)
     record = job.read(RUN_RECORD)
     if not isinstance(record, dict):
-        overrides = job.read(".hydra/overrides.yaml") or []
+        overrides = job.read(HYDRA_OVERRIDES) or []
         record = {"status": FAILED, "error": NO_RECORD, "overrides": overrides, "metrics": {}, "test_support": {}}
     metrics, support = record.get("metrics", {}), record.get("test_support", {})
     objective = record.get("optimized_metric") or VAL_F1_BEST

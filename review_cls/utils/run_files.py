@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-HYDRA_CONFIG = ".hydra/config.yaml"
+HYDRA_CONFIG, HYDRA_OVERRIDES = ".hydra/config.yaml", ".hydra/overrides.yaml"
 SPLIT_JSON = "split.json"
 RUN_RECORD = "metrics.json"
 CHECKPOINTS = "checkpoints"
