@@ -12,6 +12,7 @@ from typing import Any
 
 RESULTS = Path("bench/results")
 GOOGLE_PLAY = Path("../shared/data/google_play_reviews/dataset_unbalanced_4000.xlsx")
+CLAP = Path("../shared/data/clap_reviews/clap_rq1_reviews.csv")
 SHOPPING_ZH = Path("../shared/data/online_shopping_10_cats/online_shopping_10_cats.csv")
 MINILM = "packaged:all-MiniLM-L6-v2"
 # seeded samples of the Chinese shopping file, and the scratch runs of the cost benchmarks

@@ -21,17 +21,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import sample_file
+from bench.common import CLAP, sample_file
+from bench.multilabel_sets import multilabel_file
 
 SHARED = Path("../shared/data")
+MULTILABEL = ["data=file", "data.text_column=review", "data.label_column=category", "data.label_separator='|'"]
 # name -> (data overrides, rows): a set added to ../shared/data gets a line here
 SETS: dict[str, tuple[list[str], int]] = {
     "google_play": (["data=google_play"], 4000),
-    "clap": (["data=file", f"data.path={SHARED}/clap_reviews/clap_rq1_reviews.csv", "data.text_column=review",
-              "data.label_column=category"], 3000),
+    "clap": (["data=file", f"data.path={CLAP}", "data.text_column=review", "data.label_column=category"], 3000),
     "shopping_zh_8k": (["data=shopping_zh", "data.path=bench/results/cost_work/shopping_8000.csv"], 8000),
     "hotel_zh": (["data=file", f"data.path={SHARED}/chnsenticorp_htl/ChnSentiCorp_htl_all.csv",
                   "data.text_column=review", "data.label_column=label"], 7766),
+    # multi-label: two-category reviews joined into one text (bench/multilabel_sets.py), TF-IDF one-vs-rest
+    "google_play_ml": ([*MULTILABEL, "data.path=bench/results/cost_work/google_play_multilabel.csv"], 3200),
+    "clap_ml": ([*MULTILABEL, "data.path=bench/results/cost_work/clap_multilabel.csv"], 2500),
 }
 # a recipe is the overrides a user types; the English and Chinese defaults are the empty recipe of each language
 RECIPES: dict[str, list[str]] = {
@@ -39,8 +43,14 @@ RECIPES: dict[str, list[str]] = {
     "english_balanced": ["model.alpha=effective:0.999"],
     "chinese": ["+experiment=chinese"],
     "char_bert": ["+experiment=char_bert"],
+    "multilabel": [],
+    # the same single-label data read as multi-label (a sigmoid per label): the cost of the mode itself
+    "char_bert_multilabel": ["+experiment=char_bert", "data.task=multilabel", "data.label_separator='|'"],
+    "multilabel_weighted": ["model.alpha=auto"],
+    "multilabel_asymmetric": ["model.asymmetric_loss={gamma_neg:4,gamma_pos:0,clip:0.05}"],
 }
-LANGUAGE_SETS = {"english": ["google_play", "clap"], "chinese": ["shopping_zh_8k", "hotel_zh"]}
+LANGUAGE_SETS = {"english": ["google_play", "clap"], "chinese": ["shopping_zh_8k", "hotel_zh"],
+                 "multilabel": ["google_play_ml", "clap_ml"]}
 
 
 def run_one(recipe: str, name: str, seed: int, runs: Path, small: int, extra: list[str]) -> dict:
@@ -78,6 +88,14 @@ def summarize(files: list[Path]) -> str:
     return "\n".join(lines)
 
 
+def finished(out: Path, recipe: str) -> set[tuple[str, int]]:
+    """The (set, seed) pairs of ``recipe`` with a result in ``out``."""
+    if not out.exists():
+        return set()
+    rows = map(json.loads, out.read_text().splitlines())
+    return {(row["set"], row["seed"]) for row in rows if row["recipe"] == recipe and "test" in row}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipe", choices=sorted(RECIPES))
@@ -95,14 +113,14 @@ def main(argv: list[str] | None = None) -> None:
     if not args.recipe:
         parser.error("--recipe is required (or --summarize)")
     sample_file(8000)  # the shopping_zh_8k set
+    for name in ("google_play", "clap"):  # the *_ml sets
+        multilabel_file(name)
     names = args.sets or LANGUAGE_SETS.get(args.recipe.split("_")[0], sorted(SETS))
     index, count = map(int, args.shard.split("/"))
-    done = {(row["set"], row["seed"]) for row in map(json.loads, args.out.read_text().splitlines())
-            if row["recipe"] == args.recipe and "test" in row} if args.out.exists() else set()
     # seed-major: a partial suite still covers every set
     plan = [(name, seed) for seed in args.seeds for name in names][index - 1 :: count]
     for name, seed in plan:
-        if (name, seed) in done:
+        if (name, seed) in finished(args.out, args.recipe):  # read again each time: other processes append too
             continue
         result = run_one(args.recipe, name, seed, args.runs, args.small, extra)
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,9 +14,9 @@ from review_cls.cli import command, run_command
 
 @command("audit")
 def main(cfg: DictConfig) -> float | None:
-    from review_cls.jobs.audit import run_audit
+    from review_cls.jobs.audit import interrupted_note, run_audit
 
-    return run_command(run_audit, cfg)
+    return run_command(run_audit, cfg, run_folder=True, interrupted=interrupted_note)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,16 @@
 """The one wrapper every command shim uses: user errors become one clear message and exit 2, not a traceback;
-in a multirun a failed trial is recorded and the sweep goes on."""
+Ctrl+C and SIGTERM one line and 130 / 143; a failed run's folder is tidied; in a multirun a failed trial is recorded
+and the sweep goes on."""
 
 from __future__ import annotations
 
 import functools
 import logging
+import signal
 import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +18,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from review_cls.command_help import answer_help
-from review_cls.errors import USER_ERROR_EXIT_CODE, ReviewClsError
+from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, USER_ERROR_EXIT_CODE, ReviewClsError
 from review_cls.sweeps.record import FAILED, finite_or_none, is_multirun, write_run_record
 from review_cls.utils.run_files import RUN_RECORD
 
@@ -41,32 +45,78 @@ def command(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callabl
     return decorate
 
 
-def run_command(job: Callable[[DictConfig], Any], cfg: DictConfig) -> float | None:
-    """Run a command's ``job``; return the value a sweeper optimises (``cfg.optimized_metric`` of the job's metrics,
-    ``None`` when the command has none or a trial failed).
+class Terminated(BaseException):
+    """SIGTERM as an exception, so a command stops the way Ctrl+C stops it: temporary files are removed on the way
+    out (SIGTERM's default action kills the process where it stands)."""
 
-    A single run fails as usual: a :class:`ReviewClsError` is printed as ``error: ...`` and exits with status 2.
-    In a multirun any exception is logged, written to the job's ``metrics.json`` as ``failed`` and turned into
-    ``None``: Hydra's basic sweeper would otherwise abort the sweep at the first exception, and the Optuna sweeper
-    marks a trial whose value is not a float as failed and goes on with the search.
+
+def run_command(job: Callable[[DictConfig], Any], cfg: DictConfig, *, run_folder: bool = False, sigterm: bool = True,
+                interrupted: Callable[[DictConfig], str] | None = None) -> float | None:
+    """The one start of every command: run ``job``; return the value a sweeper optimises (``cfg.optimized_metric``
+    of the job's metrics, ``None`` when the command has none or a trial failed).
+
+    - A :class:`ReviewClsError` is printed as ``error: ...`` and exits with status 2 (no traceback).
+    - ``run_folder``: the job writes into ``paths.output_dir``; when it fails, a folder with nothing but setup files
+      is removed and any other gets ``error.txt`` (training/failed_runs.py).
+    - Ctrl+C, and SIGTERM when ``sigterm`` is true, end the command with one line (what ``interrupted(cfg)`` says
+      was kept) and exit 130 / 143. Training commands pass ``sigterm=False``: Lightning catches SIGTERM during a fit
+      and the job still tests the best checkpoint (training/interrupts.py).
+    - In a multirun any exception is logged, written to the job's ``metrics.json`` as ``failed`` and turned into
+      ``None``: Hydra's basic sweeper would otherwise abort the sweep at the first exception, and the Optuna sweeper
+      marks a trial whose value is not a float as failed and goes on with the search.
     """
-    if is_multirun() and OmegaConf.select(cfg, "paths.output_dir") is not None:
-        result = _run_trial(job, cfg)
-    else:
+    with _sigterm_raises(sigterm):
         try:
-            result = job(cfg)
+            if is_multirun() and OmegaConf.select(cfg, "paths.output_dir") is not None:
+                result = _run_trial(job, cfg, run_folder)
+            else:
+                result = started(job, cfg, run_folder)
         except ReviewClsError as exc:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(USER_ERROR_EXIT_CODE)
+        except (KeyboardInterrupt, Terminated) as stop:
+            name, code = ("SIGTERM", TERMINATED_EXIT_CODE) if isinstance(stop, Terminated) else \
+                ("Ctrl+C", INTERRUPTED_EXIT_CODE)
+            command_name = (cfg.get("task_name") if cfg is not None else None) or job.__module__.rsplit(".", 1)[-1]
+            note = interrupted(cfg) if interrupted else ""
+            print(f"interrupted: {command_name} stopped ({name}){'; ' + note if note else '.'}", file=sys.stderr)
+            raise SystemExit(code) from None
     metric = cfg.get("optimized_metric")
     if not metric or not isinstance(result, Mapping):
         return None
     return finite_or_none(result.get(metric))
 
 
-def _run_trial(job: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
-    try:
+def started(job: Callable[[DictConfig], Any], cfg: DictConfig, run_folder: bool) -> Any:
+    """``job(cfg)``; with ``run_folder``, its ``paths.output_dir`` settled if it fails (training/failed_runs.py)."""
+    if not run_folder:
         return job(cfg)
+    from review_cls.training.failed_runs import tidy_run_dir_on_error  # imports Lightning: not on --help's path
+
+    with tidy_run_dir_on_error(cfg.paths.output_dir):
+        return job(cfg)
+
+
+@contextmanager
+def _sigterm_raises(enabled: bool) -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` inside the block (main thread only: signal handlers live there)."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _run_trial(job: Callable[[DictConfig], Any], cfg: DictConfig, run_folder: bool) -> Any:
+    try:
+        return started(job, cfg, run_folder)
     except Exception as exc:  # noqa: BLE001 - one trial's failure of any kind must not end the sweep
         error = f"{type(exc).__name__}: {exc}"
         log.exception("Trial failed (recorded in %s, the sweep goes on): %s", RUN_RECORD, error)

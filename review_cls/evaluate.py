@@ -16,7 +16,7 @@ from review_cls.cli import command, run_command
 def main(cfg: DictConfig) -> float | None:
     from review_cls.jobs.evaluate import run_evaluation
 
-    return run_command(run_evaluation, cfg)
+    return run_command(run_evaluation, cfg, run_folder=True)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ from review_cls.cli import command, run_command
 
 @command("predict")
 def main(cfg: DictConfig) -> float | None:
-    from review_cls.jobs.predict import run_prediction
+    from review_cls.jobs.predict import interrupted_note, run_prediction
 
-    return run_command(run_prediction, cfg)
+    return run_command(run_prediction, cfg, interrupted=interrupted_note)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from review_cls.cli import command, run_command
 def main(cfg: DictConfig) -> float | None:
     from review_cls.jobs.pretrain import run_pretraining
 
-    return run_command(run_pretraining, cfg)
+    return run_command(run_pretraining, cfg, run_folder=True, sigterm=False)
 
 
 if __name__ == "__main__":

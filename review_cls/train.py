@@ -14,7 +14,7 @@ from review_cls.cli import command, run_command
 def main(cfg: DictConfig) -> float | None:
     from review_cls.jobs.train import run_training
 
-    return run_command(run_training, cfg)
+    return run_command(run_training, cfg, run_folder=True, sigterm=False)
 
 
 if __name__ == "__main__":

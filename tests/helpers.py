@@ -88,12 +88,14 @@ def hydra_like_run(cfg) -> Path:
 
 
 def fails(cfg, error: type[ReviewClsError], *fragments: str) -> str:
-    """Run training, expect ``error`` whose message holds every fragment, and a removed run folder."""
+    """Run training as its command starts it (a run folder), expect ``error`` whose message holds every fragment, and
+    a removed run folder."""
+    from review_cls.cli import started
     from review_cls.jobs.train import run_training
 
     run_dir = hydra_like_run(cfg)
     with pytest.raises(error) as caught:
-        run_training(cfg)
+        started(run_training, cfg, run_folder=True)
     message = str(caught.value)
     for fragment in fragments:
         assert fragment in message, message
@@ -149,7 +151,8 @@ def review_classifier(labels: list[str], train_label_ids: list[int], max_length:
     """``build_review_classifier`` with the default model group's settings (conf/model/minilm.yaml) and ``overrides``."""
     from review_cls.models.factory import build_review_classifier
 
-    settings = group_settings("model", "minilm", pretrained=pretrained, vocab_size=None, token_vocab=None) | overrides
+    data_given = {"vocab_size": None, "token_vocab": None, "multilabel": False}
+    settings = group_settings("model", "minilm", pretrained=pretrained, **data_given) | overrides
     return build_review_classifier(labels, train_label_ids, max_length, **settings)
 
 

@@ -197,6 +197,11 @@ class ReviewDataModule(L.LightningDataModule):
         dataset = self.datasets[name]
         return self._loader(dataset, self.eval_batch_size, eval_sampler(dataset))
 
+    def unsharded_loader(self, name: str) -> DataLoader:
+        """Every review of split ``name`` in this process, also under DDP: what rank 0 calibrates and chooses
+        thresholds on after the fit (the Trainer's val/test loaders give each rank a shard)."""
+        return self._loader(self.datasets[name], self.eval_batch_size, None)
+
     def _loader(self, dataset: TokenizedReviews, batch_size: int, sampler: Sampler[int] | None) -> DataLoader:
         return DataLoader(
             dataset, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=self.collator,

@@ -36,8 +36,8 @@ class LabelSpec:
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> LabelSpec:
         """From the data settings (``data.task``, ``data.label_separator``, ``data.label_columns``)."""
-        columns = data.get("label_columns")
-        return cls(str(data.get("task", "single")), data.get("label_separator"), tuple(columns or ()))
+        columns = data["label_columns"]
+        return cls(str(data["task"]), data["label_separator"], tuple(columns or ()))
 
     @property
     def gives_sets(self) -> bool:
@@ -54,7 +54,7 @@ SINGLE = LabelSpec()
 
 def check_label_spec(data: Mapping[str, Any]) -> None:
     """``data.task``, ``data.label_separator`` and ``data.label_columns`` that cannot go together, before any read."""
-    task, separator, columns = data.get("task", "single"), data.get("label_separator"), data.get("label_columns")
+    task, separator, columns = data["task"], data["label_separator"], data["label_columns"]
     if task not in TASKS:
         raise ConfigError(f"data.task={task!r} is not a task; use single, multilabel or auto.")
     if separator is not None and (not isinstance(separator, str) or separator.strip() == ""):

@@ -66,6 +66,9 @@ class MaskedReviewsDataModule(L.LightningDataModule):
             return
         order = np.random.default_rng(self.seed).permutation(len(self.texts))
         held_out = max(1, round(self.holdout * len(self.texts)))
+        if held_out >= len(self.texts):
+            raise ConfigError(f"mlm.holdout={self.holdout} holds out all {len(self.texts)} texts: none is left to "
+                              "pretrain on. Lower mlm.holdout (e.g. 0.05) or give more texts.")
         self.train_dataset = self._tokenized(order[held_out:])
         # masked once: every epoch's validation loss is measured on the same masked tokens, so epochs compare fairly
         held_out_texts = self._tokenized(order[:held_out])

@@ -4,7 +4,6 @@ encoder), cleanlab's suspected label errors, ``label_issues.csv`` and ``label_is
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from review_cls.data.prepare import LabeledReviews, drop_rare_classes, read_labeled
 from review_cls.data.settings import check_data_settings
-from review_cls.errors import INTERRUPTED_EXIT_CODE, ConfigError
+from review_cls.errors import ConfigError
 from review_cls.labeling.folds import FitPredict, check_fold_counts, fold_of_rows, out_of_sample_probabilities
 from review_cls.labeling.issues import (
     FILTERS,
@@ -27,7 +26,6 @@ from review_cls.labeling.issues import (
     write_issue_table,
 )
 from review_cls.models.tfidf import build_tfidf_pipeline, check_tfidf_settings, full_probabilities
-from review_cls.training.failed_runs import tidy_run_dir_on_error
 from review_cls.training.preflight import check_encoder_settings
 from review_cls.utils.settings import whole_number
 
@@ -100,43 +98,38 @@ def fold_training_config(cfg: DictConfig, folder: Path, split_paths: dict[str, s
     """The run's config for one fold: its split files (read as plain UTF-8 CSV) and a Trainer that only fits."""
     fold_cfg = cfg.copy()
     with open_dict(fold_cfg):
-        fold_cfg.data.update(split_paths=split_paths, sheet_name=None, encoding="utf-8", sep=None, output_dir=None)
+        fold_cfg.data.update(split_paths=split_paths, sheet_name=None, encoding="utf-8", sep=None)
         fold_cfg.trainer.update(default_root_dir=str(folder), enable_checkpointing=False, limit_val_batches=0,
                                 enable_progress_bar=False, enable_model_summary=False)
     return fold_cfg
 
 
+def interrupted_note(cfg: DictConfig) -> str:
+    """What a stopped audit keeps (the one line ``cli.run_command`` prints) and how to go on."""
+    return (f"its finished folds are kept in {cfg.paths.output_dir}: rerun with the same settings and "
+            f"hydra.run.dir={cfg.paths.output_dir} to go on from there.")
+
+
 def run_audit(cfg: DictConfig) -> dict[str, Any]:
-    """The ``review_cls.audit`` job; a failed run that produced nothing leaves no folder, finished folds are kept,
-    and Ctrl+C ends it with one line saying how to resume (exit code 130)."""
-    try:
-        return _audit(cfg)
-    except KeyboardInterrupt:
-        print(f"interrupted: audit stopped (Ctrl+C); its finished folds are kept in {cfg.paths.output_dir}: rerun "
-              f"with the same settings and hydra.run.dir={cfg.paths.output_dir} to go on from there.",
-              file=sys.stderr)
-        raise SystemExit(INTERRUPTED_EXIT_CODE) from None
-
-
-def _audit(cfg: DictConfig) -> dict[str, Any]:
+    """The ``review_cls.audit`` job: every review scored out of fold, cleanlab's ranking written to the run folder;
+    each finished fold is saved, so a rerun of the same settings goes on from there."""
     output_dir = Path(cfg.paths.output_dir)
-    with tidy_run_dir_on_error(output_dir):
-        check_audit_settings(cfg)
-        folds, mode = int(cfg.audit.folds), str(cfg.audit.model)
-        data = cfg.data
-        reviews = read_labeled(data.path, data.text_column, data.label_column, data.sheet_name, data.encoding,
-                               data.get("sep"))
-        if data.min_class_count:
-            reviews = drop_rare_classes(reviews, int(data.min_class_count))
-        check_fold_counts(reviews, folds)
-        labels = sorted(set(reviews.labels))
-        fold = fold_of_rows(reviews.labels, folds, int(cfg.seed))
-        fit_predict = (tfidf_fold if mode == "tfidf" else finetune_fold)(cfg, labels)
-        probabilities = out_of_sample_probabilities(reviews, labels, fold, output_dir / "folds" / mode, fit_predict)
-        issues = rank_label_issues(reviews, labels, probabilities, fold, str(cfg.audit.filter_by))
-        write_issue_table(issues, output_dir / ISSUES_CSV)
-        report = issue_report(issues, len(reviews), str(data.path), mode, folds, int(cfg.audit.examples))
-        write_issue_report(report, output_dir / ISSUES_MD)
+    check_audit_settings(cfg)
+    folds, mode = int(cfg.audit.folds), str(cfg.audit.model)
+    data = cfg.data
+    reviews = read_labeled(data.path, data.text_column, data.label_column, data.sheet_name, data.encoding,
+                           data.get("sep"))
+    if data.min_class_count:
+        reviews = drop_rare_classes(reviews, int(data.min_class_count))
+    check_fold_counts(reviews, folds)
+    labels = sorted(set(reviews.labels))
+    fold = fold_of_rows(reviews.labels, folds, int(cfg.seed))
+    fit_predict = (tfidf_fold if mode == "tfidf" else finetune_fold)(cfg, labels)
+    probabilities = out_of_sample_probabilities(reviews, labels, fold, output_dir / "folds" / mode, fit_predict)
+    issues = rank_label_issues(reviews, labels, probabilities, fold, str(cfg.audit.filter_by))
+    write_issue_table(issues, output_dir / ISSUES_CSV)
+    report = issue_report(issues, len(reviews), str(data.path), mode, folds, int(cfg.audit.examples))
+    write_issue_report(report, output_dir / ISSUES_MD)
     log.info("%d of %d reviews look mislabeled -> %s", len(issues), len(reviews), output_dir / ISSUES_CSV)
     print(f"audit: {len(issues)} suspected label errors in {len(reviews)} reviews -> {output_dir / ISSUES_CSV}")
     return {"reviews": len(reviews), "issues": len(issues), "output": str(output_dir / ISSUES_CSV)}

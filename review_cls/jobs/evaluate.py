@@ -19,7 +19,6 @@ from review_cls.inference.checkpoints import LAST, resolve_ckpt_path
 from review_cls.inference.predictor import load_predictor
 from review_cls.reports.predictions import ReportPaths, write_prediction_reports
 from review_cls.reports.summary import print_summary
-from review_cls.training.failed_runs import tidy_run_dir_on_error
 from review_cls.utils.hardware import resolve_device
 from review_cls.utils.settings import flag, whole_number
 
@@ -59,15 +58,7 @@ def keep_known_labels(reviews: LabeledReviews, known: list[str], drop_unknown: b
 
 
 def run_evaluation(cfg: DictConfig) -> dict[str, float]:
-    """The ``review_cls.evaluate`` job: returns ``eval/acc``, ``eval/f1_macro``, ... (see write_prediction_reports).
-
-    A failed evaluation leaves no run folder that looks real (training/failed_runs.py), as a failed training run.
-    """
-    with tidy_run_dir_on_error(cfg.paths.output_dir):
-        return _evaluate(cfg)
-
-
-def _evaluate(cfg: DictConfig) -> dict[str, float]:
+    """The ``review_cls.evaluate`` job: returns ``eval/acc``, ``eval/f1_macro``, ... (see write_prediction_reports)."""
     require_model_and_data(cfg)
     flag(cfg, "drop_unknown_labels")
     whole_number(cfg.data, "eval_batch_size", 1, "data.")

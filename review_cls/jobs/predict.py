@@ -4,9 +4,6 @@ atomic output, insight summary)."""
 from __future__ import annotations
 
 import logging
-import signal
-import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +14,7 @@ from tqdm.auto import tqdm
 
 from review_cls.data.io import check_encoding, checked_sep, count_rows, existing_table, iter_table_chunks, table_format
 from review_cls.data.writers import TableWriter, output_format
-from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, ConfigError, DataError
+from review_cls.errors import ConfigError, DataError
 from review_cls.inference.prediction_files import (
     check_output_locations,
     check_texts_are_words,
@@ -28,7 +25,10 @@ from review_cls.reports.html_report import write_report
 from review_cls.reports.insights import (
     CONFIDENCE,
     DATE_NAMES,
+    LABELS,
+    LOW_CONFIDENCE,
     PREDICTED,
+    PROBABILITY_PREFIX,
     RATING_NAMES,
     InsightSummary,
     pick_column,
@@ -42,9 +42,6 @@ if TYPE_CHECKING:
 from review_cls.utils.hardware import resolve_device
 
 log = logging.getLogger(__name__)
-PROBABILITY_PREFIX = "prob_"
-# a multi-label model's columns: its labels (joined with label_separator) and whether one is near its threshold
-LABELS, LOW_CONFIDENCE = "labels", "low_confidence"
 USAGE = "python -m review_cls.predict ckpt_path=best.ckpt input=reviews.csv output=predictions.csv"
 
 
@@ -106,20 +103,8 @@ def multilabel_columns(predictor: Predictor | OnnxPredictor, probabilities: np.n
     )
 
 
-class LabelTally:
-    """What predict reports of a multi-label run, which writes no insights (they count one category per review)."""
-
-    def __init__(self) -> None:
-        self.predicted = self.empty = 0
-
-    def update(self, result: pd.DataFrame) -> None:
-        empty = int(result[LABELS].isna().sum())
-        self.empty += empty
-        self.predicted += len(result) - empty
-
-
 def start_summary(first_chunk: pd.DataFrame, cfg: DictConfig, labels: list[str], source: Path,
-                  multilabel: bool = False) -> InsightSummary | LabelTally:
+                  multilabel: bool) -> InsightSummary:
     """Check the first chunk's columns and texts against the config and pick the date and rating columns."""
     columns = list(first_chunk.columns)
     if cfg.text_column not in columns:
@@ -132,16 +117,12 @@ def start_summary(first_chunk: pd.DataFrame, cfg: DictConfig, labels: list[str],
                or name.startswith(PROBABILITY_PREFIX)]
     if clashes:
         log.warning("Input columns %s are replaced by this run's predictions.", ", ".join(clashes))
-    if multilabel:
-        if cfg.insights:
-            log.warning("The model is multi-label: predict writes the labels column but no insights folder "
-                        "(its counts and charts are per single category).")
-        return LabelTally()
     date_column = pick_column(columns, cfg.get("date_column"), DATE_NAMES, "date_column")
     rating_column = pick_column(columns, cfg.get("rating_column"), RATING_NAMES, "rating_column")
     log.info("Text column '%s'; date column: %s; rating column: %s.", cfg.text_column, date_column, rating_column)
     sample_rows = int(cfg.report_rows) if cfg.insights and cfg.report else 0
-    return InsightSummary(labels, cfg.text_column, int(cfg.top_k), date_column, rating_column, sample_rows)
+    return InsightSummary(labels, cfg.text_column, int(cfg.top_k), date_column, rating_column, sample_rows,
+                          label_separator=cfg.label_separator if multilabel else None)
 
 
 def check_predict_settings(cfg: DictConfig) -> None:
@@ -172,34 +153,13 @@ def check_predict_settings(cfg: DictConfig) -> None:
         raise ConfigError(f"runtime={cfg.runtime} is not a runtime; use runtime=torch or runtime=onnx.")
 
 
-class Terminated(BaseException):
-    """SIGTERM turned into an exception, so the output's temporary file is removed on the way out as for Ctrl+C
-    (the default action kills the process where it stands)."""
-
-
-def _raise_terminated(signum: int, frame: Any) -> None:
-    raise Terminated
+def interrupted_note(cfg: DictConfig) -> str:
+    """What a stopped predict leaves (the one line ``cli.run_command`` prints): the output is written atomically."""
+    return f"output='{cfg.output}' was not written or changed."
 
 
 def run_prediction(cfg: DictConfig) -> dict[str, Any]:
-    """The ``review_cls.predict`` job; Ctrl+C or SIGTERM end it with one line and exit code 130 or 143, the output
-    left as it was."""
-    in_main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
-    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
-    try:
-        return _predict(cfg)
-    except (KeyboardInterrupt, Terminated) as stop:
-        name, code = ("SIGTERM", TERMINATED_EXIT_CODE) if isinstance(stop, Terminated) else \
-            ("Ctrl+C", INTERRUPTED_EXIT_CODE)
-        print(f"interrupted: predict stopped ({name}); output='{cfg.output}' was not written or changed.",
-              file=sys.stderr)
-        raise SystemExit(code) from None
-    finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _predict(cfg: DictConfig) -> dict[str, Any]:
+    """The ``review_cls.predict`` job: the output file (and insights folder) appear whole or not at all."""
     require_settings(cfg, ("ckpt_path", "input", "output"), USAGE)
     check_predict_settings(cfg)
     source = existing_table(cfg.input, "input")
@@ -213,7 +173,7 @@ def _predict(cfg: DictConfig) -> dict[str, Any]:
     chunks = iter_table_chunks(source, cfg.chunk_size, cfg.sheet_name, cfg.encoding, as_text=True,
                                sep=cfg.get("sep"), prefix="")
     total = count_rows(source, cfg.sheet_name, prefix="")
-    summary: InsightSummary | LabelTally | None = None
+    summary: InsightSummary | None = None
     multilabel = predictor.task.multilabel
     with atomic_file(output) as temporary:
         with TableWriter(temporary, kind, output) as writer, tqdm(
@@ -228,7 +188,7 @@ def _predict(cfg: DictConfig) -> dict[str, Any]:
                 summary.update(result)
                 progress.update(len(chunk))
         assert summary is not None  # iter_table_chunks raises on a table without rows
-        if cfg.insights and not multilabel:
+        if cfg.insights:
             with atomic_dir(insights_folder(output)) as folder:
                 summary.write(folder, source.name)
                 if cfg.report:
@@ -237,5 +197,5 @@ def _predict(cfg: DictConfig) -> dict[str, Any]:
         log.warning("%d of %d rows have an empty '%s' and got no prediction.", summary.empty, writer.rows,
                     cfg.text_column)
     log.info("Predicted %d reviews -> %s%s", summary.predicted, output,
-             f" (insights: {insights_folder(output)})" if cfg.insights and not multilabel else "")
+             f" (insights: {insights_folder(output)})" if cfg.insights else "")
     return {"rows": writer.rows, "predicted": summary.predicted, "empty": summary.empty, "output": str(output)}

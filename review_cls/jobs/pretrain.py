@@ -17,7 +17,7 @@ from review_cls.errors import ConfigError
 from review_cls.models.masked_lm import MaskedLanguageModel, save_encoder_folder
 from review_cls.training.builders import build_trainer, instantiate_callbacks, instantiate_loggers
 from review_cls.training.interrupts import best_checkpoint, fit_or_interrupt, stop
-from review_cls.training.preflight import check_pretraining_settings, run_checked_job
+from review_cls.training.preflight import check_pretraining_settings, prepare_run
 from review_cls.utils.atomic import atomic_dir
 
 log = logging.getLogger(__name__)
@@ -26,11 +26,8 @@ FOLDER = "pretrained_model"
 
 def run_pretraining(cfg: DictConfig) -> dict[str, float]:
     """Pretrain, then write the best checkpoint (lowest held-out masked-LM loss) as a Hugging Face folder."""
-    return run_checked_job(cfg, check_pretraining_settings, _pretrain)
-
-
-def _pretrain(cfg: DictConfig, ckpt_path: str | None) -> dict[str, float]:
-    reviews: ReviewDataModule = instantiate(cfg.data, output_dir=None)
+    ckpt_path = prepare_run(cfg, check_pretraining_settings)
+    reviews: ReviewDataModule = instantiate(cfg.data)
     texts = pretraining_texts(reviews)
     tokenizer = tokenizer_for(reviews.tokenizer_source, texts)
     datamodule = MaskedReviewsDataModule(

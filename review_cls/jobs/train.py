@@ -14,19 +14,16 @@ from review_cls.training.builders import (
 )
 from review_cls.training.finish import finish_run
 from review_cls.training.interrupts import fit_or_interrupt, stop_after_interrupt
-from review_cls.training.preflight import check_training_settings, run_checked_job
+from review_cls.training.preflight import check_training_settings, prepare_run
 
 
 def run_training(cfg: DictConfig) -> dict[str, float]:
     """Fit, then test the best checkpoint; returns every logged metric as a float.
 
-    Settings are checked before any data is read; Ctrl+C still tests and reports the best checkpoint so far. A run
-    that stops with a project error leaves no folder that looks like a real run (training/failed_runs.py).
+    Settings are checked before any data is read; Ctrl+C and SIGTERM still test and report the best checkpoint so
+    far (the command leaves SIGTERM to Lightning: ``run_command(..., sigterm=False)``).
     """
-    return run_checked_job(cfg, check_training_settings, _train)
-
-
-def _train(cfg: DictConfig, ckpt_path: str | None) -> dict[str, float]:
+    ckpt_path = prepare_run(cfg, check_training_settings)
     # the trainer group is checked by building the Trainer, before any data is read
     trainer = build_trainer(cfg, instantiate_callbacks(cfg.get("callbacks")), instantiate_loggers(cfg.get("logger")))
     datamodule = build_datamodule(cfg)

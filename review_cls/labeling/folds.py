@@ -30,8 +30,8 @@ def check_fold_counts(reviews: LabeledReviews, folds: int) -> None:
         raise DataError(
             f"Class(es) with fewer reviews than audit.folds={folds} in '{reviews.source}': "
             + ", ".join(f"{label!r} has {count}" for label, count in too_small.items())
-            + f". Lower audit.folds to {int(too_small.min())} or less (at least 2), add reviews of those classes, or "
-            f"leave them out with data.min_class_count={folds}."
+            + (f". Lower audit.folds to {int(too_small.min())} or less, add" if too_small.min() >= 2 else ". Add")
+            + f" reviews of those classes, or leave them out with data.min_class_count={folds}."
         )
 
 

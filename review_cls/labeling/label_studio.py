@@ -44,7 +44,8 @@ def annotated_reviews(path: Path) -> pd.DataFrame:
     tasks = _export_tasks(path)
     rows, unlabeled = [], 0
     for number, task in enumerate(tasks, start=1):
-        text = task.get("data", {}).get(TO_NAME) if isinstance(task, dict) else None
+        data = task.get("data") if isinstance(task, dict) else None
+        text = data.get(TO_NAME) if isinstance(data, dict) else None
         if not isinstance(text, str):
             raise DataError(f"Task {number} in '{path}' has no data.{TO_NAME}: is this an export of the tasks "
                             "`python -m review_cls.select` wrote?")
@@ -77,7 +78,8 @@ def _chosen_label(annotations: list[Any]) -> str | None:
         if not isinstance(annotation, dict) or annotation.get("was_cancelled"):
             continue
         for result in annotation.get("result") or []:
-            choices = result.get("value", {}).get("choices") if result.get("from_name") == FROM_NAME else None
-            if choices:
+            value = result.get("value") if isinstance(result, dict) and result.get("from_name") == FROM_NAME else None
+            choices = value.get("choices") if isinstance(value, dict) else None
+            if isinstance(choices, list) and choices:
                 return str(choices[0])
     return None

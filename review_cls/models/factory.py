@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import backbone_config
-from review_cls.models.losses import log_prior_offsets, positive_weights, resolve_alpha
+from review_cls.models.losses import asymmetric_settings, log_prior_offsets, positive_weights, resolve_alpha
 from review_cls.models.module import ReviewClassifier
 from review_cls.models.reinit import reinit_top_layers
 from review_cls.models.task import task_of
@@ -36,10 +36,11 @@ def build_review_classifier(
     layer_decay: float,
     logit_adjustment: float,
     token_vocab: Mapping[str, int] | None,
-    pooling: str = "cls",
-    rdrop_alpha: float = 0.0,
-    reinit_layers: int = 0,
-    multilabel: bool = False,
+    pooling: str,
+    rdrop_alpha: float,
+    reinit_layers: int,
+    asymmetric_loss: Mapping[str, float] | None,
+    multilabel: bool,
 ) -> ReviewClassifier:
     """Load the backbone once with our labels and dropout. Every argument comes from the model config (its defaults
     live in conf/model/), checked before any data was read (review_cls/models/settings.py); only what needs the data
@@ -56,12 +57,16 @@ def build_review_classifier(
     ``layer_decay`` shape the per-group learning rates (models/optim.py); ``logit_adjustment`` is the tau of
     the logit-adjusted loss (models/losses.py); ``pooling`` is what the classifier reads, the [CLS] state or the
     mean of all positions (models/pooling.py). ``multilabel`` (from the data) trains a sigmoid per label with
-    ``alpha`` as the loss's ``pos_weight`` (models/losses.py :func:`positive_weights`).
+    ``alpha`` as the loss's ``pos_weight`` (models/losses.py :func:`positive_weights`), with BCE or, given
+    ``asymmetric_loss``, the asymmetric loss.
     """
     if new_word_embeddings and token_vocab is None:
         raise ConfigError("model.new_word_embeddings needs the tokenizer's vocab (token_vocab) to build the embeddings.")
     if multilabel:
         check_single_label_levers(gamma, logit_adjustment, rdrop_alpha)
+    elif asymmetric_loss is not None:
+        raise ConfigError("model.asymmetric_loss is a multi-label loss (a sigmoid per label), but this data is "
+                          "single-label: set model.asymmetric_loss=null, or model.gamma for focal loss.")
     id2label = dict(enumerate(labels))
     config = backbone_config(pretrained, len(labels), id2label, dropout)
     config["problem_type"] = task_of(multilabel).problem_type
@@ -91,6 +96,7 @@ def build_review_classifier(
         logit_offsets=None if multilabel else log_prior_offsets(train_label_ids, labels, float(logit_adjustment)),
         rdrop_alpha=float(rdrop_alpha),
         multilabel=multilabel,
+        asymmetric_loss=asymmetric_settings(asymmetric_loss),
     )
     reinit_top_layers(classifier.model, int(reinit_layers))
     if new_word_embeddings:

@@ -9,6 +9,11 @@ Logit-adjusted loss (Menon et al. 2021; balanced softmax, Ren et al. 2020 is ``t
 share; prediction uses the raw logits, which then favour rare classes by the same amount. Unlike class weights it
 does not rescale any review's gradient, and unlike undersampling it keeps every review.
 
+Asymmetric loss (Ridnik et al. 2021), multi-label only: a review has a few "yes" labels and many easy "no" ones, so
+plain BCE is dominated by negatives the model already gets right. Negatives are down-weighted by ``p^gamma_neg``
+after their probability is shifted down by ``clip`` (a negative below ``clip`` costs nothing, which also spares
+positives the annotator missed), positives by ``(1 - p)^gamma_pos``.
+
 R-Drop (Liang et al. 2021): each training review goes through the model twice, with two dropout masks, and the
 symmetric KL divergence between the two predictions is added to the loss, so the model cannot lean on any one
 dropout sub-network; a regulariser for small, noisy training sets, at twice the training cost.
@@ -16,7 +21,8 @@ dropout sub-network; a regulariser for small, noisy training sets, at twice the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -184,6 +190,52 @@ class SigmoidBCE(nn.BCEWithLogitsLoss):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return super().forward(logits.float(), target.float())
+
+
+class AsymmetricLoss(nn.Module):
+    """``-y (1-p)^gamma_pos log p - (1-y) p_m^gamma_neg log(1 - p_m)``, ``p_m = max(p - clip, 0)``, averaged over
+    every (review, label) as BCE is, in fp32; ``pos_weight`` scales the positive term as in ``BCEWithLogitsLoss``.
+    All three at 0 is exactly :class:`SigmoidBCE`."""
+
+    def __init__(self, gamma_neg: float, gamma_pos: float, clip: float, pos_weight: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.gamma_neg, self.gamma_pos, self.clip = float(gamma_neg), float(gamma_pos), float(clip)
+        self.register_buffer("pos_weight", pos_weight, persistent=False)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        logits, target = logits.float(), target.float()
+        probs = logits.sigmoid()
+        if self.clip:
+            shifted = (probs - self.clip).clamp(min=0.0)
+            log_negative = torch.log1p(-shifted)  # 1 - shifted >= clip > 0
+        else:
+            shifted, log_negative = probs, F.logsigmoid(-logits)
+        positive = F.logsigmoid(logits) * ((1.0 - probs).pow(self.gamma_pos) if self.gamma_pos else 1.0)
+        if self.pos_weight is not None:
+            positive = positive * self.pos_weight.to(logits.device)
+        negative = log_negative * (shifted.pow(self.gamma_neg) if self.gamma_neg else 1.0)
+        return -(target * positive + (1.0 - target) * negative).mean()
+
+
+ASYMMETRIC_KEYS = ("gamma_neg", "gamma_pos", "clip")
+
+
+def asymmetric_settings(setting: Mapping[str, Any] | None) -> dict[str, float] | None:
+    """``model.asymmetric_loss`` as plain floats (a checkpoint stores it), or None for plain BCE; the keys are
+    :data:`ASYMMETRIC_KEYS`, the gammas >= 0 and clip in [0, 1)."""
+    if setting is None:
+        return None
+    if not isinstance(setting, Mapping) or sorted(setting) != sorted(ASYMMETRIC_KEYS):
+        raise ConfigError(f"model.asymmetric_loss must be null or {{gamma_neg: 4, gamma_pos: 0, clip: 0.05}} (those "
+                          f"three keys), got {setting!r}.")
+    values = {}
+    for key in ASYMMETRIC_KEYS:
+        value = setting[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (key == "clip" and value >= 1):
+            raise ConfigError(f"model.asymmetric_loss.{key} must be a number >= 0{' and < 1' if key == 'clip' else ''}, "
+                              f"got {value!r}.")
+        values[key] = float(value)
+    return values
 
 
 def rdrop_penalty(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:

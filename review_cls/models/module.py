@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import lightning as L
@@ -10,7 +10,7 @@ import torch
 from torchmetrics import MeanMetric
 
 from review_cls.models.backbone import build_classifier
-from review_cls.models.losses import FocalLoss, LogitAdjusted, SigmoidBCE, rdrop_penalty
+from review_cls.models.losses import AsymmetricLoss, FocalLoss, LogitAdjusted, SigmoidBCE, rdrop_penalty
 from review_cls.models.optim import adamw_with_warmup
 from review_cls.models.task import DEFAULT_THRESHOLD, task_of
 from review_cls.models.thresholds import TunedOnValidation
@@ -58,6 +58,7 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         rdrop_alpha: float = 0.0,
         multilabel: bool = False,
         thresholds: Sequence[float] | None = None,
+        asymmetric_loss: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__()
         # logger=False: the run logs its own flat HPARAMS with final metrics (reports/tensorboard.py)
@@ -70,7 +71,8 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         num_classes = len(self.labels)
         if multilabel:
             pos_weight = None if alpha is None else torch.as_tensor(list(alpha), dtype=torch.float32)
-            self.loss_fn: torch.nn.Module = SigmoidBCE(pos_weight=pos_weight)
+            self.loss_fn: torch.nn.Module = (SigmoidBCE(pos_weight=pos_weight) if asymmetric_loss is None
+                                             else AsymmetricLoss(**asymmetric_loss, pos_weight=pos_weight))
             self.register_buffer("thresholds", torch.as_tensor(
                 list(thresholds) if thresholds is not None else [DEFAULT_THRESHOLD] * num_classes, dtype=torch.float32))
             at_default = self.task.summary_metrics(num_classes)

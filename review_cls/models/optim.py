@@ -38,7 +38,7 @@ def adamw_with_warmup(module: L.LightningModule, layer_decay: float = 1.0, embed
 
 def layer_depth(name: str, num_layers: int) -> int:
     """0 for embeddings, i + 1 for transformer layer i, num_layers + 1 for the pooler and head."""
-    if ".embeddings." in name:
+    if name.startswith("embeddings.") or ".embeddings." in name:
         return 0
     match = LAYER_INDEX.search(name)
     return int(match.group(1)) + 1 if match else num_layers + 1

@@ -12,7 +12,7 @@ from hydra.utils import get_method
 
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import encoder_config, model_max_length
-from review_cls.models.losses import effective_beta
+from review_cls.models.losses import asymmetric_settings, effective_beta
 from review_cls.models.pooling import check_pooling
 from review_cls.utils.settings import number
 
@@ -75,7 +75,8 @@ def check_lever_settings(model: Mapping[str, Any]) -> None:
         raise ConfigError(f"model.layer_decay must be in (0, 1] (1 = the same lr for every layer), got {model['layer_decay']}.")
     if number(model, "model", "logit_adjustment") < 0:
         raise ConfigError(f"model.logit_adjustment (tau) must be >= 0, got {model['logit_adjustment']}.")
-    check_pooling(model.get("pooling", "cls"))
+    check_pooling(model["pooling"])
+    asymmetric_settings(model["asymmetric_loss"])
     if number(model, "model", "rdrop_alpha") < 0:
         raise ConfigError(f"model.rdrop_alpha (R-Drop) must be >= 0 (0 = off), got {model['rdrop_alpha']}.")
 

@@ -49,7 +49,7 @@ def charts(summary: InsightSummary) -> list[str]:
     share = go.Figure(go.Bar(x=categories["share"], y=categories["category"], orientation="h",
                              text=[f"{c:,} ({s:.1%})" for c, s in zip(categories["count"], categories["share"])],
                              textposition="auto"))
-    share.update_layout(title=f"Share of reviews per category ({summary.predicted:,})", xaxis_tickformat=".0%",
+    share.update_layout(title=summary.share_title("Share of reviews per category"), xaxis_tickformat=".0%",
                         height=120 + 28 * len(categories))
     parts = [_chart(share, "chart-share")]
     if summary.date_column and summary.weekly:

@@ -1,13 +1,13 @@
 """What a product team reads after a prediction run: reviews per category, examples, weekly trend, mean rating.
 
 Everything is accumulated chunk by chunk (running counts and a top-k heap per category), so a million-row file costs
-no more memory than a small one.
+no more memory than a small one. A multi-label model's review counts once under every label it carries (its
+confidence there is that label's probability), so the shares of the categories may add up to more than 100%.
 """
 
 from __future__ import annotations
 
 import heapq
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +21,10 @@ from review_cls.reports.figures import new_figure, save_png
 
 PREDICTED = "predicted_label"
 CONFIDENCE = "confidence"
+# a multi-label model's columns: its labels (joined with label_separator), whether one is near its threshold, and
+# each label's probability (single-label models have the probability columns too)
+LABELS, LOW_CONFIDENCE = "labels", "low_confidence"
+PROBABILITY_PREFIX = "prob_"
 DATE_NAMES = ("date", "at", "timestamp")
 RATING_NAMES = ("rating", "score", "stars")
 # every file InsightSummary.write may put in its folder: predict replaces a folder holding nothing else
@@ -40,20 +44,37 @@ def pick_column(columns: Sequence[str], wanted: str | None, candidates: Sequence
 
 def week_starts(values: pd.Series) -> pd.Series:
     """Monday of each value's week (naive dates; time zones converted to UTC); unparseable values become NaT."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "could not infer format": per-element parsing is fine here
-        stamps = pd.to_datetime(values, errors="coerce", utc=True)
+    # format="mixed": each value parsed on its own; a format guessed from the first value would turn dates of any
+    # other format (in one column, or in a later chunk) into NaT
+    stamps = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
     return stamps.dt.tz_convert(None).dt.to_period("W-SUN").dt.start_time
 
 
+def label_rows(chunk: pd.DataFrame, labels: Sequence[str], separator: str) -> pd.DataFrame:
+    """A multi-label chunk as one row per (review, label it carries), with ``predicted_label`` and ``confidence`` (that
+    label's probability) as a single-label chunk has them; the index stays the input row number."""
+    carried = chunk[LABELS].dropna()
+    carried = carried[carried != ""].str.split(separator, regex=False).explode()
+    rows = chunk.loc[carried.index].assign(**{PREDICTED: carried.to_numpy()})
+    confidence = np.zeros(len(rows), dtype=np.float64)
+    for label in labels:
+        is_label = (rows[PREDICTED] == label).to_numpy()
+        confidence[is_label] = rows.loc[is_label, f"{PROBABILITY_PREFIX}{label}"].to_numpy(dtype=np.float64)
+    return rows.assign(**{CONFIDENCE: confidence})
+
+
 class InsightSummary:
-    """Running per-category statistics over prediction chunks (columns ``predicted_label`` and ``confidence``)."""
+    """Running per-category statistics over prediction chunks (columns ``predicted_label`` and ``confidence``, or
+    a multi-label model's ``labels`` and ``prob_<label>`` when ``label_separator`` is given)."""
 
     def __init__(
         self, labels: Sequence[str], text_column: str, top_k: int, date_column: str | None, rating_column: str | None,
-        sample_rows: int = 0,
+        sample_rows: int = 0, label_separator: str | None = None,
     ) -> None:
         self.labels = list(labels)
+        self.label_separator = label_separator
+        # reviews with a prediction, and (multi-label) those of them that carry none of the labels
+        self.reviews = self.no_label = 0
         self.text_column = text_column
         self.top_k = top_k
         self.date_column = date_column
@@ -76,8 +97,15 @@ class InsightSummary:
 
     def update(self, chunk: pd.DataFrame) -> None:
         """Fold one chunk of predictions (index = input row number) into the running statistics."""
-        predicted = chunk[chunk[PREDICTED].notna()]
-        self.empty += len(chunk) - len(predicted)
+        if self.label_separator is None:
+            predicted = chunk[chunk[PREDICTED].notna()]
+            reviews = len(predicted)
+        else:
+            reviews = int(chunk[LABELS].notna().sum())
+            predicted = label_rows(chunk, self.labels, self.label_separator)
+            self.no_label += reviews - predicted.index.nunique()
+        self.empty += len(chunk) - reviews
+        self.reviews += reviews
         labels = predicted[PREDICTED].astype(str)
         self.counts.update(labels.value_counts().to_dict())
         for label, group in predicted.groupby(labels, sort=False):
@@ -110,10 +138,16 @@ class InsightSummary:
 
     @property
     def predicted(self) -> int:
-        return sum(self.counts.values())
+        """Reviews that got a prediction (a multi-label review with several labels counts once)."""
+        return self.reviews
+
+    @property
+    def multilabel(self) -> bool:
+        return self.label_separator is not None
 
     def category_table(self) -> pd.DataFrame:
-        """One row per category (all the model knows, most frequent first): count, share, and mean rating if any."""
+        """One row per category (all the model knows, most frequent first): count, share of the predicted reviews
+        (multi-label: the shares may add up to more than 1), and mean rating if any."""
         counts = np.array([self.counts[label] for label in self.labels], dtype=np.int64)
         table = pd.DataFrame({"category": self.labels, "count": counts, "share": counts / max(self.predicted, 1)})
         if self.rating_column:
@@ -150,7 +184,7 @@ class InsightSummary:
         """CSV tables, PNG charts and ``summary.md`` into ``folder`` (which must exist)."""
         categories = self.category_table()
         categories.to_csv(folder / "categories.csv", index=False)
-        plot_categories(categories, folder / "categories.png", title=f"Reviews per category ({self.predicted:,})")
+        plot_categories(categories, folder / "categories.png", title=self.share_title("Reviews per category"))
         examples = self.examples_table()
         examples.to_csv(folder / "top_examples.csv", index=False)
         weekly = None
@@ -160,6 +194,12 @@ class InsightSummary:
             if len(weekly):
                 plot_weekly(weekly, folder / "weekly_counts.png")
         (folder / "summary.md").write_text(self._markdown(source, categories, examples, weekly), encoding="utf-8")
+
+    def share_title(self, title: str) -> str:
+        """A chart title with the review count; multi-label: that one review may count under several categories."""
+        if not self.multilabel:
+            return f"{title} ({self.predicted:,})"
+        return f"{title} ({self.predicted:,} reviews; one review counts under each of its labels, shares add up to more than 100%)"
 
     def _markdown(
         self, source: str, categories: pd.DataFrame, examples: pd.DataFrame, weekly: pd.DataFrame | None
@@ -172,6 +212,8 @@ class InsightSummary:
             "",
             f"{self.predicted:,} reviews classified; {self.empty:,} rows with an empty text got no prediction.",
             "",
+            *([f"Multi-label model: a review counts once under each label it carries, so the shares add up to more "
+               f"than 100%; {self.no_label:,} reviews carry none of the labels.", ""] if self.multilabel else []),
             markdown_table(shown),
             "",
             "![reviews per category](categories.png)",

@@ -26,8 +26,12 @@ OPTUNA_RESULTS = "optimization_results.yaml"
 VAL_F1, TEST_F1 = "val/f1_macro", "test/f1_macro"
 # the validation score of the best (tested) checkpoint; runs recorded without it fall back to the last epoch's
 VAL_F1_BEST = f"{VAL_F1}_best"
+# a multi-label run's other test scores (column -> metric); blank for single-label runs, left out of the markdown
+# table when no run has them
+MULTILABEL_SCORES = {"test_f1_micro": "test/f1_micro", "test_f1_samples": "test/f1_samples",
+                     "test_hamming": "test/hamming", "test_f1_macro_at_0.5": "test/f1_macro_at_0.5"}
 COLUMNS = ["rank", "best", "run", "status", "val_f1_macro", "test_f1_macro", "rare_class", "rare_class_support",
-           "rare_class_test_f1", "swept", "overrides", "error", "optimized_metric", "objective"]
+           "rare_class_test_f1", *MULTILABEL_SCORES, "swept", "overrides", "error", "optimized_metric", "objective"]
 NO_RECORD = f"no {RUN_RECORD}: the job died before it finished (killed, out of host memory, time limit)"
 
 
@@ -62,6 +66,7 @@ def read_run(job_dir: Path) -> dict:
         "rare_class": rare_class,
         "rare_class_support": support.get(rare_class) if rare_class else None,
         "rare_class_test_f1": metrics.get(f"test/f1/{rare_class}", math.nan) if rare_class else math.nan,
+        **{column: metrics.get(metric, math.nan) for column, metric in MULTILABEL_SCORES.items()},
         "overrides": " ".join(record.get("overrides", [])),
         "error": record.get("error") or "",
         "objective": metrics.get(objective, math.nan),
@@ -107,18 +112,21 @@ def markdown_table(frame: pd.DataFrame, optuna: dict | None) -> str:
     """The ranked table a researcher reads first, with the Optuna best trial when there is one."""
     metric = frame["optimized_metric"].iloc[0]
     failed = int((frame["status"] != OK).sum())
+    multilabel = [column for column in MULTILABEL_SCORES if frame[column].notna().any()]
     lines = [
         f"# Sweep summary: {len(frame)} run(s), {failed} failed, ranked by {metric}",
         "",
         "| rank | run | status | val macro-F1 (best epoch) | test macro-F1 | rarest class (test n) "
-        "| rarest-class test F1 | overrides | error |",
-        "|---:|---|---|---:|---:|---|---:|---|---|",
+        "| rarest-class test F1 | " + "".join(f"{column.replace('_', ' ')} | " for column in multilabel)
+        + "overrides | error |",
+        "|---:|---|---|---:|---:|---|---:|" + "---:|" * len(multilabel) + "---|---|",
     ]
-    for row in frame.itertuples(index=False):
-        rank = f"**{row.rank} (best)**" if row.best else str(row.rank)
-        rare = f"{row.rare_class} ({row.rare_class_support})" if isinstance(row.rare_class, str) else ""
-        cells = [rank, row.run, row.status, _fmt(row.val_f1_macro), _fmt(row.test_f1_macro), rare,
-                 _fmt(row.rare_class_test_f1), f"`{row.swept}`" if row.swept else "", _short(row.error)]
+    for row in frame.to_dict("records"):
+        rank = f"**{row['rank']} (best)**" if row["best"] else str(row["rank"])
+        rare = f"{row['rare_class']} ({row['rare_class_support']})" if isinstance(row["rare_class"], str) else ""
+        cells = [rank, row["run"], row["status"], _fmt(row["val_f1_macro"]), _fmt(row["test_f1_macro"]), rare,
+                 _fmt(row["rare_class_test_f1"]), *(_fmt(row[column]) for column in multilabel),
+                 f"`{row['swept']}`" if row["swept"] else "", _short(row["error"])]
         lines.append("| " + " | ".join(cells) + " |")
     if optuna:
         lines += ["", f"Optuna best trial: value {_fmt(optuna.get('best_value'))}, "

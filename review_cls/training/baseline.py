@@ -44,7 +44,7 @@ def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig, seed: int,
     from review_cls.models.thresholds import choose_thresholds
     from review_cls.reports.predictions import write_prediction_reports
 
-    datamodule = instantiate(data_cfg, output_dir=None)
+    datamodule = instantiate(data_cfg)  # clean_splits writes nothing
     splits, labels = datamodule.clean_splits()
     options = OmegaConf.to_container(tfidf_cfg, resolve=True)
     multilabel = splits["train"].multilabel

@@ -67,7 +67,7 @@ def build_trainer(cfg: DictConfig, callbacks: list[L.Callback], loggers: list[An
     trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
     check_max_epochs(trainer_cfg.get("max_epochs"))
     check_accumulation(trainer_cfg.get("accumulate_grad_batches"))
-    trainer_cfg["precision"] = resolve_precision(trainer_cfg.get("precision"), trainer_cfg.get("accelerator", "auto"))
+    trainer_cfg["precision"] = resolve_precision(trainer_cfg["precision"], trainer_cfg["accelerator"])
     try:
         return instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False)
     except InstantiationException as exc:

@@ -106,8 +106,8 @@ def calibrate_best_checkpoint(settings: DictConfig, model: ReviewClassifier, dat
     """Fit on validation, rewrite ``ckpt_path`` with the calibrated head, return the calibration metrics."""
     checkpoint = read_checkpoint(ckpt_path)
     model.load_state_dict(checkpoint["state_dict"])
-    val_logits, val_labels = split_logits(model, datamodule.val_dataloader())
-    test_logits, test_labels = split_logits(model, datamodule.test_dataloader())
+    val_logits, val_labels = split_logits(model, datamodule.unsharded_loader("val"))
+    test_logits, test_labels = split_logits(model, datamodule.unsharded_loader("test"))
     if settings["logit_adjustment"]:
         shares = class_log_prior(datamodule.train_label_ids, model.labels, "calibration.logit_adjustment")
         prior = torch.as_tensor(shares, dtype=torch.float32)

@@ -31,12 +31,11 @@ def finish_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, dat
     tested: str | None = None
     if testing:
         best = own_best_checkpoint(trainer, cfg.paths.output_dir) if trainer.checkpoint_callback else ""
+        best = trainer.strategy.broadcast(best, src=0)  # under DDP every rank tests rank 0's (copied, tuned) file
         # train=false tests the given checkpoint (e.g. to evaluate one on 1 vs N devices)
         tested = best or (None if cfg.train else ckpt_path)
-        if best and trainer.world_size == 1 and (datamodule.multilabel or cfg.calibration):
-            # multi-label: per-label thresholds; single-label: temperature (and logit adjustment)
-            tuned = (fit_best_thresholds(model, datamodule, best, cfg.paths.output_dir) if datamodule.multilabel
-                     else calibrate_best_checkpoint(cfg.calibration, model, datamodule, best, cfg.paths.output_dir))
+        if best and (datamodule.multilabel or cfg.calibration):
+            tuned = tune_best_checkpoint(cfg, trainer, model, datamodule, best)
             for logger in trainer.loggers:
                 logger.log_metrics(tuned, step=trainer.global_step)
             metrics.update(tuned)
@@ -49,6 +48,19 @@ def finish_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, dat
         support = class_support(datamodule.splits["test"].label_counts) if testing else None
         write_run_record(cfg.paths.output_dir, metrics, cfg.optimized_metric, test_support=support)
     return metrics
+
+
+def tune_best_checkpoint(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,
+                         best: str) -> dict[str, float]:
+    """Multi-label: per-label thresholds; single-label: temperature (and logit adjustment); fitted on the whole
+    validation split and written into ``best`` by rank 0 alone, the other ranks waiting for the file; every rank
+    returns rank 0's metrics."""
+    tuned: dict[str, float] = {}
+    if trainer.is_global_zero:
+        tuned = (fit_best_thresholds(model, datamodule, best, cfg.paths.output_dir) if datamodule.multilabel
+                 else calibrate_best_checkpoint(cfg.calibration, model, datamodule, best, cfg.paths.output_dir))
+    trainer.strategy.barrier("tuned_best_checkpoint")
+    return trainer.strategy.broadcast(tuned, src=0)
 
 
 def own_best_checkpoint(trainer: L.Trainer, output_dir: str) -> str:

@@ -2,7 +2,7 @@
 
 Each config group's checks live next to the code that group configures (review_cls/data/settings.py,
 review_cls/models/settings.py) and run here once; the trainer group is checked when the Trainer is built, which
-also comes before any data is read. :func:`run_checked_job` is the start the train and pretrain jobs share, so the
+also comes before any data is read. :func:`prepare_run` is the first step of the train and pretrain jobs, so the
 checks come first in both.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import lightning as L
 from omegaconf import DictConfig, OmegaConf
@@ -20,22 +19,15 @@ from review_cls.data.settings import check_data_settings
 from review_cls.inference.checkpoints import resolve_ckpt_path
 from review_cls.models.settings import check_model_settings
 from review_cls.models.tfidf import check_tfidf_settings
-from review_cls.training.failed_runs import tidy_run_dir_on_error
 from review_cls.utils.settings import number
 
-Result = TypeVar("Result")
-
-
-def run_checked_job(cfg: DictConfig, check_settings: Callable[[DictConfig], None],
-                    job: Callable[[DictConfig, str | None], Result]) -> Result:
-    """The start the training and pretraining jobs share: ``check_settings`` before any data is read, the checkpoint
-    to resume from found (``ckpt_path=last`` included), every generator seeded, then ``job(cfg, ckpt_path)``. A run
-    that stops with an error leaves no folder that looks like a real run (training/failed_runs.py)."""
-    with tidy_run_dir_on_error(cfg.paths.output_dir):
-        check_settings(cfg)
-        ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir), cfg.get("task_name"))
-        L.seed_everything(cfg.seed, workers=True)
-        return job(cfg, ckpt_path)
+def prepare_run(cfg: DictConfig, check_settings: Callable[[DictConfig], None]) -> str | None:
+    """The first step the training and pretraining jobs share: ``check_settings`` before any data is read, every
+    generator seeded; returns the checkpoint to resume from (``ckpt_path=last`` found), or None."""
+    check_settings(cfg)
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir), cfg.get("task_name"))
+    L.seed_everything(cfg.seed, workers=True)
+    return ckpt_path
 
 
 def check_training_settings(cfg: DictConfig) -> None:

@@ -28,7 +28,7 @@ def fit_best_thresholds(model: ReviewClassifier, datamodule: ReviewDataModule, c
     validation macro-F1 at 0.5 and at the chosen thresholds (``thresholds/val_f1_macro_*``)."""
     checkpoint = read_checkpoint(ckpt_path)
     model.load_state_dict(checkpoint["state_dict"])
-    logits, targets = split_logits(model, datamodule.val_dataloader())
+    logits, targets = split_logits(model, datamodule.unsharded_loader("val"))
     probabilities, targets = model.task.probabilities(logits).numpy(), targets.numpy()
     thresholds = choose_thresholds(probabilities, targets)
     with torch.no_grad():

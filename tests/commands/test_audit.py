@@ -10,8 +10,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 import review_cls.jobs.audit as audit_job
+from review_cls.cli import run_command
 from review_cls.errors import ConfigError, DataError
-from review_cls.jobs.audit import run_audit
+from review_cls.jobs.audit import interrupted_note, run_audit
 from tests.helpers import CONF_DIR, DEMO_CSV, write_csv
 
 # one review of each class moved to the next class: the errors the audit must find
@@ -105,8 +106,9 @@ def test_ctrl_c_keeps_the_finished_folds_and_says_how_to_resume(planted_csv, tmp
         return real(**options)
 
     monkeypatch.setattr(audit_job, "build_tfidf_pipeline", interrupt_the_second_fold)
-    with pytest.raises(SystemExit, match="130"):
-        run_audit(compose_audit(path, tmp_path, "audit.folds=3"))
+    with pytest.raises(SystemExit, match="130"):  # as the audit command starts it
+        run_command(run_audit, compose_audit(path, tmp_path, "audit.folds=3"), run_folder=True,
+                    interrupted=interrupted_note)
     assert sorted(p.name for p in (tmp_path / "folds" / "tfidf").iterdir()) == ["fold_1.npz"]
     assert f"hydra.run.dir={tmp_path} to go on from there" in capsys.readouterr().err
     assert not (tmp_path / "label_issues.csv").exists()

@@ -109,11 +109,12 @@ def test_evaluate_command_writes_a_new_run_folder(tiny_checkpoint, small_reviews
 ])
 def test_a_failed_evaluate_leaves_no_run_folder(tiny_checkpoint, small_reviews_csv, tmp_path, override, error,
                                                 fragment):
+    from review_cls.cli import started
     from tests.helpers import hydra_like_run
 
     cfg = evaluate_cfg(tmp_path / "run", f"ckpt_path={tiny_checkpoint}", f"data.path={small_reviews_csv}", override)
     run_dir = hydra_like_run(cfg)
     with pytest.raises(Exception) as caught:
-        run_evaluation(cfg)
+        started(run_evaluation, cfg, run_folder=True)  # as the evaluate command starts it
     assert type(caught.value).__name__ == error and fragment in str(caught.value)
     assert not run_dir.exists()

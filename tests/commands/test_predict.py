@@ -14,12 +14,13 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
+from review_cls.cli import run_command
 from review_cls.data.io import count_rows, iter_table_chunks, read_table
 from review_cls.errors import CheckpointError, ConfigError, DataError
 from review_cls.inference.checkpoints import load_classifier
 from review_cls.inference.prediction_files import insights_folder
 from review_cls.inference.predictor import Predictor, predict_probabilities
-from review_cls.jobs.predict import run_prediction
+from review_cls.jobs.predict import interrupted_note, run_prediction
 from tests.helpers import CONF_DIR, REPO_ROOT
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "xlsx")
@@ -150,8 +151,9 @@ def test_a_stop_mid_way_leaves_no_half_file(tiny_checkpoint, small_reviews_csv, 
 
     monkeypatch.setattr(Predictor, "predict_probabilities", stop_on_third_chunk)
     with pytest.raises(SystemExit) as stopped:  # one line and the shell's code (guarantees/test_output_safety.py)
-        run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}",
-                                       f"output={output}", "overwrite=true"))
+        run_command(run_prediction, compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}",
+                                                    f"output={output}", "overwrite=true"),
+                    interrupted=interrupted_note)  # as the predict command starts it
     assert stopped.value.code == code and f"interrupted: predict stopped ({name})" in capsys.readouterr().err
     assert len(calls) == 3
     assert signal.getsignal(signal.SIGTERM) == handler, "the SIGTERM handler is put back"

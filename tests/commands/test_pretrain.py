@@ -126,6 +126,7 @@ def test_bad_masking_settings_fail_before_reading_data(tiny_bert_dir, tmp_path):
 
 
 def test_texts_with_nothing_to_mask_are_refused_and_leave_no_run(tiny_bert_dir, tmp_path):
+    from review_cls.cli import started
     from review_cls.errors import DataError
     from tests.helpers import hydra_like_run
 
@@ -134,12 +135,13 @@ def test_texts_with_nothing_to_mask_are_refused_and_leave_no_run(tiny_bert_dir, 
     cfg = compose_pretrain(tiny_bert_dir, emoji, tmp_path / "run", "data.text_column=review")
     run_dir = hydra_like_run(cfg)
     with pytest.raises(DataError, match="None of the 60 texts has a token the tokenizer knows"):
-        run_pretraining(cfg)
+        started(run_pretraining, cfg, run_folder=True)  # as the pretrain command starts it
     assert not run_dir.exists() and not (tmp_path / "run" / FOLDER).exists()
 
 
 def test_resuming_a_classifier_checkpoint_is_refused_and_leaves_no_run(tiny_bert_dir, unlabeled_csv,
                                                                          tiny_checkpoint, tmp_path):
+    from review_cls.cli import started
     from review_cls.errors import CheckpointError
     from tests.helpers import hydra_like_run
 
@@ -147,7 +149,7 @@ def test_resuming_a_classifier_checkpoint_is_refused_and_leaves_no_run(tiny_bert
                            f"ckpt_path={tiny_checkpoint}")
     run_dir = hydra_like_run(cfg)
     with pytest.raises(CheckpointError, match="does not fit this model: .*another command"):
-        run_pretraining(cfg)
+        started(run_pretraining, cfg, run_folder=True)
     assert not run_dir.exists()
 
 

@@ -24,7 +24,16 @@ def test_default_config_is_the_offline_demo_job():
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_every_experiment_composes_and_names_its_runs(name):
-    assert _compose(f"+experiment={name}").experiment_name == name
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose(config_name="train", overrides=[f"+experiment={name}"], return_hydra_config=True)
+    assert cfg.experiment_name == name
+    assert cfg.hydra.run.dir.startswith(f"./lightning_logs/{name}/runs/")
+
+
+def test_a_run_without_an_experiment_is_named_default():
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose(config_name="train", return_hydra_config=True)
+    assert cfg.experiment_name == "default" and cfg.hydra.run.dir.startswith("./lightning_logs/default/runs/")
 
 
 @pytest.mark.parametrize("name", RECIPE_EXPERIMENTS)

@@ -87,12 +87,25 @@ def test_predict_writes_labels_by_the_stored_thresholds(multilabel_run, multilab
     frame = pd.read_csv(output, keep_default_na=False)
     labels = torch.load(best, weights_only=True)["hyper_parameters"]["labels"]
     thresholds = json.loads((out / "thresholds.json").read_text())["thresholds"]
-    assert summary["predicted"] == len(frame) and not (tmp_path / "predictions_insights").exists()
+    assert summary["predicted"] == len(frame)
     for _, row in frame.head(20).iterrows():
         scores = {label: float(row[f"prob_{label}"]) for label in labels}
         expected = sorted((l for l in labels if scores[l] >= thresholds[l]), key=lambda l: -scores[l])
         assert row["labels"] == "|".join(expected)
         assert str(row["low_confidence"]) == str(any(abs(scores[l] - thresholds[l]) < 0.1 for l in labels))
+    # insights count a review once under each label it carries; its confidence there is that label's probability
+    insights = tmp_path / "predictions_insights"
+    categories = pd.read_csv(insights / "categories.csv").set_index("category")
+    carried = frame["labels"].str.split("|").explode()
+    carried = carried[carried != ""]
+    assert categories["count"].to_dict() == {label: int((carried == label).sum()) for label in labels}
+    assert categories["share"].sum() == pytest.approx(len(carried) / len(frame))
+    none = int((frame["labels"] == "").sum())
+    assert f"{none:,} reviews carry none of the labels" in (insights / "summary.md").read_text()
+    examples = pd.read_csv(insights / "top_examples.csv")
+    first = examples.iloc[0]
+    assert first["confidence"] == pytest.approx(frame.loc[first["row"], f"prob_{first['category']}"], abs=1e-6)
+    assert "shares add up to more than 100%" in (insights / "report.html").read_text()
 
 
 def test_evaluate_scores_a_multilabel_file_with_the_thresholds(multilabel_run, multilabel_csv, tmp_path):

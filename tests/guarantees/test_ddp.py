@@ -49,3 +49,35 @@ def test_two_process_test_metrics_equal_the_single_process_ones(tiny_bert_dir, s
     # accuracy is a count over 27 reviews: with a padded 28th it would be k/28 instead
     correct = ddp["metrics"]["test/acc"] * TEST_REVIEWS
     assert correct == pytest.approx(round(correct), abs=1e-4) and round(correct) > 0
+
+
+def test_a_two_process_multilabel_run_chooses_thresholds_on_the_whole_validation_split(tiny_bert_dir, tmp_path):
+    """Rank 0 chooses the per-label thresholds on every validation review (not its shard) and every rank tests the
+    tuned checkpoint: the stored thresholds are those one process chooses on the same weights and split."""
+    import torch
+
+    from review_cls.inference.checkpoints import load_classifier
+    from review_cls.models.thresholds import choose_thresholds
+    from review_cls.training.calibration import split_logits
+    from tests.helpers import data_module, multilabel_frame
+
+    data = tmp_path / "multilabel.csv"
+    multilabel_frame().to_csv(data, index=False)
+    run_dir = tmp_path / "ddp"
+    ddp = train_cli(tiny_bert_dir, data, run_dir, "trainer=ddp", "trainer.devices=2", "data.label_separator='|'")
+    assert "Starting with 2 processes" in ddp["log"]
+    best = next((run_dir / "checkpoints").glob("best-*.ckpt"))
+    stored = torch.load(best, map_location="cpu", weights_only=True)["hyper_parameters"]["thresholds"]
+    chosen = json.loads((run_dir / "thresholds.json").read_text())["thresholds"]
+    model, _ = load_classifier(str(best))
+    assert stored == [chosen[label] for label in model.labels]
+    assert "thresholds/val_f1_macro" in ddp["metrics"]
+
+    datamodule = data_module(path=str(data), text_column="review", label_column="category", label_separator="|",
+                             split_file=str(run_dir / "split.json"), tokenizer=str(tiny_bert_dir), test_size=TEST_SIZE,
+                             val_size=0.15)
+    datamodule.setup("fit")
+    logits, targets = split_logits(model, datamodule.unsharded_loader("val"))
+    assert len(targets) == len(datamodule.splits["val"].texts)
+    again = choose_thresholds(model.task.probabilities(logits).numpy(), targets.numpy())
+    assert [float(value) for value in again] == pytest.approx(stored)

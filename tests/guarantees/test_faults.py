@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from review_cls.cli import started
 from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, TrainingDivergedError
 from review_cls.jobs.train import run_training
 from review_cls.training.builders import build_trainer
@@ -165,7 +166,7 @@ def test_nan_stops_the_run_naming_the_step_and_keeps_the_last_good_checkpoint(co
     cfg = compose_train_cfg("callbacks.early_stopping=null", *poison(when, 1, batch))
     run_dir = Path(cfg.paths.output_dir)
     with pytest.raises(TrainingDivergedError) as caught:
-        run_training(cfg)
+        started(run_training, cfg, run_folder=True)  # as the train command starts it: error.txt in the run folder
     message = str(caught.value)
     assert fragment in message and "epoch 1, step" in message
     assert "lower model.lr" in message and "fp16" in message

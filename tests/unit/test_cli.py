@@ -1,16 +1,20 @@
-"""The one command wrapper: project errors become a message and exit 2; --help is read from conf/ without Hydra
-composing, --hydra-help is still Hydra's."""
+"""The one command wrapper: project errors become a message and exit 2, Ctrl+C and SIGTERM one line and 130 / 143,
+a failed run's folder is tidied; --help is read from conf/ without Hydra composing, --hydra-help is still Hydra's."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
+from omegaconf import OmegaConf
 
 from review_cls.cli import run_command
 from review_cls.command_help import CONF, help_text
-from review_cls.errors import DataError
+from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, DataError
 from tests.helpers import REPO_ROOT
 
 
@@ -45,3 +49,49 @@ def test_hydra_help_is_still_hydras():
     result = subprocess.run([sys.executable, "-m", "review_cls.predict", "--hydra-help"], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "Hydra (" in result.stdout
+
+
+def test_sigterm_stops_a_command_as_ctrl_c_does_and_the_handler_is_put_back(capsys):
+    """A command that is not training: SIGTERM raises inside the job, one line names it, exit 143."""
+    before = signal.getsignal(signal.SIGTERM)
+
+    def job(cfg):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this returns
+
+    with pytest.raises(SystemExit) as caught:
+        run_command(job, OmegaConf.create({"task_name": "export"}), interrupted=lambda cfg: "nothing was written.")
+    assert caught.value.code == TERMINATED_EXIT_CODE
+    assert "interrupted: export stopped (SIGTERM); nothing was written." in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_training_commands_leave_sigterm_to_lightning_and_ctrl_c_gets_one_line(capsys):
+    seen = []
+
+    def job(cfg):
+        seen.append(signal.getsignal(signal.SIGTERM))
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as caught:
+        run_command(job, OmegaConf.create({}), sigterm=False)
+    assert seen == [signal.getsignal(signal.SIGTERM)], "no handler of run_command's while the job runs"
+    assert caught.value.code == INTERRUPTED_EXIT_CODE
+    assert capsys.readouterr().err.strip() == "interrupted: test_cli stopped (Ctrl+C)."
+
+
+def test_a_failed_run_with_a_run_folder_leaves_no_setup_only_folder(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    (run_dir / ".hydra").mkdir(parents=True)
+
+    def job(cfg):
+        raise DataError("Data file 'x.csv' does not exist.")
+
+    cfg = OmegaConf.create({"paths": {"output_dir": str(run_dir)}})
+    with pytest.raises(SystemExit):
+        run_command(job, cfg, run_folder=True)
+    assert not run_dir.exists()
+    (run_dir / ".hydra").mkdir(parents=True)
+    with pytest.raises(SystemExit):
+        run_command(job, cfg)  # a command without a run folder of its own leaves folders alone
+    assert run_dir.is_dir()

@@ -19,3 +19,15 @@ def test_summary_gives_each_sets_gap_and_names_the_worst_set(tmp_path):
     assert "| chinese | shopping_zh_8k | 1 | 0.840 | 0.850 | -1.0 |" in table
     assert "+1.0 / -1.0 (shopping_zh_8k)" in table
 
+
+
+def test_finished_runs_are_read_per_recipe_and_failed_ones_are_not_finished(tmp_path):
+    from bench.suite import finished
+
+    rows = [{"recipe": "multilabel", "set": "clap_ml", "seed": 0, "test": 0.7, "tfidf": 0.6},
+            {"recipe": "multilabel", "set": "clap_ml", "seed": 1, "error": "Traceback ..."},
+            {"recipe": "english", "set": "clap", "seed": 0, "test": 0.8, "tfidf": 0.8}]
+    results = tmp_path / "suite.jsonl"
+    assert finished(results, "multilabel") == set()
+    results.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert finished(results, "multilabel") == {("clap_ml", 0)}

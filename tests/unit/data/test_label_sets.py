@@ -17,7 +17,7 @@ from review_cls.data.label_sets import (
 )
 from review_cls.data.prepare import clean_reviews
 from review_cls.errors import ConfigError, ReviewClsError
-from tests.helpers import data_module, fails, multilabel_frame, reviews, write_csv
+from tests.helpers import data_module, fails, group_settings, multilabel_frame, reviews, write_csv
 
 SEP = LabelSpec("auto", "|")
 
@@ -90,7 +90,7 @@ def test_more_than_the_supported_labels():
 ])
 def test_impossible_label_settings(settings, fragment):
     with pytest.raises(ConfigError, match=fragment):
-        check_label_spec(settings)
+        check_label_spec(group_settings("data", "demo") | settings)
 
 
 def test_undersampling_multilabel_data_fails_before_reading(compose_train_cfg, tmp_path):

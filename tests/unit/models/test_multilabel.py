@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from review_cls.errors import ConfigError
-from review_cls.models.losses import positive_weights
+from review_cls.models.losses import AsymmetricLoss, asymmetric_settings, positive_weights
 from review_cls.models.task import MULTI_LABEL, SINGLE_LABEL
 from review_cls.models.thresholds import TunedOnValidation, choose_thresholds, per_label_f1
 from tests.helpers import review_classifier
@@ -100,3 +100,57 @@ def test_validation_is_scored_at_the_thresholds_its_epoch_would_choose():
     assert torch.equal(gathered, targets.int()) and chosen[0] < 0.5
     tuned.update(probabilities[:3], targets[:3])
     assert tuned.predictions()[0].shape == (3, 2)
+
+
+def test_asymmetric_loss_with_zero_settings_is_bce_with_pos_weight():
+    logits = torch.tensor([[2.0, -1.0, 0.3], [-3.0, 0.5, 1.5]])
+    targets = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    pos_weight = torch.tensor([0.5, 2.0, 1.0])
+    loss = AsymmetricLoss(gamma_neg=0, gamma_pos=0, clip=0, pos_weight=pos_weight)(logits, targets)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight)
+    assert torch.allclose(loss, expected, atol=1e-6)
+
+
+def test_asymmetric_loss_drops_negatives_below_clip_and_focuses_on_hard_ones():
+    """A negative at p=0.03 (below clip 0.05) costs nothing and gets no gradient; with gamma_neg an easy negative
+    loses a larger share of its BCE than a hard one; positives keep their BCE at gamma_pos 0."""
+    asymmetric = AsymmetricLoss(gamma_neg=4, gamma_pos=0, clip=0.05)
+    easy_below_clip = torch.logit(torch.tensor([[0.03]])).requires_grad_()
+    loss = asymmetric(easy_below_clip, torch.tensor([[0.0]]))
+    loss.backward()
+    assert loss.item() == 0.0 and easy_below_clip.grad.item() == 0.0
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    easy, hard = torch.logit(torch.tensor([[0.2]])), torch.logit(torch.tensor([[0.9]]))
+    negative = torch.tensor([[0.0]])
+    kept_easy = asymmetric(easy, negative) / bce(easy, negative)
+    kept_hard = asymmetric(hard, negative) / bce(hard, negative)
+    assert kept_easy < 0.01 < kept_hard < 1
+    positive = torch.tensor([[1.0]])
+    assert torch.allclose(asymmetric(easy, positive), bce(easy, positive))
+
+
+def test_multilabel_model_trains_with_the_asymmetric_loss_and_keeps_it_in_plain_hyperparameters(tiny_bert_dir):
+    settings = {"gamma_neg": 4, "gamma_pos": 1, "clip": 0.05}
+    model = review_classifier(["a", "b"], [[1.0, 0.0], [0.0, 1.0]], 32, str(tiny_bert_dir), multilabel=True,
+                              asymmetric_loss=settings, alpha="auto")
+    assert isinstance(model.loss_fn, AsymmetricLoss) and model.loss_fn.pos_weight is not None
+    assert (model.loss_fn.gamma_neg, model.loss_fn.gamma_pos, model.loss_fn.clip) == (4.0, 1.0, 0.05)
+    assert model.hparams.asymmetric_loss == {"gamma_neg": 4.0, "gamma_pos": 1.0, "clip": 0.05}
+    assert type(model.hparams.asymmetric_loss) is dict
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"gamma_neg": 4, "clip": 0.05}, "those three keys"),
+    ({"gamma_neg": -1, "gamma_pos": 0, "clip": 0.05}, "gamma_neg must be a number >= 0"),
+    ({"gamma_neg": 4, "gamma_pos": 0, "clip": 1.0}, "clip must be a number >= 0 and < 1"),
+    ("yes", "must be null or"),
+])
+def test_asymmetric_loss_settings_are_checked(setting, message):
+    with pytest.raises(ConfigError, match=message):
+        asymmetric_settings(setting)
+
+
+def test_asymmetric_loss_on_single_label_data_is_refused(tiny_bert_dir):
+    with pytest.raises(ConfigError, match="model.asymmetric_loss is a multi-label loss"):
+        review_classifier(["a", "b"], [0, 1], 32, str(tiny_bert_dir),
+                          asymmetric_loss={"gamma_neg": 4, "gamma_pos": 0, "clip": 0.05})

@@ -58,3 +58,25 @@ def test_summary_ranks_the_other_way_when_the_search_minimises(tmp_path):
     fake_job(tmp_path, "0_default", ["model.lr=1"], ok_record(0.2, 0.2, 0.1))
     fake_job(tmp_path, "1_default", ["model.lr=2"], ok_record(0.4, 0.4, 0.1))
     assert write_sweep_summary(tmp_path, maximize=False)["run"].tolist() == ["0_default", "1_default"]
+
+
+def test_a_multilabel_sweep_lists_micro_samples_hamming_and_the_score_at_0_5(tmp_path):
+    record = ok_record(0.7, 0.68, 0.4)
+    record["metrics"] |= {"test/f1_micro": 0.81, "test/f1_samples": 0.83, "test/hamming": 0.09,
+                          "test/f1_macro_at_0.5": 0.55}
+    fake_job(tmp_path, "0_default", ["model.alpha=auto"], record)
+    fake_job(tmp_path, "1_default", ["model.alpha=null"], ok_record(0.6, 0.6, 0.3))
+    write_sweep_summary(tmp_path)
+    table = pd.read_csv(tmp_path / SUMMARY_CSV)
+    assert table.loc[0, ["test_f1_micro", "test_f1_samples", "test_hamming", "test_f1_macro_at_0.5"]].tolist() == [
+        0.81, 0.83, 0.09, 0.55]
+    assert table.loc[1, "test_f1_micro"] != table.loc[1, "test_f1_micro"]  # NaN: a single-label run has none
+    markdown = (tmp_path / SUMMARY_MD).read_text()
+    assert "| test f1 micro | test f1 samples | test hamming | test f1 macro at 0.5 |" in markdown
+    assert "| 0.4000 | 0.8100 | 0.8300 | 0.0900 | 0.5500 | `model.alpha=auto` |" in markdown
+
+
+def test_a_single_label_sweep_has_no_multilabel_columns_in_its_table(tmp_path):
+    fake_job(tmp_path, "0_default", ["model.lr=1"], ok_record(0.2, 0.2, 0.1))
+    write_sweep_summary(tmp_path)
+    assert "hamming" not in (tmp_path / SUMMARY_MD).read_text()

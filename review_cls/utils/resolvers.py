@@ -1,0 +1,25 @@
+"""The OmegaConf resolvers conf/ uses, registered when ``review_cls`` is imported (every command and test does)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import OmegaConf
+
+
+def chosen_experiment(fallback: str, *, _root_: Any) -> str:
+    """The NAME of ``+experiment=NAME`` (Hydra's choice for the experiment group), else ``fallback``: runs are named
+    after their experiment file without each file repeating its own name. Read from the running job's Hydra config,
+    or from the ``hydra`` node of a config composed with ``return_hydra_config=True``."""
+    if HydraConfig.initialized():
+        choices = HydraConfig.get().runtime.choices
+    else:
+        choices = OmegaConf.select(_root_, "hydra.runtime.choices", default=None) or {}
+    name = choices.get("experiment")
+    return str(name) if name else fallback
+
+
+def register_resolvers() -> None:
+    if not OmegaConf.has_resolver("experiment_or"):
+        OmegaConf.register_new_resolver("experiment_or", chosen_experiment)

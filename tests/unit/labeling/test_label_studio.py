@@ -1,0 +1,81 @@
+"""Label Studio both ways: import tasks with the model's guess pre-selected, and an export's annotations as
+(text, label) rows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from review_cls.errors import DataError
+from review_cls.labeling.label_studio import annotated_reviews, import_tasks, write_tasks
+
+
+def annotation(label: str, cancelled: bool = False) -> dict:
+    return {"was_cancelled": cancelled,
+            "result": [{"from_name": "label", "to_name": "text", "type": "choices", "value": {"choices": [label]}}]}
+
+
+def test_each_task_holds_the_text_and_pre_selects_the_models_label_with_its_confidence(tmp_path):
+    tasks = import_tasks(["slow app", "late parcel"], ["bug", "delivery"], [0.9, 0.55], "run-1")
+    assert [task["data"]["text"] for task in tasks] == ["slow app", "late parcel"]
+    prediction = tasks[1]["predictions"][0]
+    assert prediction["model_version"] == "run-1"
+    assert prediction["score"] == 0.55
+    assert prediction["result"][0]["value"]["choices"] == ["delivery"]
+    assert (prediction["result"][0]["from_name"], prediction["result"][0]["to_name"]) == ("label", "text")
+    path = tmp_path / "tasks.json"
+    write_tasks(tasks, path)
+    assert json.loads(path.read_text(encoding="utf-8")) == tasks
+
+
+def test_an_export_gives_the_latest_not_cancelled_choice_and_leaves_unlabeled_tasks_out(tmp_path, caplog):
+    tasks = import_tasks(["slow app", "late parcel", "café prices", "no one looked"], ["bug"] * 4, [0.5] * 4, "v")
+    tasks[0]["annotations"] = [annotation("bug")]
+    tasks[1]["annotations"] = [annotation("bug"), annotation("delivery")]
+    tasks[2]["annotations"] = [annotation("price"), annotation("bug", cancelled=True)]
+    tasks[3]["annotations"] = [annotation("bug", cancelled=True)]
+    path = tmp_path / "export.json"
+    write_tasks(tasks, path)
+    frame = annotated_reviews(path)
+    assert frame.to_dict("records") == [{"text": "slow app", "label": "bug"},
+                                        {"text": "late parcel", "label": "delivery"},
+                                        {"text": "café prices", "label": "price"}]
+    assert "1 of 4 task(s)" in caplog.text
+
+
+def test_a_prediction_alone_is_not_an_annotation(tmp_path):
+    path = tmp_path / "export.json"
+    write_tasks(import_tasks(["slow app"], ["bug"], [0.9], "v"), path)
+    assert annotated_reviews(path).empty
+
+
+def test_a_task_without_a_text_is_refused_naming_its_number(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([{"data": {"text": "ok"}}, {"data": {"review": "other field"}}]))
+    with pytest.raises(DataError, match=r"Task 2 in .* has no data.text"):
+        annotated_reviews(path)
+
+
+def test_a_missing_file_a_non_json_export_or_one_that_is_not_a_task_list_is_refused(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        annotated_reviews(tmp_path / "missing.json")
+    csv_export = tmp_path / "export.csv"
+    csv_export.write_text("text,label\nslow app,bug\n")
+    with pytest.raises(DataError, match=r"Cannot read .* as a Label Studio JSON export.*not JSON-MIN or CSV"):
+        annotated_reviews(csv_export)
+    one_task = tmp_path / "one.json"
+    one_task.write_text(json.dumps({"data": {"text": "slow app"}}))
+    with pytest.raises(DataError, match="not a Label Studio JSON export"):
+        annotated_reviews(one_task)
+
+
+def test_odd_shapes_inside_a_task_are_read_as_unlabeled_or_named_not_a_crash(tmp_path):
+    path = tmp_path / "export.json"
+    odd_result = {"data": {"text": "the app crashes"}, "annotations": [{"result": ["not a dict", {"from_name": "label",
+                                                                                               "value": "bug"}]}]}
+    path.write_text(json.dumps([odd_result]))
+    assert annotated_reviews(path).empty
+    path.write_text(json.dumps([{"data": ["the app crashes"]}]))
+    with pytest.raises(DataError, match="Task 1 in .* has no data.text"):
+        annotated_reviews(path)
