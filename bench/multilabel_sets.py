@@ -73,8 +73,8 @@ def multilabel_file(name: str) -> Path:
     return path
 
 
-def split_balance(name: str, seeds: tuple[int, ...] = (0, 1, 2), val_size: float = 0.15,
-                  test_size: float = 0.15) -> dict[str, dict[str, float]]:
+def split_balance(name: str, seeds: tuple[int, ...] = (0, 1, 2), val_size: float = 0.1,
+                  test_size: float = 0.1) -> dict[str, dict[str, float]]:
     """How far a label's share in train, val or test strays from its share in the whole file (the largest gap over
     labels and splits, in points, mean over seeds), for the split training uses and for a random one."""
     from review_cls.data.label_sets import indicator_matrix

@@ -14,12 +14,13 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
+from review_cls.cli import run_command
 from review_cls.errors import CheckpointError, ConfigError, DataError
 from review_cls.inference.checkpoints import read_checkpoint
 from review_cls.inference.prediction_files import insights_folder
 from review_cls.inference.predictor import Predictor, load_predictor
 from review_cls.inference.export_folder import export_model
-from review_cls.jobs.predict import run_prediction
+from review_cls.jobs.predict import interrupted_note, run_prediction
 from review_cls.reports.insights import INSIGHT_FILES
 from review_cls.utils.atomic import atomic_file, remove_stale_temporaries
 from review_cls.utils.hardware import resolve_device
@@ -175,8 +176,9 @@ def test_ctrl_c_in_predict_is_one_line_and_exit_130(tiny_checkpoint, tmp_path, s
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Predictor, "predict_probabilities", interrupted)
-    with pytest.raises(SystemExit) as caught:
-        run_prediction(predict_cfg(tiny_checkpoint, source, output, "overwrite=true"))
+    with pytest.raises(SystemExit) as caught:  # as the predict command starts it
+        run_command(run_prediction, predict_cfg(tiny_checkpoint, source, output, "overwrite=true"),
+                    interrupted=interrupted_note)
     assert caught.value.code == 130
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("interrupted: predict stopped (Ctrl+C)")

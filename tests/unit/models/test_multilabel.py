@@ -154,3 +154,12 @@ def test_asymmetric_loss_on_single_label_data_is_refused(tiny_bert_dir):
     with pytest.raises(ConfigError, match="model.asymmetric_loss is a multi-label loss"):
         review_classifier(["a", "b"], [0, 1], 32, str(tiny_bert_dir),
                           asymmetric_loss={"gamma_neg": 4, "gamma_pos": 0, "clip": 0.05})
+
+
+def test_rare_labels_without_weights_are_warned_about_and_weighted_ones_are_not(tiny_bert_dir, caplog):
+    targets = [[1.0, 0.0]] * 19 + [[1.0, 1.0]]  # 'rare' on 1 of 20 training reviews
+    review_classifier(["common", "rare"], targets, 32, str(tiny_bert_dir), multilabel=True)
+    assert "share {'rare': 0.05}" in caplog.text and "model.alpha=auto" in caplog.text
+    caplog.clear()
+    review_classifier(["common", "rare"], targets, 32, str(tiny_bert_dir), multilabel=True, alpha="auto")
+    assert "plain BCE" not in caplog.text

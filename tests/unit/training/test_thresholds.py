@@ -28,7 +28,7 @@ def tuned(tiny_bert_dir, tmp_path):
     torch.save(checkpoint, ckpt_path)
     batch = {"input_ids": torch.randint(5, 60, (12, 10)), "attention_mask": torch.ones(12, 10, dtype=torch.long),
              "labels": torch.tensor(targets)}
-    datamodule = SimpleNamespace(val_dataloader=lambda: [batch])
+    datamodule = SimpleNamespace(unsharded_loader=lambda name: {"val": [batch]}[name])
     model.eval()
     with torch.no_grad():
         probabilities = model(batch["input_ids"], batch["attention_mask"]).sigmoid().numpy()
