@@ -88,8 +88,10 @@ def recipe_lines(facts: RunFacts) -> list[str]:
     gamma, alpha = hparams.get("gamma") or 0.0, hparams.get("alpha")
     loss = f"focal loss (gamma {gamma}, alpha {alpha})" if gamma or alpha is not None else "cross-entropy"
     if hparams.get("multilabel"):  # several labels per review: a sigmoid each, decided at per-label thresholds
-        loss = (f"binary cross-entropy per label (multi-label, pos_weight {alpha}); thresholds chosen on "
-                f"validation: {hparams.get('thresholds')}")
+        per_label = (f"asymmetric loss per label ({hparams['asymmetric_loss']})" if hparams.get("asymmetric_loss")
+                     else "binary cross-entropy per label")
+        loss = (f"{per_label} (multi-label, pos_weight {alpha}); thresholds chosen on validation: "
+                f"{hparams.get('thresholds')}")
     resampling = (config.get("data") or {}).get("resampling") or {}
     max_epochs = (config.get("trainer") or {}).get("max_epochs")
     best = f"best checkpoint after epoch {facts.epoch}" if facts.epoch is not None else "best epoch unknown"

@@ -90,3 +90,14 @@ def test_vocabulary_scripts_names_the_writing_systems():
     vocab = {**{f"w{i}": i for i in range(90)}, **{chr(0x4E00 + i): 100 + i for i in range(10)}}
     assert vocabulary_scripts(vocab) == ["Latin", "Chinese characters (CJK)"]
     assert vocabulary_scripts({"[PAD]": 0, "123": 1}) == ["Latin"]  # bracketed specials start with letters
+
+
+def test_the_recipe_names_the_multilabel_loss_that_trained_the_model():
+    from review_cls.reports.model_card import RunFacts, recipe_lines
+
+    hparams = {"multilabel": True, "alpha": [2.0, 9.0], "thresholds": [0.4, 0.2], "pretrained": "tiny", "lr": 1e-4}
+    assert "- loss: binary cross-entropy per label (multi-label, pos_weight [2.0, 9.0]); thresholds chosen on " \
+           "validation: [0.4, 0.2]" in recipe_lines(RunFacts(hparams))
+    asymmetric = hparams | {"asymmetric_loss": {"gamma_neg": 4.0, "gamma_pos": 0.0, "clip": 0.05}}
+    assert any(line.startswith("- loss: asymmetric loss per label ({'gamma_neg': 4.0, 'gamma_pos': 0.0, 'clip': 0.05})")
+               for line in recipe_lines(RunFacts(asymmetric)))
