@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
 
@@ -12,6 +11,8 @@ def chosen_experiment(fallback: str, *, _root_: Any) -> str:
     """The NAME of ``+experiment=NAME`` (Hydra's choice for the experiment group), else ``fallback``: runs are named
     after their experiment file without each file repeating its own name. Read from the running job's Hydra config,
     or from the ``hydra`` node of a config composed with ``return_hydra_config=True``."""
+    from hydra.core.hydra_config import HydraConfig  # only when a config resolves: importing review_cls stays light
+
     if HydraConfig.initialized():
         choices = HydraConfig.get().runtime.choices
     else:
