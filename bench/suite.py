@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from bench.common import CLAP, sample_file
+from bench.hybrid import hybrid_scores
 from bench.multilabel_sets import multilabel_file
 
 SHARED = Path("../shared/data")
@@ -43,15 +44,17 @@ BUILT_FILES = {"shopping_zh_8k": lambda: sample_file(8000), "google_play_ml": la
 # a recipe is the overrides a user types; the English and Chinese defaults are the empty recipe of each language
 RECIPES: dict[str, list[str]] = {
     "english": [],
+    "english_ce": ["model.alpha=null"],
     "english_balanced": ["model.alpha=effective:0.999"],
     "chinese": ["+experiment=chinese"],
     "char_bert": ["+experiment=char_bert"],
     "multilabel": [],
+    "multilabel_bce": ["model.alpha=null"],
     # the same single-label data read as multi-label (a sigmoid per label): the cost of the mode itself
     "char_bert_multilabel": ["+experiment=char_bert", "data.task=multilabel", "data.label_separator='|'"],
-    "multilabel_weighted": ["model.alpha=auto"],
-    "multilabel_asymmetric": ["model.asymmetric_loss={gamma_neg:4,gamma_pos:0,clip:0.05}"],
+    "multilabel_asymmetric": ["model.asymmetric_loss={gamma_neg:4,gamma_pos:0,clip:0.05}", "model.alpha=null"],
 }
+SINGLE_LABEL_SETS = ("google_play", "clap", "shopping_zh_8k", "hotel_zh")
 LANGUAGE_SETS = {"english": ["google_play", "clap"], "chinese": ["shopping_zh_8k", "hotel_zh"],
                  "multilabel": ["google_play_ml", "clap_ml"]}
 
@@ -71,11 +74,22 @@ def run_one(recipe: str, name: str, seed: int, runs: Path, small: int, extra: li
             "overrides": command[3:]}
 
 
-def summarize(files: list[Path]) -> str:
-    """Per recipe and set: mean ± std of the model, TF-IDF, the gap; then the mean gap and the worst set."""
+def hybrid_score(row: dict, runs: Path) -> float | None:
+    """Test macro-F1 of the run's probabilities averaged 50/50 with its TF-IDF baseline's (bench/hybrid.py), read
+    from the run folder under ``runs``; None for multi-label runs or a folder no longer there."""
+    folders = list((runs / row["recipe"] / row["set"] / str(row["seed"])).rglob("metrics.json"))
+    if not folders or row["set"] not in SINGLE_LABEL_SETS:
+        return None
+    return hybrid_scores(max(folders, key=lambda p: p.stat().st_mtime).parent)["hybrid"]
+
+
+def summarize(files: list[Path], runs: Path | None = None) -> str:
+    """Per recipe and set: mean ± std of the model, TF-IDF, the gap; then the mean gap and the worst set. Given the
+    ``runs`` folder, also the model + TF-IDF probability average (single-label sets; not a model row)."""
     rows = [json.loads(line) for file in files for line in file.read_text().splitlines() if line.strip()]
     rows = [row for row in rows if "test" in row]
-    lines = ["| recipe | set | seeds | model test macro-F1 | TF-IDF | gap (points) |", "|---|---|---|---|---|---|"]
+    lines = ["| recipe | set | seeds | model test macro-F1 | TF-IDF | gap (points) | model + TF-IDF average |",
+             "|---|---|---|---|---|---|---|"]
     for recipe in sorted({row["recipe"] for row in rows}):
         gaps = {}
         for name in sorted({row["set"] for row in rows if row["recipe"] == recipe}):
@@ -83,11 +97,13 @@ def summarize(files: list[Path]) -> str:
             model, tfidf = [row["test"] for row in done], [row["tfidf"] for row in done]
             gaps[name] = 100 * (statistics.mean(model) - statistics.mean(tfidf))
             spread = f" ± {statistics.stdev(model):.3f}" if len(model) > 1 else ""
+            hybrids = [score for row in done if (score := hybrid_score(row, runs) if runs else None) is not None]
+            hybrid = f"{statistics.mean(hybrids):.3f} ({len(hybrids)})" if hybrids else ""
             lines.append(f"| {recipe} | {name} | {len(done)} | {statistics.mean(model):.3f}{spread} | "
-                         f"{statistics.mean(tfidf):.3f} | {gaps[name]:+.1f} |")
+                         f"{statistics.mean(tfidf):.3f} | {gaps[name]:+.1f} | {hybrid} |")
         worst = min(gaps, key=gaps.get)
         lines.append(f"| {recipe} | mean / worst set | | | | {statistics.mean(gaps.values()):+.1f} / "
-                     f"{gaps[worst]:+.1f} ({worst}) |")
+                     f"{gaps[worst]:+.1f} ({worst}) | |")
     return "\n".join(lines)
 
 
@@ -111,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--summarize", nargs="+", type=Path, metavar="JSONL")
     args, extra = parser.parse_known_args(argv)
     if args.summarize:
-        print(summarize(args.summarize))
+        print(summarize(args.summarize, args.runs))
         return
     if not args.recipe:
         parser.error("--recipe is required (or --summarize)")

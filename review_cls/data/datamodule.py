@@ -29,6 +29,7 @@ from review_cls.data.prepare import (
 from review_cls.data.resampling import resample_indices
 from review_cls.data.stratify import iterative_split
 from review_cls.data.tokenizers import build_char_tokenizer, char_vocab_size, load_tokenizer
+from review_cls.data.vocab_pruning import prune_to_seen
 from review_cls.errors import ConfigError, DataError
 from review_cls.utils.run_files import SPLIT_JSON
 
@@ -54,6 +55,7 @@ class ReviewDataModule(L.LightningDataModule):
         label_separator: str | None,
         label_columns: Sequence[str] | None,
         tokenizer: str | PreTrainedTokenizerBase,
+        prune_vocab: bool,
         sheet_name: str | int | None,
         encoding: str,
         sep: str | None,
@@ -76,6 +78,7 @@ class ReviewDataModule(L.LightningDataModule):
         self.path, self.text_column, self.label_column = path, text_column, label_column
         self.label_spec = LabelSpec(task, label_separator, tuple(label_columns or ()))
         self.sheet_name, self.encoding, self.sep, self.tokenizer_source = sheet_name, encoding, sep, tokenizer
+        self.prune_vocab = bool(prune_vocab)
         # how to split and rebalance
         self.val_size, self.test_size, self.seed = val_size, test_size, seed
         self.split_file, self.split_paths = split_file, dict(split_paths) if split_paths else None
@@ -96,14 +99,21 @@ class ReviewDataModule(L.LightningDataModule):
             if isinstance(source, PreTrainedTokenizerBase):
                 self._tokenizer = source
             elif char_vocab_size(source):
-                if "train" not in self.splits:
-                    raise ConfigError(f"data.tokenizer={source} is built from the training split: call setup() first.")
-                self._tokenizer = build_char_tokenizer(self.splits["train"].texts, char_vocab_size(source))
+                self._tokenizer = build_char_tokenizer(self.training_texts(f"data.tokenizer={source}"),
+                                                       char_vocab_size(source))
                 if self.output_dir is not None:
                     self._tokenizer.save_pretrained(self.output_dir / "char_tokenizer")
             else:
                 self._tokenizer = load_tokenizer(source)
+                if self.prune_vocab:
+                    self._tokenizer = prune_to_seen(self._tokenizer, self.training_texts("model.prune_vocab=true"))
         return self._tokenizer
+
+    def training_texts(self, setting: str) -> list[str]:
+        """The training split's texts, which a tokenizer built or pruned for this run is made from."""
+        if "train" not in self.splits:
+            raise ConfigError(f"{setting} builds the tokenizer from the training split: call setup() first.")
+        return self.splits["train"].texts
 
     @property
     def multilabel(self) -> bool:

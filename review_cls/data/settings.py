@@ -10,6 +10,7 @@ from review_cls.data.io import check_encoding, checked_sep
 from review_cls.data.label_sets import LabelSpec, check_label_spec, check_resampling_task
 from review_cls.data.prepare import SPLITS
 from review_cls.data.resampling import STRATEGIES
+from review_cls.data.tokenizers import char_vocab_size
 from review_cls.errors import ConfigError
 from review_cls.utils.settings import number
 
@@ -25,6 +26,9 @@ def check_data_settings(data: Mapping[str, Any]) -> None:
     if strategy not in STRATEGIES:
         raise ConfigError(f"Unknown data.resampling.strategy '{strategy}'. Choose one of: {', '.join(STRATEGIES)}.")
     check_label_spec(data)
+    if data.get("prune_vocab") and char_vocab_size(data["tokenizer"]):
+        raise ConfigError(f"model.prune_vocab=true keeps the pretrained tokenizer's pieces that the training split uses, "
+                          f"but data.tokenizer={data['tokenizer']} builds a vocab of its own: set model.prune_vocab=false.")
     check_resampling_task(strategy, LabelSpec.of(data).multilabel_before_reading)
     if not isinstance(data["resampling"].get("every_epoch", False), bool):
         raise ConfigError(f"data.resampling.every_epoch must be true or false, got {data['resampling']['every_epoch']!r}.")

@@ -35,6 +35,7 @@ def build_review_classifier(
     from_scratch: bool,
     vocab_size: int | None,
     freeze_embeddings: bool,
+    prune_vocab: bool,
     fused_optimizer: bool,
     architecture: Mapping[str, int] | None,
     new_word_embeddings: bool,
@@ -56,6 +57,8 @@ def build_review_classifier(
     ``from_scratch`` takes only the architecture from ``pretrained`` and starts from random weights with an
     embedding matrix of ``vocab_size`` rows (the tokenizer's size), e.g. for a character vocab built from the data.
     ``freeze_embeddings`` keeps the word-embedding matrix fixed (most of MiniLM's parameters): AdamW then skips it.
+    ``prune_vocab`` (the data pruned the tokenizer to the training split's pieces: data/vocab_pruning.py) keeps
+    the matching rows of the pretrained word embeddings only.
     ``fused_optimizer`` uses torch's fused AdamW (same update, one kernel for all tensors).
     ``architecture`` (only with ``from_scratch``) replaces encoder config keys such as ``num_hidden_layers`` or
     ``hidden_size``: a smaller encoder learns a character vocab on a CPU, a BERT-base-sized one measures a GPU.
@@ -79,8 +82,10 @@ def build_review_classifier(
     id2label = dict(enumerate(labels))
     config = backbone_config(pretrained, len(labels), id2label, dropout)
     config["problem_type"] = task_of(multilabel).problem_type
-    check_vocab_size(vocab_size, config.get("vocab_size"), from_scratch or new_word_embeddings, pretrained)
-    if (from_scratch or new_word_embeddings) and vocab_size:
+    # a vocab of the run's own (new word embeddings, or the pretrained pieces the training split uses)
+    renumbered = new_word_embeddings or prune_vocab
+    check_vocab_size(vocab_size, config.get("vocab_size"), from_scratch or renumbered, pretrained)
+    if (from_scratch or renumbered) and vocab_size:
         config["vocab_size"] = vocab_size
     config.update({key: int(value) for key, value in (architecture or {}).items()})
     config["classifier_pooling"] = pooling  # checked where the model is built (models/pooling.py)
@@ -98,7 +103,7 @@ def build_review_classifier(
         alpha=(positive_weights(alpha, train_label_ids, labels) if multilabel
                else resolve_alpha(alpha, train_label_ids, labels)),
         fused_optimizer=fused_optimizer,
-        new_word_embeddings=new_word_embeddings,
+        new_word_embeddings=renumbered,
         frozen_body_epochs=int(frozen_body_epochs),
         embedding_lr=embedding_lr,
         layer_decay=float(layer_decay),
@@ -108,7 +113,7 @@ def build_review_classifier(
         asymmetric_loss=asymmetric_settings(asymmetric_loss),
     )
     reinit_top_layers(classifier.model, int(reinit_layers))
-    if new_word_embeddings:
+    if renumbered:
         transplant_word_embeddings(classifier.model, *pretrained_word_embeddings(pretrained), token_vocab)
     if freeze_embeddings:
         classifier.model.get_input_embeddings().requires_grad_(False)

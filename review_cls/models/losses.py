@@ -1,8 +1,9 @@
 """The training losses and their class weights.
 
 Focal loss (Lin et al. 2017) down-weights easy reviews so rare, hard classes get the gradient; its class weights
-(``model.alpha``: inverse frequency, or class-balanced by effective number, Cui et al. 2019) serve plain
-cross-entropy too (``gamma=0``), and the multi-label loss as ``pos_weight``.
+(``model.alpha``: inverse frequency, or class-balanced by effective number, Cui et al. 2019, or ``adaptive``: the
+latter once the classes are imbalanced enough) serve plain cross-entropy too (``gamma=0``), and the multi-label loss
+as ``pos_weight``.
 
 Logit-adjusted loss (Menon et al. 2021; balanced softmax, Ren et al. 2020 is ``tau = 1``): training adds
 ``tau * log prior(y)`` to every logit before the loss, so frequent classes must win by a margin that grows with their
@@ -21,6 +22,7 @@ dropout sub-network; a regulariser for small, noisy training sets, at twice the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,6 +32,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from review_cls.errors import ConfigError
+
+log = logging.getLogger(__name__)
+# alpha: adaptive weighs classes once the largest has this many times the reviews of the smallest
+ADAPTIVE = "adaptive"
+ADAPTIVE_IMBALANCE = 4.0
+ADAPTIVE_BETA = 0.999
 
 
 class FocalLoss(nn.Module):
@@ -93,6 +101,21 @@ def effective_number(counts: np.ndarray, beta: float) -> np.ndarray:
     return (1.0 - np.power(beta, counts)) / (1.0 - beta)
 
 
+def adaptive_alpha(label_ids: Sequence[int], labels: Sequence[str]) -> list[float] | None:
+    """``alpha: adaptive``: class-balanced weights (``effective:0.999``) when the training split's largest class has
+    at least ``ADAPTIVE_IMBALANCE`` times the reviews of its smallest, plain cross-entropy below. Measured on the
+    review-set suite (docs/benchmarks/suite.md): weights cost Google Play (2.4:1) 1.3 points and gave CLAP (30:1)
+    4-5; the threshold sits between the mildest set that needed them and the strongest that did not."""
+    counts = class_counts(label_ids, labels, f"model.alpha={ADAPTIVE}")
+    ratio = counts.max() / counts.min()
+    if ratio < ADAPTIVE_IMBALANCE:
+        log.info("model.alpha=adaptive: classes %.1f:1 (under %g:1), plain cross-entropy.", ratio, ADAPTIVE_IMBALANCE)
+        return None
+    log.info("model.alpha=adaptive: classes %.1f:1 (at least %g:1), class-balanced weights effective:%g.",
+             ratio, ADAPTIVE_IMBALANCE, ADAPTIVE_BETA)
+    return effective_number_alpha(label_ids, labels, ADAPTIVE_BETA)
+
+
 def effective_beta(alpha: str) -> float | None:
     """The beta of an ``effective:<beta>`` setting, None for other strings; beta must lie in [0, 1)."""
     name, _, value = alpha.partition(":")
@@ -109,17 +132,20 @@ def effective_beta(alpha: str) -> float | None:
 
 def resolve_alpha(alpha: str | Sequence[float] | None, label_ids: Sequence[int], labels: Sequence[str]
                   ) -> list[float] | None:
-    """Turn the ``alpha`` setting (None, ``auto``, ``effective:<beta>`` or a list) into per-class weights, checking its length."""
+    """Turn the ``alpha`` setting (None, ``auto``, ``adaptive``, ``effective:<beta>`` or a list) into per-class
+    weights, checking its length."""
     num_labels = len(labels)
     if alpha is None:
         return None
     if isinstance(alpha, str):
         if alpha == "auto":
             return inverse_frequency_alpha(label_ids, labels)
+        if alpha == ADAPTIVE:
+            return adaptive_alpha(label_ids, labels)
         beta = effective_beta(alpha)
         if beta is None:
-            raise ConfigError(f"model.alpha must be null, 'auto', 'effective:<beta>' or a list of {num_labels} numbers, "
-                              f"got '{alpha}'.")
+            raise ConfigError(f"model.alpha must be null, 'auto', 'adaptive', 'effective:<beta>' or a list of "
+                              f"{num_labels} numbers, got '{alpha}'.")
         return effective_number_alpha(label_ids, labels, beta)
     return listed_weights(alpha, num_labels)
 
@@ -148,12 +174,12 @@ def positive_weights(alpha: str | Sequence[float] | None, targets: np.ndarray, l
         raise ConfigError(f"model.alpha={alpha} needs reviews of every label among the training reviews; {missing} "
                           "have none. Add reviews carrying them, or train without model.alpha.")
     negatives = len(targets) - positives
-    if alpha == "auto":
+    if alpha in ("auto", ADAPTIVE):  # every label is a minority against its own absence: always weighted
         return (negatives / positives).tolist()
     beta = effective_beta(alpha)
     if beta is None:
-        raise ConfigError(f"model.alpha must be null, 'auto', 'effective:<beta>' or a list of {targets.shape[1]} "
-                          f"numbers, got '{alpha}'.")
+        raise ConfigError(f"model.alpha must be null, 'auto', 'adaptive', 'effective:<beta>' or a list of "
+                          f"{targets.shape[1]} numbers, got '{alpha}'.")
     return (effective_number(negatives, beta) / effective_number(positives, beta)).tolist()
 
 

@@ -12,7 +12,7 @@ from hydra.utils import get_method
 
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import encoder_config, model_max_length
-from review_cls.models.losses import asymmetric_settings, effective_beta
+from review_cls.models.losses import ADAPTIVE, asymmetric_settings, effective_beta
 from review_cls.models.pooling import check_pooling
 from review_cls.utils.settings import number
 
@@ -67,6 +67,9 @@ def check_lever_settings(model: Mapping[str, Any]) -> None:
     """The optional training levers: vocabulary transfer needs pretrained weights; lr and loss numbers must be in range."""
     if model["new_word_embeddings"] and model["from_scratch"]:
         raise ConfigError("model.new_word_embeddings keeps the pretrained body: it cannot go with model.from_scratch=true.")
+    if model["prune_vocab"] and model["from_scratch"]:
+        raise ConfigError("model.prune_vocab keeps the pretrained word embeddings of the pieces the data uses: it cannot "
+                          "go with model.from_scratch=true (a model trained from scratch has its own vocab).")
     if number(model, "model", "frozen_body_epochs") < 0:
         raise ConfigError(f"model.frozen_body_epochs must be >= 0, got {model['frozen_body_epochs']}.")
     if model["embedding_lr"] is not None and not number(model, "model", "embedding_lr") > 0:
@@ -97,12 +100,12 @@ def check_reinit_layers(model: Mapping[str, Any], encoder: Mapping[str, Any]) ->
 
 
 def check_alpha_setting(alpha: Any) -> None:
-    """``alpha`` is null, ``auto``, ``effective:<beta>``, or a list of non-negative per-class weights (its length is
+    """``alpha`` is null, ``auto``, ``adaptive``, ``effective:<beta>``, or a list of non-negative per-class weights (its length is
     checked later)."""
-    if alpha is None or alpha == "auto" or (isinstance(alpha, str) and effective_beta(alpha) is not None):
+    if alpha is None or alpha in ("auto", ADAPTIVE) or (isinstance(alpha, str) and effective_beta(alpha) is not None):
         return
     if isinstance(alpha, str) or not isinstance(alpha, Sequence):
-        raise ConfigError(f"model.alpha must be null, 'auto', 'effective:<beta>' or a list with one weight per class, "
+        raise ConfigError(f"model.alpha must be null, 'auto', 'adaptive', 'effective:<beta>' or a list with one weight per class, "
                           f"got {alpha!r}.")
     for value in alpha:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:

@@ -31,20 +31,24 @@ def chinese_run(tmp_path_factory) -> Path:
     return out
 
 
-def test_the_run_trains_the_mean_pooled_classifier_with_a_frozen_vocabulary_and_its_baseline(chinese_run):
+def test_the_run_trains_the_mean_pooled_classifier_on_a_pruned_vocabulary_and_its_baseline(chinese_run):
     metrics = json.loads((chinese_run / "metrics.json").read_text())["metrics"]
     assert "test/f1_macro" in metrics and "baseline/test_f1_macro" in metrics
     checkpoint = torch.load(chinese_run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert checkpoint["hyper_parameters"]["backbone_config"]["classifier_pooling"] == "mean"
     _, tokenizer = load_classifier(chinese_run / "checkpoints" / "last.ckpt")
     assert type(tokenizer).__name__ == "XLMRobertaTokenizer"
-    # the vocabulary stays as pretrained (model.freeze_embeddings), the layers above it train
-    start = tiny_e5_model().tensors
-    weights = checkpoint["state_dict"]
-    np.testing.assert_array_equal(weights["model.bert.embeddings.word_embeddings.weight"].numpy(),
-                                  start["emb.word"].reshape(-1, 32))
-    assert not np.allclose(weights["model.bert.encoder.layer.1.output.dense.weight"].numpy(),
-                           start["l1.fo.w"].reshape(32, 64))
+    # model.prune_vocab: the English words the Chinese reviews never use are gone, one row per kept piece
+    full = tiny_e5_model()
+    kept = tokenizer.get_vocab()
+    assert "▁crash" not in kept and {"慢", "用", "<s>", "<mask>"} <= set(kept)
+    words = checkpoint["state_dict"]["model.bert.embeddings.word_embeddings.weight"].numpy()
+    assert words.shape == (len(kept), 32) and len(kept) < len(full.pieces)
+    # every weight trains, the kept pieces' rows included (they start as the pretrained rows: tests/unit/data)
+    start = full.tensors["emb.word"].reshape(-1, 32)
+    assert not np.allclose(words[kept["慢"]], start[full.pieces.index("慢")])
+    assert not np.allclose(checkpoint["state_dict"]["model.bert.encoder.layer.1.output.dense.weight"].numpy(),
+                           full.tensors["l1.fo.w"].reshape(32, 64))
 
 
 def test_exports_predict_what_the_checkpoint_predicts(chinese_run, tmp_path):

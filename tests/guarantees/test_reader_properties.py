@@ -69,15 +69,19 @@ def text_in(encoding: str, max_size: int, **excluded) -> st.SearchStrategy[str]:
         lambda text: encodable(text, encoding))
 
 
+def fits_a_spreadsheet_cell(text: str) -> bool:
+    """Text an .xlsx cell keeps as written: no control characters, no formula, no carriage return."""
+    return not ILLEGAL_CHARACTERS_RE.search(text) and not text.startswith("=") and "\r" not in text
+
+
 @st.composite
 def tables(draw, encoding: str, suffix: str) -> pd.DataFrame:
     rows = draw(st.integers(1, 12))
-    names = draw(st.lists(text_in(encoding, 10, **NAME_EXCLUDES).filter(str.strip), min_size=1, max_size=3,
-                          unique=True))
+    names = text_in(encoding, 10, **NAME_EXCLUDES).filter(str.strip)
     texts = text_in(encoding, 15).filter(lambda text: keeps_its_type(text.replace("\x00", "")))
-    if suffix == ".xlsx":
-        texts = texts.filter(lambda text: not ILLEGAL_CHARACTERS_RE.search(text) and not text.startswith("=")
-                             and "\r" not in text)
+    if suffix == ".xlsx":  # a header cell is a cell too: "=..." is a formula to Excel
+        names, texts = names.filter(fits_a_spreadsheet_cell), texts.filter(fits_a_spreadsheet_cell)
+    names = draw(st.lists(names, min_size=1, max_size=3, unique=True))
     columns = {name: draw(st.lists(texts, min_size=rows, max_size=rows)) for name in names}
     label_values = draw(labels)
     columns["label"] = [label_values[i % len(label_values)] for i in range(rows)]

@@ -31,3 +31,23 @@ def test_finished_runs_are_read_per_recipe_and_failed_ones_are_not_finished(tmp_
     assert finished(results, "multilabel") == set()
     results.write_text("".join(json.dumps(row) + "\n" for row in rows))
     assert finished(results, "multilabel") == {("clap_ml", 0)}
+
+
+def test_the_summary_averages_the_model_with_tfidf_from_the_run_folders(tmp_path):
+    import pandas as pd
+
+    run = tmp_path / "runs" / "english" / "clap" / "0" / "default" / "runs" / "t"
+    (run / "baseline").mkdir(parents=True)
+    (run / "metrics.json").write_text("{}")
+    truth = ["bug", "bug", "ux", "ux"]
+    # the model is sure and wrong on row 3, TF-IDF unsure and wrong on row 1: their average gets all four right
+    model = pd.DataFrame({"row_id": range(4), "true_label": truth, "predicted_label": ["bug", "bug", "ux", "bug"],
+                          "prob_bug": [0.9, 0.9, 0.2, 0.6], "prob_ux": [0.1, 0.1, 0.8, 0.4]})
+    tfidf = model.assign(predicted_label=["bug", "ux", "ux", "ux"], prob_bug=[0.8, 0.45, 0.1, 0.1],
+                         prob_ux=[0.2, 0.55, 0.9, 0.9])
+    model.to_csv(run / "test_predictions.csv", index=False)
+    tfidf.to_csv(run / "baseline" / "test_predictions.csv", index=False)
+    results = tmp_path / "suite.jsonl"
+    results.write_text(json.dumps({"recipe": "english", "set": "clap", "seed": 0, "test": 0.73, "tfidf": 0.73}) + "\n")
+    assert "| +0.0 | 1.000 (1) |" in summarize([results], tmp_path / "runs")
+    assert summarize([results]).splitlines()[2].endswith("| +0.0 |  |")  # no run folders given: no average

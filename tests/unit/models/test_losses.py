@@ -118,10 +118,24 @@ def test_effective_number_alpha_is_class_balanced():
     assert resolve_alpha("effective:0.999", labels, ["a", "b"]) == pytest.approx(alpha)
 
 
+@pytest.mark.parametrize(("counts", "weighted"), [((240, 100, 100), False), ((399, 100), False), ((400, 100), True),
+                                                  ((1500, 300, 50), True)])
+def test_adaptive_alpha_weighs_classes_only_from_a_4_to_1_imbalance(counts, weighted, caplog):
+    labels = [index for index, count in enumerate(counts) for _ in range(count)]
+    names = [f"c{index}" for index in range(len(counts))]
+    with caplog.at_level("INFO", logger="review_cls.models.losses"):
+        alpha = resolve_alpha("adaptive", labels, names)
+    if weighted:
+        assert alpha == pytest.approx(effective_number_alpha(labels, names, 0.999))
+        assert "class-balanced weights effective:0.999" in caplog.text
+    else:
+        assert alpha is None and "plain cross-entropy" in caplog.text
+
+
 def test_alpha_validation():
     with pytest.raises(ConfigError, match="3 classes"):
         resolve_alpha([1.0, 2.0], [0, 1, 2], ["a", "b", "c"])
-    with pytest.raises(ConfigError, match="'auto'"):
+    with pytest.raises(ConfigError, match="'auto', 'adaptive'"):
         resolve_alpha("balanced", [0, 1], ["a", "b"])
     with pytest.raises(ConfigError, match=r"beta in \[0, 1\)"):
         resolve_alpha("effective:1.5", [0, 1], ["a", "b"])

@@ -157,9 +157,11 @@ def test_asymmetric_loss_on_single_label_data_is_refused(tiny_bert_dir):
 
 
 def test_rare_labels_without_weights_are_warned_about_and_weighted_ones_are_not(tiny_bert_dir, caplog):
-    targets = [[1.0, 0.0]] * 19 + [[1.0, 1.0]]  # 'rare' on 1 of 20 training reviews
-    review_classifier(["common", "rare"], targets, 32, str(tiny_bert_dir), multilabel=True)
+    targets = [[1.0, 0.0]] * 14 + [[0.0, 0.0]] * 5 + [[1.0, 1.0]]  # 'rare' on 1 of 20 training reviews
+    review_classifier(["common", "rare"], targets, 32, str(tiny_bert_dir), multilabel=True, alpha=None)
     assert "share {'rare': 0.05}" in caplog.text and "model.alpha=auto" in caplog.text
-    caplog.clear()
-    review_classifier(["common", "rare"], targets, 32, str(tiny_bert_dir), multilabel=True, alpha="auto")
-    assert "plain BCE" not in caplog.text
+    for weighted in ("auto", "adaptive"):  # the default (adaptive) weighs every label
+        caplog.clear()
+        module = review_classifier(["common", "rare"], targets, 32, str(tiny_bert_dir), multilabel=True, alpha=weighted)
+        assert "plain BCE" not in caplog.text
+        assert module.loss_fn.pos_weight.tolist() == pytest.approx([5 / 15, 19.0])
