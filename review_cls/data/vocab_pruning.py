@@ -33,7 +33,8 @@ def prune_to_seen(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> P
     """``tokenizer`` restricted to the pieces of ``texts``, single characters and special tokens (ids renumbered)."""
     spec = json.loads(tokenizer.backend_tokenizer.to_str())
     pieces = piece_list(spec["model"])
-    seen = {piece_id for ids in tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"] for piece_id in ids}
+    encoded = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
+    seen = {piece_id for ids in encoded for piece_id in ids}
     special = {token["id"] for token in spec["added_tokens"]}
     kept = sorted(seen | special | {i for i, piece in enumerate(pieces) if is_single_character(piece)})
     log.info("model.prune_vocab: %d of %d pieces kept (%d used by the training texts, the rest single characters "

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 ADAPTIVE = "adaptive"
 ADAPTIVE_IMBALANCE = 4.0
 ADAPTIVE_BETA = 0.999
+# the alpha values a config may give, as error messages name them
+ALPHA_CHOICES = "null, 'auto', 'adaptive', 'effective:<beta>'"
 
 
 class FocalLoss(nn.Module):
@@ -144,8 +146,7 @@ def resolve_alpha(alpha: str | Sequence[float] | None, label_ids: Sequence[int],
             return adaptive_alpha(label_ids, labels)
         beta = effective_beta(alpha)
         if beta is None:
-            raise ConfigError(f"model.alpha must be null, 'auto', 'adaptive', 'effective:<beta>' or a list of "
-                              f"{num_labels} numbers, got '{alpha}'.")
+            raise ConfigError(f"model.alpha must be {ALPHA_CHOICES} or a list of {num_labels} numbers, got '{alpha}'.")
         return effective_number_alpha(label_ids, labels, beta)
     return listed_weights(alpha, num_labels)
 
@@ -178,8 +179,8 @@ def positive_weights(alpha: str | Sequence[float] | None, targets: np.ndarray, l
         return (negatives / positives).tolist()
     beta = effective_beta(alpha)
     if beta is None:
-        raise ConfigError(f"model.alpha must be null, 'auto', 'adaptive', 'effective:<beta>' or a list of "
-                          f"{targets.shape[1]} numbers, got '{alpha}'.")
+        raise ConfigError(f"model.alpha must be {ALPHA_CHOICES} or a list of {targets.shape[1]} numbers, "
+                          f"got '{alpha}'.")
     return (effective_number(negatives, beta) / effective_number(positives, beta)).tolist()
 
 

@@ -12,7 +12,7 @@ from hydra.utils import get_method
 
 from review_cls.errors import ConfigError
 from review_cls.models.backbone import encoder_config, model_max_length
-from review_cls.models.losses import ADAPTIVE, asymmetric_settings, effective_beta
+from review_cls.models.losses import ADAPTIVE, ALPHA_CHOICES, asymmetric_settings, effective_beta
 from review_cls.models.pooling import check_pooling
 from review_cls.utils.settings import number
 
@@ -68,8 +68,8 @@ def check_lever_settings(model: Mapping[str, Any]) -> None:
     if model["new_word_embeddings"] and model["from_scratch"]:
         raise ConfigError("model.new_word_embeddings keeps the pretrained body: it cannot go with model.from_scratch=true.")
     if model["prune_vocab"] and model["from_scratch"]:
-        raise ConfigError("model.prune_vocab keeps the pretrained word embeddings of the pieces the data uses: it cannot "
-                          "go with model.from_scratch=true (a model trained from scratch has its own vocab).")
+        raise ConfigError("model.prune_vocab keeps the pretrained word embeddings of the pieces the data uses: it "
+                          "cannot go with model.from_scratch=true (a model trained from scratch has its own vocab).")
     if number(model, "model", "frozen_body_epochs") < 0:
         raise ConfigError(f"model.frozen_body_epochs must be >= 0, got {model['frozen_body_epochs']}.")
     if model["embedding_lr"] is not None and not number(model, "model", "embedding_lr") > 0:
@@ -100,13 +100,12 @@ def check_reinit_layers(model: Mapping[str, Any], encoder: Mapping[str, Any]) ->
 
 
 def check_alpha_setting(alpha: Any) -> None:
-    """``alpha`` is null, ``auto``, ``adaptive``, ``effective:<beta>``, or a list of non-negative per-class weights (its length is
-    checked later)."""
+    """``alpha`` is null, ``auto``, ``adaptive``, ``effective:<beta>``, or a list of non-negative per-class weights
+    (its length is checked later)."""
     if alpha is None or alpha in ("auto", ADAPTIVE) or (isinstance(alpha, str) and effective_beta(alpha) is not None):
         return
     if isinstance(alpha, str) or not isinstance(alpha, Sequence):
-        raise ConfigError(f"model.alpha must be null, 'auto', 'adaptive', 'effective:<beta>' or a list with one weight per class, "
-                          f"got {alpha!r}.")
+        raise ConfigError(f"model.alpha must be {ALPHA_CHOICES} or a list with one weight per class, got {alpha!r}.")
     for value in alpha:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
             raise ConfigError(f"model.alpha must hold non-negative numbers, one per class; got {list(alpha)}.")
