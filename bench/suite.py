@@ -46,6 +46,8 @@ RECIPES: dict[str, list[str]] = {
     "english": [],
     "english_ce": ["model.alpha=null"],
     "english_balanced": ["model.alpha=effective:0.999"],
+    # the English sets read by the multilingual encoder (its pruned vocab, every weight trained) instead of MiniLM
+    "english_e5": ["model=e5_small", "trainer.max_epochs=4"],
     "chinese": ["+experiment=chinese"],
     "char_bert": ["+experiment=char_bert"],
     "multilabel": [],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,16 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
+
+class ReaderlessConsole(Console):
+    """A console that goes quiet when nobody reads stdout any more (`| head`, a parent process gone). Rich's default
+    exits with status 1 there, which would mark a run as failed after it wrote everything the panel names."""
+
+    def on_broken_pipe(self) -> None:
+        """Drop this and later output; stdout points at devnull so other lines and the exit flush do not fail."""
+        self.quiet = True
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def per_class_table(report: Mapping[str, Any], labels: Sequence[str]) -> Table:
@@ -45,4 +57,4 @@ def print_summary(heading: str, folder: Path, facts: Mapping[str, str], report: 
     parts += ["", paths]
     if hint:
         parts += ["", Text(hint)]
-    (console or Console()).print(Panel(Group(*parts), title=Text(heading, style="bold"), expand=False))
+    (console or ReaderlessConsole()).print(Panel(Group(*parts), title=Text(heading, style="bold"), expand=False))
