@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import CLAP, sample_file
+from bench.common import CLAP, google_play_capped_file, sample_file
 from bench.hybrid import hybrid_scores
 from bench.multilabel_sets import multilabel_file
 
@@ -30,6 +30,9 @@ MULTILABEL = ["data=file", "data.text_column=review", "data.label_column=categor
 # name -> (data overrides, rows): a set added to ../shared/data gets a line here
 SETS: dict[str, tuple[list[str], int]] = {
     "google_play": (["data=google_play"], 4000),
+    # Google Play with "user experience" cut to 150 reviews: 9.4:1, where the adaptive class weights switch on
+    "google_play_9to1": (["data=google_play", "data.path=bench/results/cost_work/google_play_user_experience_150.csv"],
+                         3557),
     "clap": (["data=file", f"data.path={CLAP}", "data.text_column=review", "data.label_column=category"], 3000),
     "shopping_zh_8k": (["data=shopping_zh", "data.path=bench/results/cost_work/shopping_8000.csv"], 8000),
     "hotel_zh": (["data=file", f"data.path={SHARED}/chnsenticorp_htl/ChnSentiCorp_htl_all.csv",
@@ -39,8 +42,8 @@ SETS: dict[str, tuple[list[str], int]] = {
     "clap_ml": ([*MULTILABEL, "data.path=bench/results/cost_work/clap_multilabel.csv"], 2500),
 }
 # the sets whose file a benchmark writes (a seeded sample, a multi-label version), built before their first run
-BUILT_FILES = {"shopping_zh_8k": lambda: sample_file(8000), "google_play_ml": lambda: multilabel_file("google_play"),
-               "clap_ml": lambda: multilabel_file("clap")}
+BUILT_FILES = {"shopping_zh_8k": lambda: sample_file(8000), "google_play_9to1": google_play_capped_file,
+               "google_play_ml": lambda: multilabel_file("google_play"), "clap_ml": lambda: multilabel_file("clap")}
 # a recipe is the overrides a user types; the English and Chinese defaults are the empty recipe of each language
 RECIPES: dict[str, list[str]] = {
     "english": [],
@@ -56,7 +59,7 @@ RECIPES: dict[str, list[str]] = {
     "char_bert_multilabel": ["+experiment=char_bert", "data.task=multilabel", "data.label_separator='|'"],
     "multilabel_asymmetric": ["model.asymmetric_loss={gamma_neg:4,gamma_pos:0,clip:0.05}", "model.alpha=null"],
 }
-SINGLE_LABEL_SETS = ("google_play", "clap", "shopping_zh_8k", "hotel_zh")
+SINGLE_LABEL_SETS = ("google_play", "google_play_9to1", "clap", "shopping_zh_8k", "hotel_zh")
 LANGUAGE_SETS = {"english": ["google_play", "clap"], "chinese": ["shopping_zh_8k", "hotel_zh"],
                  "multilabel": ["google_play_ml", "clap_ml"]}
 

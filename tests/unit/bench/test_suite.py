@@ -51,3 +51,16 @@ def test_the_summary_averages_the_model_with_tfidf_from_the_run_folders(tmp_path
     results.write_text(json.dumps({"recipe": "english", "set": "clap", "seed": 0, "test": 0.73, "tfidf": 0.73}) + "\n")
     assert "| +0.0 | 1.000 (1) |" in summarize([results], tmp_path / "runs")
     assert summarize([results]).splitlines()[2].endswith("| +0.0 |  |")  # no run folders given: no average
+
+
+def test_capping_a_class_keeps_a_seeded_sample_of_it_and_every_other_row():
+    import pandas as pd
+
+    from bench.common import cap_class
+
+    frame = pd.DataFrame({"review": [f"r{i}" for i in range(30)], "label": ["ux"] * 20 + ["bug"] * 10})
+    capped = cap_class(frame, "label", "ux", cap=5)
+    assert capped["label"].value_counts().to_dict() == {"bug": 10, "ux": 5}
+    assert set(capped["review"]) >= {f"r{i}" for i in range(20, 30)}
+    assert capped.equals(cap_class(frame, "label", "ux", cap=5))  # the same file every time
+    assert not capped.equals(cap_class(frame, "label", "ux", cap=5, seed=1))
