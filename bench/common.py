@@ -8,7 +8,10 @@ import platform
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RESULTS = Path("bench/results")
 GOOGLE_PLAY = Path("../shared/data/google_play_reviews/dataset_unbalanced_4000.xlsx")
@@ -87,7 +90,7 @@ def sample_file(size: int) -> Path:
     return path
 
 
-def cap_class(frame, column: str, label: str, cap: int, seed: int = 0):
+def cap_class(frame: pd.DataFrame, column: str, label: str, cap: int, seed: int = 0) -> pd.DataFrame:
     """``frame`` with the rows whose ``column`` is ``label`` cut to a seeded sample of ``cap``; other rows untouched."""
     import pandas as pd
 

@@ -30,7 +30,7 @@ MULTILABEL = ["data=file", "data.text_column=review", "data.label_column=categor
 # name -> (data overrides, rows): a set added to ../shared/data gets a line here
 SETS: dict[str, tuple[list[str], int]] = {
     "google_play": (["data=google_play"], 4000),
-    # Google Play with "user experience" cut to 150 reviews: 9.4:1, where the adaptive class weights switch on
+    # Google Play with "user experience" cut to 150 reviews (9.4:1): above the adaptive class weights' 4:1
     "google_play_9to1": (["data=google_play", "data.path=bench/results/cost_work/google_play_user_experience_150.csv"],
                          3557),
     "clap": (["data=file", f"data.path={CLAP}", "data.text_column=review", "data.label_column=category"], 3000),
