@@ -20,6 +20,7 @@ SHOPPING_ZH = Path("../shared/data/online_shopping_10_cats/online_shopping_10_ca
 MINILM = "packaged:all-MiniLM-L6-v2"
 # seeded samples of the Chinese shopping file, and the scratch runs of the cost benchmarks
 WORK = RESULTS / "cost_work"
+GOOGLE_PLAY_9TO1 = WORK / "google_play_user_experience_150.csv"
 
 
 def require(path: Path) -> Path:
@@ -99,17 +100,16 @@ def cap_class(frame: pd.DataFrame, column: str, label: str, cap: int, seed: int 
     return pd.concat([frame[frame[column] != label], kept]).sort_index()
 
 
-def google_play_capped_file(label: str = "user experience", cap: int = 150) -> Path:
-    """Google Play with one class cut to ``cap`` reviews: 1,410 : 150 is 9.4:1, between Google Play's own 2.4:1 and
-    the 17:1 / 30:1 sets, to test where class weights start to pay."""
+def google_play_9to1_file() -> Path:
+    """``GOOGLE_PLAY_9TO1``: Google Play with "user experience" cut to 150 reviews, so 1,410 : 150 is 9.4:1, between
+    Google Play's own 2.4:1 and the 17:1 / 30:1 sets, to test where class weights start to pay."""
     import pandas as pd
 
-    path = WORK / f"google_play_{label.replace(' ', '_')}_{cap}.csv"
-    if not path.exists():
+    if not GOOGLE_PLAY_9TO1.exists():
         WORK.mkdir(parents=True, exist_ok=True)
         frame = pd.read_excel(require(GOOGLE_PLAY))[["review", "label"]]
-        cap_class(frame, "label", label, cap).to_csv(path, index=False)
-    return path
+        cap_class(frame, "label", "user experience", 150).to_csv(GOOGLE_PLAY_9TO1, index=False)
+    return GOOGLE_PLAY_9TO1
 
 
 def run_review_cls(command: str, *overrides: str) -> None:

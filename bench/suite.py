@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import CLAP, google_play_capped_file, sample_file
+from bench.common import CLAP, GOOGLE_PLAY_9TO1, google_play_9to1_file, sample_file
 from bench.hybrid import hybrid_scores
 from bench.multilabel_sets import multilabel_file
 
@@ -31,8 +31,7 @@ MULTILABEL = ["data=file", "data.text_column=review", "data.label_column=categor
 SETS: dict[str, tuple[list[str], int]] = {
     "google_play": (["data=google_play"], 4000),
     # Google Play with "user experience" cut to 150 reviews (9.4:1): above the adaptive class weights' 4:1
-    "google_play_9to1": (["data=google_play", "data.path=bench/results/cost_work/google_play_user_experience_150.csv"],
-                         3557),
+    "google_play_9to1": (["data=google_play", f"data.path={GOOGLE_PLAY_9TO1}"], 3557),
     "clap": (["data=file", f"data.path={CLAP}", "data.text_column=review", "data.label_column=category"], 3000),
     "shopping_zh_8k": (["data=shopping_zh", "data.path=bench/results/cost_work/shopping_8000.csv"], 8000),
     "hotel_zh": (["data=file", f"data.path={SHARED}/chnsenticorp_htl/ChnSentiCorp_htl_all.csv",
@@ -42,7 +41,7 @@ SETS: dict[str, tuple[list[str], int]] = {
     "clap_ml": ([*MULTILABEL, "data.path=bench/results/cost_work/clap_multilabel.csv"], 2500),
 }
 # the sets whose file a benchmark writes (a seeded sample, a multi-label version), built before their first run
-BUILT_FILES = {"shopping_zh_8k": lambda: sample_file(8000), "google_play_9to1": google_play_capped_file,
+BUILT_FILES = {"shopping_zh_8k": lambda: sample_file(8000), "google_play_9to1": google_play_9to1_file,
                "google_play_ml": lambda: multilabel_file("google_play"), "clap_ml": lambda: multilabel_file("clap")}
 # a recipe is the overrides a user types; the English and Chinese defaults are the empty recipe of each language
 RECIPES: dict[str, list[str]] = {
