@@ -79,10 +79,15 @@ def data_settings(**overrides: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if not key.startswith("_")} | {"output_dir": None} | overrides
 
 
+def sample_path(size: int) -> Path:
+    """Where ``sample_file(size)`` writes its sample."""
+    return WORK / f"shopping_{size}.csv"
+
+
 def sample_file(size: int) -> Path:
     """A seeded random sample (the file is sorted by category, so its head would be one class)."""
     WORK.mkdir(parents=True, exist_ok=True)
-    path = WORK / f"shopping_{size}.csv"
+    path = sample_path(size)
     if not path.exists():
         import pandas as pd
 

@@ -64,9 +64,14 @@ def clap() -> pd.DataFrame:
 BUILDERS = {"demo": demo, "google_play": google_play, "clap": clap}
 
 
+def multilabel_path(name: str) -> Path:
+    """Where ``multilabel_file(name)`` writes the multi-label version of a shared set."""
+    return WORK / f"{name}_multilabel.csv"
+
+
 def multilabel_file(name: str) -> Path:
     """The multi-label version of a shared set under bench/results/cost_work, written on first use."""
-    path = WORK / f"{name}_multilabel.csv"
+    path = multilabel_path(name)
     if not path.exists():
         WORK.mkdir(parents=True, exist_ok=True)
         BUILDERS[name]().to_csv(path, index=False)

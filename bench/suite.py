@@ -21,9 +21,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import CLAP, GOOGLE_PLAY_9TO1, google_play_9to1_file, sample_file
+from bench.common import CLAP, GOOGLE_PLAY_9TO1, google_play_9to1_file, sample_file, sample_path
 from bench.hybrid import hybrid_scores
-from bench.multilabel_sets import multilabel_file
+from bench.multilabel_sets import multilabel_file, multilabel_path
 
 SHARED = Path("../shared/data")
 MULTILABEL = ["data=file", "data.text_column=review", "data.label_column=category", "data.label_separator='|'"]
@@ -33,12 +33,12 @@ SETS: dict[str, tuple[list[str], int]] = {
     # Google Play with "user experience" cut to 150 reviews (9.4:1): above the adaptive class weights' 4:1
     "google_play_9to1": (["data=google_play", f"data.path={GOOGLE_PLAY_9TO1}"], 3557),
     "clap": (["data=file", f"data.path={CLAP}", "data.text_column=review", "data.label_column=category"], 3000),
-    "shopping_zh_8k": (["data=shopping_zh", "data.path=bench/results/cost_work/shopping_8000.csv"], 8000),
+    "shopping_zh_8k": (["data=shopping_zh", f"data.path={sample_path(8000)}"], 8000),
     "hotel_zh": (["data=file", f"data.path={SHARED}/chnsenticorp_htl/ChnSentiCorp_htl_all.csv",
                   "data.text_column=review", "data.label_column=label"], 7766),
     # multi-label: two-category reviews joined into one text (bench/multilabel_sets.py), TF-IDF one-vs-rest
-    "google_play_ml": ([*MULTILABEL, "data.path=bench/results/cost_work/google_play_multilabel.csv"], 3200),
-    "clap_ml": ([*MULTILABEL, "data.path=bench/results/cost_work/clap_multilabel.csv"], 2500),
+    "google_play_ml": ([*MULTILABEL, f"data.path={multilabel_path('google_play')}"], 3200),
+    "clap_ml": ([*MULTILABEL, f"data.path={multilabel_path('clap')}"], 2500),
 }
 # the sets whose file a benchmark writes (a seeded sample, a multi-label version), built before their first run
 BUILT_FILES = {"shopping_zh_8k": lambda: sample_file(8000), "google_play_9to1": google_play_9to1_file,

@@ -64,3 +64,16 @@ def test_capping_a_class_keeps_a_seeded_sample_of_it_and_every_other_row():
     assert set(capped["review"]) >= {f"r{i}" for i in range(20, 30)}
     assert capped.equals(cap_class(frame, "label", "ux", cap=5))  # the same file every time
     assert not capped.equals(cap_class(frame, "label", "ux", cap=5, seed=1))
+
+
+def test_each_built_set_reads_the_file_its_builder_writes(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from bench.suite import BUILT_FILES, SETS
+
+    monkeypatch.chdir(tmp_path)  # the builders' relative paths land here; an existing file is returned, not rebuilt
+    for name, build in BUILT_FILES.items():
+        read = Path(next(o.removeprefix("data.path=") for o in SETS[name][0] if o.startswith("data.path=")))
+        read.parent.mkdir(parents=True, exist_ok=True)
+        read.touch()
+        assert Path(build()) == read, name
