@@ -1,0 +1,48 @@
+"""Does the model lose to TF-IDF on the reviews it truncates? A finished run's test reviews split by whether their
+token count (the run's own tokenizer) exceeds the run's ``max_length``; accuracy and macro-F1 of the model and of its
+TF-IDF baseline (which reads every word) on each part.
+
+    python -m bench.long_reviews <run dir> [<run dir> ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score
+
+from review_cls.inference.predictor import load_predictor
+
+
+def length_breakdown(run_dir: Path) -> dict[str, dict[str, float]]:
+    """Per part (``fits``, ``truncated``): review count, then model and TF-IDF accuracy and macro-F1."""
+    predictor = load_predictor(min((run_dir / "checkpoints").glob("best*.ckpt")))
+    model = pd.read_csv(run_dir / "test_predictions.csv").set_index("row_id").sort_index()
+    tfidf = pd.read_csv(run_dir / "baseline" / "test_predictions.csv").set_index("row_id").sort_index()
+    encoded = predictor.tokenizer(model["text"].astype(str).tolist(), verbose=False)
+    lengths = [len(ids) for ids in encoded["input_ids"]]
+    truncated = pd.Series(lengths, index=model.index) > predictor.max_length
+    parts = {}
+    for part, rows in (("fits", ~truncated), ("truncated", truncated)):
+        truth = model.loc[rows, "true_label"].astype(str)
+        parts[part] = {"reviews": int(rows.sum())}
+        for name, frame in (("model", model), ("tfidf", tfidf)):
+            predicted = frame.loc[rows, "predicted_label"].astype(str)
+            parts[part][f"{name}_accuracy"] = round(accuracy_score(truth, predicted), 4)
+            parts[part][f"{name}_f1_macro"] = round(f1_score(truth, predicted, average="macro"), 4)
+    return {"max_length": predictor.max_length, **parts}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", type=Path)
+    args = parser.parse_args()
+    for run_dir in args.runs:
+        print(json.dumps({"run": str(run_dir), **length_breakdown(run_dir)}))
+
+
+if __name__ == "__main__":
+    main()
