@@ -50,7 +50,10 @@ RECIPES: dict[str, list[str]] = {
     "english_balanced": ["model.alpha=effective:0.999"],
     # the English sets read by the multilingual encoder (its pruned vocab, every weight trained) instead of MiniLM
     "english_e5": ["model=e5_small", "trainer.max_epochs=4"],
+    # validation, checkpoints and test read a moving average of the weights (conf/callbacks/ema.yaml)
+    "english_ema": ["callbacks=ema"],
     "chinese": ["+experiment=chinese"],
+    "chinese_ema": ["+experiment=chinese", "callbacks=ema"],
     "char_bert": ["+experiment=char_bert"],
     "multilabel": [],
     "multilabel_bce": ["model.alpha=null"],

@@ -1,5 +1,5 @@
 """Trainer add-ons that Lightning does not ship: callbacks (epoch seeding, NaN stop, resumable checkpoints, epoch
-history) and the checkpoint writer a kill cannot corrupt."""
+history, a weight average that the run's test reads) and the checkpoint writer a kill cannot corrupt."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 import lightning as L
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import EMAWeightAveraging, ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
+from lightning.pytorch.trainer.states import TrainerFn
 
 from review_cls.errors import TrainingDivergedError
 from review_cls.utils.atomic import atomic_file
@@ -101,6 +102,18 @@ class ResumableModelCheckpoint(ModelCheckpoint):
                 for name, value in ranking.items():
                     setattr(self, name, value)
             raise
+
+
+class EMAWeights(EMAWeightAveraging):
+    """Lightning's moving average of the weights, with the run's test reading the average it validated and saved.
+
+    Lightning's callback loads a checkpoint's training weights (``current_model_state``) whenever it has an average
+    in memory, so ``trainer.test(ckpt_path=best)`` after a fit would score the raw weights while predict and export
+    read the averaged ``state_dict``. Only resuming a fit needs the raw weights back."""
+
+    def on_load_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
+        if trainer.state.fn == TrainerFn.FITTING:
+            super().on_load_checkpoint(trainer, pl_module, checkpoint)
 
 
 class EpochHistory(L.Callback):
