@@ -16,12 +16,18 @@ import pandas as pd
 from sklearn.metrics import f1_score
 
 
-def hybrid_scores(run_dir: Path, weight: float = 0.5) -> dict[str, float]:
-    """Test macro-F1 of the model, of TF-IDF and of their probability average, on the run's test split."""
+def model_and_tfidf_predictions(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A finished run's test predictions and its TF-IDF baseline's, both indexed by ``row_id`` in the same order."""
     model = pd.read_csv(run_dir / "test_predictions.csv").set_index("row_id").sort_index()
     tfidf = pd.read_csv(run_dir / "baseline" / "test_predictions.csv").set_index("row_id").sort_index()
     if not model.index.equals(tfidf.index):
         raise SystemExit(f"{run_dir}: the model and the baseline scored different test reviews.")
+    return model, tfidf
+
+
+def hybrid_scores(run_dir: Path, weight: float = 0.5) -> dict[str, float]:
+    """Test macro-F1 of the model, of TF-IDF and of their probability average, on the run's test split."""
+    model, tfidf = model_and_tfidf_predictions(run_dir)
     columns = [c for c in model.columns if c.startswith("prob_")]
     mixed = weight * model[columns] + (1 - weight) * tfidf[columns]
     predicted = mixed.idxmax(axis=1).str.removeprefix("prob_")

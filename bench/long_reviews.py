@@ -14,14 +14,14 @@ from pathlib import Path
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
+from bench.hybrid import model_and_tfidf_predictions
 from review_cls.inference.predictor import load_predictor
 
 
 def length_breakdown(run_dir: Path) -> dict[str, dict[str, float]]:
     """Per part (``fits``, ``truncated``): review count, then model and TF-IDF accuracy and macro-F1."""
     predictor = load_predictor(min((run_dir / "checkpoints").glob("best*.ckpt")))
-    model = pd.read_csv(run_dir / "test_predictions.csv").set_index("row_id").sort_index()
-    tfidf = pd.read_csv(run_dir / "baseline" / "test_predictions.csv").set_index("row_id").sort_index()
+    model, tfidf = model_and_tfidf_predictions(run_dir)
     encoded = predictor.tokenizer(model["text"].astype(str).tolist(), verbose=False)
     lengths = [len(ids) for ids in encoded["input_ids"]]
     truncated = pd.Series(lengths, index=model.index) > predictor.max_length
