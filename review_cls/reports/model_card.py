@@ -95,6 +95,9 @@ def recipe_lines(facts: RunFacts) -> list[str]:
     resampling = (config.get("data") or {}).get("resampling") or {}
     max_epochs = (config.get("trainer") or {}).get("max_epochs")
     best = f"best checkpoint after epoch {facts.epoch}" if facts.epoch is not None else "best epoch unknown"
+    ema = (config.get("callbacks") or {}).get("ema")
+    weights = ("unknown (no run config)" if not config
+               else f"a moving average of the trained weights (decay {ema.get('decay')})" if ema else "as trained")
     lines = [
         f"- base model: `{hparams.get('pretrained')}`",
         f"- loss: {loss}",
@@ -102,6 +105,7 @@ def recipe_lines(facts: RunFacts) -> list[str]:
         f"- learning rate: {hparams.get('lr')}, weight decay {hparams.get('weight_decay')}, "
         f"warmup ratio {hparams.get('warmup_ratio')} (AdamW)",
         f"- epochs: up to {max_epochs if max_epochs is not None else 'unknown'}; {best}",
+        f"- weights: {weights}",
         f"- max_length: {hparams.get('max_length')} tokens (longer reviews are truncated)",
         f"- seed: {config.get('seed', 'unknown (no run config)')}",
     ]

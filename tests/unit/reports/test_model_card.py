@@ -101,3 +101,14 @@ def test_the_recipe_names_the_multilabel_loss_that_trained_the_model():
     asymmetric = hparams | {"asymmetric_loss": {"gamma_neg": 4.0, "gamma_pos": 0.0, "clip": 0.05}}
     assert any(line.startswith("- loss: asymmetric loss per label ({'gamma_neg': 4.0, 'gamma_pos': 0.0, 'clip': 0.05})")
                for line in recipe_lines(RunFacts(asymmetric)))
+
+
+def test_the_card_says_whether_the_weights_are_a_moving_average():
+    from review_cls.reports.model_card import RunFacts, recipe_lines
+
+    hparams = {"pretrained": "tiny", "lr": 1e-4}
+    averaged = {"callbacks": {"ema": {"_target_": "review_cls.training.callbacks.EMAWeights", "decay": 0.99}}}
+    assert "- weights: a moving average of the trained weights (decay 0.99)" in recipe_lines(
+        RunFacts(hparams, config=averaged))
+    assert "- weights: as trained" in recipe_lines(RunFacts(hparams, config={"callbacks": {"ema": None}}))
+    assert "- weights: unknown (no run config)" in recipe_lines(RunFacts(hparams))
