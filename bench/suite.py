@@ -44,7 +44,7 @@ SETS: dict[str, tuple[list[str], int]] = {
 BUILT_FILES = {"shopping_zh_8k": lambda: sample_file(8000), "google_play_9to1": google_play_9to1_file,
                "google_play_ml": lambda: multilabel_file("google_play"), "clap_ml": lambda: multilabel_file("clap")}
 # a recipe is the overrides a user types; the English and Chinese defaults are the empty recipe of each language
-RAW_WEIGHTS = "callbacks.ema=null"  # train and ship the raw weights, not their moving average (the English default)
+RAW_WEIGHTS = "callbacks.ema=null"  # the raw weights, not the moving average the English default ships
 RECIPES: dict[str, list[str]] = {
     "english": [],
     # the English default before the moving average: the raw weights validated, saved and tested
