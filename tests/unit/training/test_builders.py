@@ -43,6 +43,19 @@ def test_the_trainer_is_built_from_config_with_auto_precision_resolved(compose_t
     assert trainer.loggers and not build_trainer(cfg, [], []).loggers
 
 
+@pytest.mark.parametrize(("experiment", "epochs"), [(None, 12), ("chinese", 4), ("char_bert", 8)])
+def test_each_default_trains_for_the_epochs_it_was_measured_with(experiment, epochs):
+    """The English default's linear decay runs to 12 epochs; the Chinese experiments keep their own schedules."""
+    from hydra import compose, initialize_config_dir
+
+    from tests.helpers import CONF_DIR
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose(config_name="train", overrides=[f"+experiment={experiment}"] if experiment else [])
+    assert cfg.trainer.max_epochs == epochs
+    assert cfg.callbacks.early_stopping.patience == 3
+
+
 @pytest.mark.parametrize(("override", "fragment"), [
     ("trainer.max_epochs=0", "trainer.max_epochs must be a whole number >= 1, got 0"),
     ("trainer.accumulate_grad_batches=0", "trainer.accumulate_grad_batches must be a whole number >= 1, got 0"),
