@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import lightning as L
 import pytest
+from hydra import compose, initialize_config_dir
 from lightning.pytorch.callbacks import EarlyStopping, TQDMProgressBar
 from omegaconf import OmegaConf
 
@@ -21,6 +22,7 @@ from review_cls.training.builders import (
     logger_failure,
 )
 from review_cls.training.callbacks import FiniteLoss, ResumableModelCheckpoint
+from tests.helpers import CONF_DIR
 
 
 def test_every_configured_callback_is_built_and_a_null_one_is_switched_off(compose_train_cfg):
@@ -46,10 +48,6 @@ def test_the_trainer_is_built_from_config_with_auto_precision_resolved(compose_t
 @pytest.mark.parametrize(("experiment", "epochs"), [(None, 12), ("chinese", 4), ("char_bert", 8)])
 def test_each_default_trains_for_the_epochs_it_was_measured_with(experiment, epochs):
     """The English default's linear decay runs to 12 epochs; the Chinese experiments keep their own schedules."""
-    from hydra import compose, initialize_config_dir
-
-    from tests.helpers import CONF_DIR
-
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
         cfg = compose(config_name="train", overrides=[f"+experiment={experiment}"] if experiment else [])
     assert cfg.trainer.max_epochs == epochs
