@@ -61,7 +61,7 @@ RECIPES: dict[str, list[str]] = {
     "chinese_ema": ["+experiment=chinese",
                     "callbacks.ema={_target_:review_cls.training.callbacks.EMAWeights,decay:0.99}"],
     "char_bert": ["+experiment=char_bert"],
-    # the multi-label rows of docs/multilabel.md, measured on the raw weights
+    # the multi-label rows of docs/multilabel.md, measured on the raw weights and 8 epochs
     "multilabel": [RAW_WEIGHTS, EIGHT_EPOCHS],
     "multilabel_bce": ["model.alpha=null", RAW_WEIGHTS, EIGHT_EPOCHS],
     # the same single-label data read as multi-label (a sigmoid per label): the cost of the mode itself
