@@ -62,6 +62,7 @@ def run_one(experiment: str, seed: int, args: argparse.Namespace) -> dict:
     command = [
         sys.executable, "-m", "review_cls.train", f"data={args.data}", f"+experiment={experiment}", f"seed={seed}",
         f"trainer.max_epochs={args.max_epochs}", f"callbacks.early_stopping.patience={args.patience}",
+        "trainer.min_epochs=1",  # --patience acts from the first epoch
         f"model.lr={args.lr}", "callbacks.last_checkpoint=null", "callbacks.progress_bar=null",
         f"paths.output_dir={run_dir}", f"hydra.run.dir={run_dir}", f"trainer.accelerator={args.accelerator}",
         *args.extra,

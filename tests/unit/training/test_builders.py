@@ -41,17 +41,20 @@ def test_the_trainer_is_built_from_config_with_auto_precision_resolved(compose_t
     trainer = build_trainer(cfg, callbacks, instantiate_loggers(cfg.logger))
     assert isinstance(trainer, L.Trainer)
     assert trainer.max_epochs == 2 and trainer.precision == "32-true"
+    assert trainer.min_epochs == cfg.trainer.min_epochs == 8  # early stopping waits for it
     assert all(callback in trainer.callbacks for callback in callbacks)
     assert trainer.loggers and not build_trainer(cfg, [], []).loggers
 
 
-@pytest.mark.parametrize(("experiment", "epochs"), [(None, 12), ("chinese", 4), ("char_bert", 8)])
-def test_each_default_trains_for_the_epochs_it_was_measured_with(experiment, epochs):
-    """The English default's linear decay runs to 12 epochs; the Chinese experiments keep their own schedules."""
+@pytest.mark.parametrize(("experiment", "epochs", "first_stop"), [(None, 12, 8), ("chinese", 4, 1), ("char_bert", 8, 1)])
+def test_each_default_trains_for_the_epochs_it_was_measured_with(experiment, epochs, first_stop):
+    """The English default's linear decay runs to 12 epochs and early stopping waits for the 8th; the Chinese
+    experiments keep their own schedules, early stopping from the first epoch."""
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
         cfg = compose(config_name="train", overrides=[f"+experiment={experiment}"] if experiment else [])
     assert cfg.trainer.max_epochs == epochs
     assert cfg.callbacks.early_stopping.patience == 3
+    assert cfg.trainer.min_epochs == first_stop
 
 
 @pytest.mark.parametrize(("override", "fragment"), [
