@@ -14,7 +14,7 @@ import pandas as pd
 from review_cls.reports.classification import NOTE, classification_reports, report_metrics
 from review_cls.reports.confusion import confusion_counts, plot_confusion_matrix
 from review_cls.reports.figures import save_png
-from review_cls.reports.multilabel import write_multilabel_reports
+from review_cls.reports.multilabel import multilabel_predictions_frame, write_multilabel_reports
 from review_cls.utils.atomic import atomic_file
 from review_cls.utils.run_files import CONFUSION_PNG, REPORT_JSON, REPORT_TXT
 
@@ -54,10 +54,26 @@ def write_prediction_reports(output_dir: Path, labels: list[str], y_true: np.nda
         temporary.write_text(f"{title}: {len(y_true)} reviews\n\n{report_text}\n{NOTE}\n", encoding="utf-8")
     with atomic_file(output_dir / REPORT_JSON) as temporary:
         temporary.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    frame = predictions_frame(labels, y_true, probabilities, texts, row_ids)
-    with atomic_file(output_dir / predictions_file(title)) as temporary:
-        frame.to_csv(temporary, index=False)
+    write_predictions_table(output_dir, title, labels, y_true, probabilities, texts, row_ids)
     return report_metrics(report, labels, title)
+
+
+def write_predictions_table(output_dir: Path, title: str, labels: list[str], y_true: np.ndarray,
+                            probabilities: np.ndarray, texts: list[str], row_ids: np.ndarray,
+                            thresholds: np.ndarray | None = None) -> Path:
+    """``<title>_predictions.csv`` alone (no report files): e.g. the validation split's probabilities, which the
+    blend of the model and TF-IDF is chosen on. Multi-label (a 2-D ``y_true``) at ``thresholds``."""
+    probabilities = np.asarray(probabilities)
+    if np.ndim(y_true) == 2:
+        y_true = np.asarray(y_true).astype(int)
+        y_pred = (probabilities >= np.asarray(thresholds, dtype=float)).astype(int)
+        frame = multilabel_predictions_frame(labels, y_true, y_pred, probabilities, texts, row_ids)
+    else:
+        frame = predictions_frame(labels, np.asarray(y_true, dtype=np.int64), probabilities, texts, row_ids)
+    path = Path(output_dir) / predictions_file(title)
+    with atomic_file(path) as temporary:
+        frame.to_csv(temporary, index=False)
+    return path
 
 
 def predictions_frame(labels: Sequence[str], y_true: np.ndarray, probabilities: np.ndarray, texts: Sequence[str],

@@ -42,7 +42,7 @@ def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig, seed: int,
 
     from review_cls.data.prepare import save_split
     from review_cls.models.thresholds import choose_thresholds
-    from review_cls.reports.predictions import write_prediction_reports
+    from review_cls.reports.predictions import write_prediction_reports, write_predictions_table
 
     datamodule = instantiate(data_cfg)  # clean_splits writes nothing
     splits, labels = datamodule.clean_splits()
@@ -56,7 +56,9 @@ def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig, seed: int,
     metrics = stage_metrics("val", labels, y_true["val"], probabilities["val"], thresholds)
     if output_dir is None:
         return metrics | stage_metrics("test", labels, y_true["test"], probabilities["test"], thresholds)
-    test = splits["test"]
+    val, test = splits["val"], splits["test"]
+    write_predictions_table(output_dir, "val", labels, y_true["val"], probabilities["val"], val.texts, val.row_ids,
+                            thresholds)
     metrics |= write_prediction_reports(output_dir, labels, y_true["test"], probabilities["test"], test.texts,
                                         test.row_ids, thresholds=thresholds)
     save_split(output_dir / SPLIT_JSON, {name: split.row_ids for name, split in splits.items()}, str(data_cfg.path))

@@ -20,7 +20,7 @@ from review_cls.models.module import ReviewClassifier
 from review_cls.reports.curves import best_epoch, plot_training_curves
 from review_cls.reports.figures import save_png
 from review_cls.reports.logger_results import log_results_to_loggers
-from review_cls.reports.predictions import ReportPaths, write_prediction_reports
+from review_cls.reports.predictions import ReportPaths, write_prediction_reports, write_predictions_table
 from review_cls.reports.summary import print_summary
 from review_cls.reports.tensorboard import hparam_metrics, log_to_tensorboard, run_hparams, tensorboard_loggers
 from review_cls.training.calibration import RELIABILITY_PNG
@@ -29,17 +29,18 @@ from review_cls.training.thresholds import THRESHOLDS_JSON
 from review_cls.utils.run_files import BASELINE, CURVES_PNG
 
 
-def test_probabilities(trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,
-                       ckpt_path: str | None) -> np.ndarray:
-    """Test-split probabilities from the tested weights, in the split's order.
+def split_probabilities(trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,
+                        ckpt_path: str | None, stage: str = "test") -> np.ndarray:
+    """Probabilities of split ``stage`` from the tested weights, in the split's order.
 
     ``trainer.predict`` on the test loader sees the very batches ``trainer.test`` scored, so the report's numbers
     equal the logged ones. Under DDP each rank's predict would see only a shard, so rank 0 scores the split alone.
     """
     if trainer.world_size > 1:
-        return predict_probabilities(model, datamodule.tokenizer, datamodule.splits["test"].texts,
+        return predict_probabilities(model, datamodule.tokenizer, datamodule.splits[stage].texts,
                                      datamodule.max_length, datamodule.eval_batch_size, model.task)
-    batches = trainer.predict(model, dataloaders=datamodule.test_dataloader(), ckpt_path=ckpt_path, weights_only=True)
+    loader = datamodule.unsharded_loader(stage)
+    batches = trainer.predict(model, dataloaders=loader, ckpt_path=ckpt_path, weights_only=True)
     return torch.cat(batches).float().numpy()
 
 
@@ -105,11 +106,16 @@ def viewer_hint(cfg: DictConfig) -> str:
 
 def write_test_reports(trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule, output_dir: Path,
                        ckpt_path: str | None) -> dict:
-    """The test split's report files; returns the classification report as written to JSON."""
+    """The test split's report files and the validation split's predictions table (what the blend with TF-IDF is
+    chosen on); returns the classification report as written to JSON."""
+    thresholds = None if model.thresholds is None else model.thresholds.cpu().numpy()
+    val = datamodule.splits["val"]
+    write_predictions_table(output_dir, "val", datamodule.labels, val.label_ids(datamodule.labels),
+                            split_probabilities(trainer, model, datamodule, ckpt_path, "val"), val.texts,
+                            val.row_ids, thresholds)
     split = datamodule.splits["test"]
     y_true = split.label_ids(datamodule.labels)
-    probabilities = test_probabilities(trainer, model, datamodule, ckpt_path)
-    thresholds = None if model.thresholds is None else model.thresholds.cpu().numpy()
+    probabilities = split_probabilities(trainer, model, datamodule, ckpt_path)
     write_prediction_reports(output_dir, datamodule.labels, y_true, probabilities, split.texts, split.row_ids,
                              thresholds=thresholds)
     return json.loads(ReportPaths.of(output_dir).report_json.read_text(encoding="utf-8"))

@@ -46,6 +46,20 @@ def test_every_artifact_is_written(tiny_run):
     assert not list(out.glob(".*.tmp")), "temporary files left behind"
 
 
+def test_the_validation_predictions_of_the_model_and_of_tfidf_cover_the_validation_split(tiny_run):
+    """What the blend with TF-IDF is chosen on: both readers' probabilities for every validation review."""
+    _, _, out = tiny_run
+    val_ids = sorted(json.loads((out / "split.json").read_text())["val"])
+    model, tokenizer = load_classifier(next((out / "checkpoints").glob("best-epoch*.ckpt")))
+    for folder in (out, out / "baseline"):
+        predictions = pd.read_csv(folder / "val_predictions.csv")
+        assert sorted(predictions["row_id"]) == val_ids
+        np.testing.assert_allclose(predictions.filter(like="prob_").sum(axis=1), 1.0, atol=1e-5)
+    predictions = pd.read_csv(out / "val_predictions.csv")
+    expected = predict_probabilities(model, tokenizer, predictions["text"].tolist(), model.hparams.max_length, 64)
+    np.testing.assert_allclose(predictions[[f"prob_{label}" for label in model.labels]], expected, atol=1e-4)
+
+
 def test_classification_report_equals_logged_test_metrics(tiny_run):
     _, metrics, out = tiny_run
     report = json.loads((out / "classification_report.json").read_text())
