@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from review_cls.errors import DataError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 WRITERS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".parquet": "parquet", ".xlsx": "excel"}
@@ -24,6 +27,22 @@ def output_format(path: Path) -> str:
             f"Cannot write '{path}': unknown extension '{suffix or '(none)'}'. Use one of: {', '.join(WRITERS)}."
         )
     return WRITERS[suffix]
+
+
+def cast_to_schema(table: pa.Table, schema: pa.Schema, output: Path) -> pa.Table:
+    """``table`` with the first chunk's column types (``schema``): a column whose type changes between chunks (a gap
+    turning ints into floats) is written as the first chunk typed it; one that cannot be cast is a DataError."""
+    import pyarrow as pa
+
+    if table.schema.equals(schema):
+        return table
+    try:
+        return table.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise DataError(
+            f"Cannot write '{output}' as Parquet: a column changes type between chunks ({exc}). "
+            "Write .csv or .jsonl instead, or raise chunk_size."
+        ) from exc
 
 
 class TableWriter:
@@ -91,15 +110,7 @@ class TableWriter:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self._sink is None:
             self._sink = pq.ParquetWriter(self.path, table.schema)
-        elif not table.schema.equals(self._sink.schema):
-            try:
-                table = table.cast(self._sink.schema)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise DataError(
-                    f"Cannot write '{self.output}' as Parquet: a column changes type between chunks ({exc}). "
-                    "Write .csv or .jsonl instead, or raise chunk_size."
-                ) from exc
-        self._sink.write_table(table)
+        self._sink.write_table(cast_to_schema(table, self._sink.schema, self.output))
 
     def _write_excel(self, frame: pd.DataFrame) -> None:
         from openpyxl import Workbook
