@@ -162,6 +162,10 @@ def run_prediction(cfg: DictConfig) -> dict[str, Any]:
     """The ``review_cls.predict`` job: the output file (and insights folder) appear whole or not at all."""
     require_settings(cfg, ("ckpt_path", "input", "output"), USAGE)
     check_predict_settings(cfg)
+    if cfg.engine != "local":  # Ray Data over a file, folder or glob, into a folder of Parquet parts
+        from review_cls.inference.ray_predict import run_ray_prediction
+
+        return run_ray_prediction(cfg)
     source = existing_table(cfg.input, "input")
     table_format(source)
     output = Path(str(cfg.output)).expanduser()
