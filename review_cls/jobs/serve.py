@@ -1,0 +1,100 @@
+"""The ``review_cls.serve`` job: the model behind LitServe (FastAPI, dynamic batching, worker processes) until
+SIGTERM or Ctrl+C, which finish the requests in flight before the server exits 0."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from omegaconf import DictConfig
+
+from review_cls.errors import ConfigError
+from review_cls.jobs.predict import load_for_runtime
+from review_cls.serving.settings import ServeSettings
+from review_cls.utils.settings import require_settings
+
+log = logging.getLogger(__name__)
+USAGE = "python -m review_cls.serve ckpt_path=models/reviews"
+STOPS = (signal.SIGTERM, signal.SIGINT)
+INSTALL_HINT = 'python -m review_cls.serve needs LitServe, the serve extra: pip install -e ".[serve]"'
+
+
+def build_server(settings: ServeSettings, metadata: dict[str, Any]) -> Any:
+    """The LitServer: ``workers`` processes with the model, requests checked before they are queued for them, a
+    worker that dies restarted."""
+    from litserve import LitServer
+
+    from review_cls.serving.api import ReviewAPI
+    from review_cls.serving.requests import RequestCheck
+
+    return LitServer(ReviewAPI(settings), accelerator=settings.accelerator, workers_per_device=settings.workers,
+                     timeout=settings.timeout, middlewares=[(RequestCheck, {"limits": settings.limits})],
+                     model_metadata=metadata, restart_workers=True)
+
+
+@contextmanager
+def stops_drain() -> Iterator[None]:
+    """SIGTERM and Ctrl+C: LitServe stops its HTTP servers, which answer the requests in flight first (uvicorn's
+    graceful shutdown), and only then its model workers. The processes LitServe forks inherit the handler: there
+    the signal ends the process as it always would."""
+    server_pid = os.getpid()
+
+    def drain(signum: int, frame: Any) -> None:
+        if os.getpid() != server_pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        log.info("%s: answering the requests in flight, then stopping.", signal.Signals(signum).name)
+        logging.getLogger("litserve.server").addFilter(quiet_monitor)
+        raise KeyboardInterrupt
+
+    previous = {stop: signal.signal(stop, drain) for stop in STOPS}
+    try:
+        yield
+    finally:
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
+
+
+def quiet_monitor(record: logging.LogRecord) -> bool:
+    """Drop the error LitServe's worker monitor logs when it polls the process manager LitServe has just shut down
+    (noise of every shutdown, not a fault)."""
+    return not record.getMessage().startswith("Monitoring worker crashed")
+
+
+def check_port_free(host: str, port: int) -> None:
+    """A port another program holds is a ConfigError now, not a traceback from uvicorn after the workers loaded."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"port={port} on {host} cannot be used ({exc.strerror}): another server holds it? "
+                              "Choose another port=...") from exc
+
+
+def run_server(cfg: DictConfig) -> None:
+    """Serve until stopped; a bad setting or checkpoint is an ``error:`` line before any port is taken."""
+    require_settings(cfg, ("ckpt_path",), USAGE)
+    settings = ServeSettings.from_config(cfg)
+    check_port_free(settings.host, settings.port)
+    try:
+        import litserve  # noqa: F401 - only to say which extra is missing
+    except ImportError as exc:
+        raise ConfigError(INSTALL_HINT) from exc
+    predictor = load_for_runtime(settings.ckpt_path, settings.runtime, "cpu")  # checked here, not in a worker
+    metadata = {"labels": predictor.labels, "multilabel": predictor.task.multilabel, "model": settings.ckpt_path,
+                "runtime": settings.runtime}
+    del predictor  # each worker loads its own
+    server = build_server(settings, metadata)
+    log.info("Serving %s on http://%s:%d (POST /predict, GET /health, docs at /docs).", settings.ckpt_path,
+             settings.host, settings.port)
+    with stops_drain():
+        server.run(host=settings.host, port=settings.port, generate_client_file=False, access_log=False)
+    log.info("Stopped.")
