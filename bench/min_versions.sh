@@ -3,9 +3,9 @@
 #
 #   bash bench/min_versions.sh [VENV_DIR] [pytest args...]      # default VENV_DIR: /tmp/review_cls_min_versions
 #
-# Every `name>=X` of [project.dependencies] and of the dev/sweeps/mlflow/onnx extras becomes a `name==X` pin in a
-# constraints file; packages the project does not name (transitive ones) resolve as pip picks. torch is installed
-# first and alone, pinned, from the CPU wheel: an unpinned torch would pull a multi-GB CUDA build.
+# Every `name>=X` of [project.dependencies] and of the dev/sweeps/mlflow/onnx/ray/serve extras becomes a `name==X`
+# pin in a constraints file; packages the project does not name (transitive ones) resolve as pip picks. torch is
+# installed first and alone, pinned, from the CPU wheel: an unpinned torch would pull a multi-GB CUDA build.
 # CPU heavy (the whole suite): run it alone, with one thread. Results: docs/dependencies.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
 extras = project["optional-dependencies"]
-names = project["dependencies"] + [r for extra in ("dev", "sweeps", "mlflow", "onnx") for r in extras[extra]]
+names = project["dependencies"] + [r for extra in ("dev", "sweeps", "mlflow", "onnx", "ray", "serve") for r in extras[extra]]
 pins = {}
 for text in names:
     requirement = Requirement(text)
