@@ -123,8 +123,9 @@ def ray_session(settings: RaySettings) -> Iterator[None]:
     _start_ray(settings)
     try:
         yield
-    except KeyboardInterrupt:
-        log.warning("Ctrl+C: stopping the Ray job; its tasks and actors end with it.")
+    except BaseException as stop:
+        if not isinstance(stop, Exception):  # Ctrl+C, or SIGTERM as the command turns it into an exception
+            log.warning("Interrupted: stopping the Ray job; its tasks and actors end with it.")
         raise
     finally:
         ray.shutdown()
