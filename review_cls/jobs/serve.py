@@ -4,9 +4,11 @@ SIGTERM or Ctrl+C, which finish the requests in flight before the server exits 0
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import signal
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,10 +40,10 @@ def build_server(settings: ServeSettings, metadata: dict[str, Any]) -> Any:
 
 
 @contextmanager
-def stops_drain() -> Iterator[None]:
-    """SIGTERM and Ctrl+C: LitServe stops its HTTP servers, which answer the requests in flight first (uvicorn's
-    graceful shutdown), and only then its model workers. The processes LitServe forks inherit the handler: there
-    the signal ends the process as it always would."""
+def stops_drain(server: Any) -> Iterator[None]:
+    """SIGTERM and Ctrl+C stop ``server`` the way LitServe stops itself: its HTTP servers first, which answer the
+    requests in flight (uvicorn's graceful shutdown), then its model workers. The processes LitServe forks inherit
+    the handler: there the signal ends the process as it always would."""
     server_pid = os.getpid()
 
     def drain(signum: int, frame: Any) -> None:
@@ -51,7 +53,13 @@ def stops_drain() -> Iterator[None]:
             return
         log.info("%s: answering the requests in flight, then stopping.", signal.Signals(signum).name)
         logging.getLogger("litserve.server").addFilter(quiet_monitor)
-        raise KeyboardInterrupt
+        # LitServe's own stop switch (made when run() starts): an exception raised here could land in code that
+        # swallows it (a fork's logging lock), the switch cannot be missed. Set from another thread: this one may be
+        # inside a call on the same connection to LitServe's process manager.
+        stop = getattr(server, "_shutdown_event", None)
+        if stop is None:
+            raise KeyboardInterrupt  # nothing is running yet
+        threading.Thread(target=stop.set, daemon=True).start()
 
     previous = {stop: signal.signal(stop, drain) for stop in STOPS}
     try:
@@ -95,6 +103,12 @@ def run_server(cfg: DictConfig) -> None:
     server = build_server(settings, metadata)
     log.info("Serving %s on http://%s:%d (POST /predict, GET /health, docs at /docs).", settings.ckpt_path,
              settings.host, settings.port)
-    with stops_drain():
-        server.run(host=settings.host, port=settings.port, generate_client_file=False, access_log=False)
+    with stops_drain(server):
+        try:
+            server.run(host=settings.host, port=settings.port, generate_client_file=False, access_log=False)
+        except KeyboardInterrupt:  # stopped while the workers were starting: nothing was served yet
+            for process in multiprocessing.active_children():
+                process.terminate()  # else Python waits for them at exit, and they wait for requests
+            log.info("Stopped before serving.")
+            return
     log.info("Stopped.")

@@ -29,6 +29,7 @@ from tests.guarantees.test_faults import finish, start
 from tests.helpers import CONF_DIR
 
 httpx = pytest.importorskip("httpx")
+psutil = pytest.importorskip("psutil")
 pytest.importorskip("litserve")
 
 WAIT_S = 540  # a loaded 2-core CI machine: generous, and never part of an assertion about speed
@@ -194,6 +195,27 @@ def test_sigterm_answers_the_request_in_flight_then_exits_0(server, expected):
     for prediction, (_, row) in zip(response.json()["predictions"], expected.iterrows()):
         assert_matches(prediction, row)
     assert finish(server.process, server.log) == 0
+
+
+def test_sigterm_while_the_workers_start_exits_0_and_leaves_no_process(tiny_checkpoint, tmp_path):
+    port = free_port()
+    log = tmp_path / "serve.log"
+    process = start([sys.executable, "-m", "review_cls.serve", f"ckpt_path={tiny_checkpoint}", f"port={port}"], log)
+    deadline = time.monotonic() + WAIT_S
+    while "Serving" not in log.read_text():  # logged just before the workers start
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.1)
+    server, children = psutil.Process(process.pid), set()
+    process.send_signal(signal.SIGTERM)
+    while process.poll() is None and time.monotonic() < deadline:  # every process it starts, until it exits
+        try:
+            children.update(server.children(recursive=True))
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.1)
+    assert finish(process, log) == 0
+    gone, alive = psutil.wait_procs(children, timeout=60)
+    assert not alive, f"processes left running: {[child.pid for child in alive]}"
 
 
 def compose_serve(*overrides: str) -> DictConfig:
