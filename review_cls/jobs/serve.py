@@ -4,11 +4,11 @@ SIGTERM or Ctrl+C, which finish the requests in flight before the server exits 0
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,24 +42,16 @@ def build_server(settings: ServeSettings, metadata: dict[str, Any]) -> Any:
 @contextmanager
 def stops_drain(server: Any) -> Iterator[None]:
     """SIGTERM and Ctrl+C stop ``server`` the way LitServe stops itself: its HTTP servers first, which answer the
-    requests in flight (uvicorn's graceful shutdown), then its model workers. The processes LitServe forks inherit
-    the handler: there the signal ends the process as it always would."""
+    requests in flight (uvicorn's graceful shutdown), then its model workers; a stop while the workers load lets them
+    finish loading first. The processes LitServe forks inherit the handler and leave the signal to their own."""
     server_pid = os.getpid()
 
     def drain(signum: int, frame: Any) -> None:
         if os.getpid() != server_pid:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
             return
         log.info("%s: answering the requests in flight, then stopping.", signal.Signals(signum).name)
         logging.getLogger("litserve.server").addFilter(quiet_monitor)
-        # LitServe's own stop switch (made when run() starts): an exception raised here could land in code that
-        # swallows it (a fork's logging lock), the switch cannot be missed. Set from another thread: this one may be
-        # inside a call on the same connection to LitServe's process manager.
-        stop = getattr(server, "_shutdown_event", None)
-        if stop is None:
-            raise KeyboardInterrupt  # nothing is running yet
-        threading.Thread(target=stop.set, daemon=True).start()
+        threading.Thread(target=set_stop_switch, args=(server,), daemon=True).start()
 
     previous = {stop: signal.signal(stop, drain) for stop in STOPS}
     try:
@@ -67,6 +59,15 @@ def stops_drain(server: Any) -> Iterator[None]:
     finally:
         for stop, handler in previous.items():
             signal.signal(stop, handler)
+
+
+def set_stop_switch(server: Any) -> None:
+    """Set LitServe's own stop switch, once ``run()`` has made it. Not an exception raised in the signal handler: that
+    can land in code that swallows it (a fork's logging lock). Not in the handler's thread: the main thread may be
+    inside a call on the same connection to LitServe's process manager."""
+    while getattr(server, "_shutdown_event", None) is None:
+        time.sleep(0.05)
+    server._shutdown_event.set()
 
 
 def quiet_monitor(record: logging.LogRecord) -> bool:
@@ -104,11 +105,5 @@ def run_server(cfg: DictConfig) -> None:
     log.info("Serving %s on http://%s:%d (POST /predict, GET /health, docs at /docs).", settings.ckpt_path,
              settings.host, settings.port)
     with stops_drain(server):
-        try:
-            server.run(host=settings.host, port=settings.port, generate_client_file=False, access_log=False)
-        except KeyboardInterrupt:  # stopped while the workers were starting: nothing was served yet
-            for process in multiprocessing.active_children():
-                process.terminate()  # else Python waits for them at exit, and they wait for requests
-            log.info("Stopped before serving.")
-            return
+        server.run(host=settings.host, port=settings.port, generate_client_file=False, access_log=False)
     log.info("Stopped.")

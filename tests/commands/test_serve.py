@@ -216,6 +216,14 @@ def test_sigterm_while_the_workers_start_exits_0_and_leaves_no_process(tiny_chec
     assert finish(process, log) == 0
     gone, alive = psutil.wait_procs(children, timeout=60)
     assert not alive, f"processes left running: {[child.pid for child in alive]}"
+    assert not [found for found in psutil.process_iter() if f"port={port}" in " ".join(command_line(found))]
+
+
+def command_line(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
 
 
 def compose_serve(*overrides: str) -> DictConfig:
