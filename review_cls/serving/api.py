@@ -6,6 +6,7 @@ columns predict writes (``predicted_label``, ``confidence``, ``prob_<label>``; m
 No ``from __future__ import annotations`` here: LitServe hands ``decode_request``'s and ``encode_response``'s
 annotations to FastAPI, which needs the classes themselves to check the body and write the OpenAPI page."""
 
+import signal
 from typing import Any
 
 import pandas as pd
@@ -25,9 +26,12 @@ class ReviewAPI(LitAPI):
         self.settings = settings
 
     def setup(self, device: str) -> None:
-        """In each worker process: its threads, then the model on ``device`` (``cpu`` or ``cuda:<n>``)."""
+        """In each worker process: its threads, then the model on ``device`` (``cpu`` or ``cuda:<n>``). Ctrl+C in a
+        terminal reaches every process of the server: the worker ignores it and is stopped by the server once the
+        requests in flight are answered."""
         import torch
 
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if self.settings.threads:
             torch.set_num_threads(self.settings.threads)
         self.predictor = load_for_runtime(self.settings.ckpt_path, self.settings.runtime, device)
