@@ -60,12 +60,13 @@ def export_int8(ckpt: Path, folder: Path) -> Path:
 class Server:
     """``python -m review_cls.serve`` on 127.0.0.1 at a free port, one worker with one thread."""
 
-    def __init__(self, model: Path, runtime: str, max_batch_size: int, batch_timeout: float, log: Path) -> None:
+    def __init__(self, model: Path, runtime: str, max_batch_size: int, batch_timeout: float, threads: int,
+                 log: Path) -> None:
         self.url = f"http://127.0.0.1:{free_port()}"
         command = [sys.executable, "-m", "review_cls.serve", f"ckpt_path={model}", f"runtime={runtime}", "device=cpu",
-                   f"port={self.url.rsplit(':', 1)[1]}", "host=127.0.0.1", "workers=1", "threads=1",
+                   f"port={self.url.rsplit(':', 1)[1]}", "host=127.0.0.1", "workers=1", f"threads={threads}",
                    f"max_batch_size={max_batch_size}", f"batch_timeout={batch_timeout}"]
-        env = os.environ | {"OMP_NUM_THREADS": "1"}
+        env = os.environ | {"OMP_NUM_THREADS": str(threads)}
         self.process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env)
         try:
             self.wait_healthy(log)
@@ -125,14 +126,15 @@ async def load(url: str, texts: list[str], clients: int, requests: int, seconds:
             **{f"p{q}_ms": float(np.percentile(milliseconds, q)) for q in (50, 95, 99)}}
 
 
-def inner_batches(models: dict[str, tuple[str, Path]], texts: list[str], repeats: int) -> dict[str, dict[str, list]]:
+def inner_batches(models: dict[str, tuple[str, Path]], texts: list[str], repeats: int,
+                  threads: int) -> dict[str, dict[str, list]]:
     """Reviews/s of the model alone: one review per forward pass, or groups of 32 (what a full batch of 32 one-review
-    requests hands a worker) cut into length-sorted passes of 8, 16 or 32 reviews; interleaved, one thread."""
+    requests hands a worker) cut into length-sorted passes of 8, 16 or 32 reviews; interleaved, the worker's threads."""
     import torch
 
     from review_cls.jobs.predict import load_for_runtime
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     sample = texts[:192]
     rates: dict[str, dict[str, list]] = {name: {} for name in models}
     for _ in range(repeats):
@@ -148,20 +150,16 @@ def inner_batches(models: dict[str, tuple[str, Path]], texts: list[str], repeats
 
 def summary_table(runs: dict[str, dict[str, list[dict[str, float]]]]) -> pd.DataFrame:
     """Medians over repeats, one row per server and client count, with batched / unbatched throughput."""
+    keys = ("requests_per_s", "p50_ms", "p95_ms", "p99_ms")
+    medians = {(server, int(clients)): {key: median([result[key] for result in results]) for key in keys}
+               for server, levels in runs.items() for clients, results in levels.items() if results}
     rows = []
-    for server, levels in runs.items():
-        for clients, results in levels.items():
-            rows.append({"server": server, "clients": int(clients),
-                         **{key: median([result[key] for result in results])
-                            for key in ("requests_per_s", "p50_ms", "p95_ms", "p99_ms")}})
-    table = pd.DataFrame(rows)
-    for runtime in ("torch", "onnx_int8"):
-        for clients in CLIENTS:
-            batched = table.query("server == @runtime + '_batched' and clients == @clients")["requests_per_s"]
-            unbatched = table.query("server == @runtime + '_unbatched' and clients == @clients")["requests_per_s"]
-            if len(batched) and len(unbatched):
-                table.loc[batched.index, "batched_vs_unbatched"] = batched.iloc[0] / unbatched.iloc[0]
-    return table
+    for (server, clients), values in medians.items():
+        unbatched = medians.get((server.replace("_batched", "_unbatched"), clients))
+        ratio = values["requests_per_s"] / unbatched["requests_per_s"] \
+            if server.endswith("_batched") and unbatched else None
+        rows.append({"server": server, "clients": clients, **values, "batched_vs_unbatched": ratio})
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
@@ -170,10 +168,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600, help="requests per level at most")
     parser.add_argument("--seconds", type=float, default=30, help="seconds per level at most")
     parser.add_argument("--batch-timeout", type=float, default=0.01)
+    parser.add_argument("--threads", type=int, default=1, help="torch / ONNX Runtime threads of the server's worker")
     parser.add_argument("--ckpt", type=Path, default=None)
     parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=list(SERVERS))
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # a stopped run stops its servers too
+    name = "serve_load" if args.threads == 1 else f"serve_load_{args.threads}_threads"
     work = RESULTS / "serve_work"
     work.mkdir(parents=True, exist_ok=True)
     ckpt = args.ckpt or make_checkpoint(work / "run")
@@ -182,27 +182,28 @@ def main() -> None:
     result = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()},
               "runs": {name: {str(clients): [] for clients in CLIENTS} for name in args.servers}}
     inner = inner_batches({"torch": ("torch", models["ckpt"]), "onnx_int8": ("onnx", models["int8"])}, texts,
-                          args.repeats)
+                          args.repeats, args.threads)
     result["model_alone_reviews_per_s"] = {name: {size: median(values) for size, values in sizes.items()}
                                            for name, sizes in inner.items()}
     print("model alone, reviews/s by forward-pass size:", result["model_alone_reviews_per_s"], flush=True)
     for repeat in range(args.repeats):
-        for name in args.servers:
-            runtime, model, max_batch_size = SERVERS[name]
-            server = Server(models[model], runtime, max_batch_size, args.batch_timeout, work / f"{name}.log")
+        for server_name in args.servers:
+            runtime, model, max_batch_size = SERVERS[server_name]
+            server = Server(models[model], runtime, max_batch_size, args.batch_timeout, args.threads,
+                            work / f"{server_name}.log")
             try:
                 for clients in CLIENTS:
                     measured = asyncio.run(load(server.url, texts, clients, args.requests, args.seconds))
-                    result["runs"][name][str(clients)].append(measured)
-                    print(f"repeat {repeat} {name} {clients} clients: {measured['requests_per_s']:.1f} req/s, "
+                    result["runs"][server_name][str(clients)].append(measured)
+                    print(f"repeat {repeat} {server_name} {clients} clients: {measured['requests_per_s']:.1f} req/s, "
                           f"p50 {measured['p50_ms']:.0f} ms, p99 {measured['p99_ms']:.0f} ms", flush=True)
-                    save_result("serve_load", result)
+                    save_result(name, result)
             finally:
                 server.stop()
     table = summary_table(result["runs"])
     result["medians"] = table.to_dict("records")
     print(table.to_string(index=False, float_format=lambda value: f"{value:.2f}"))
-    save_result("serve_load", result)
+    save_result(name, result)
 
 
 if __name__ == "__main__":

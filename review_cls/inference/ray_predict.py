@@ -111,7 +111,7 @@ class PredictActor:
 
 
 @contextmanager
-def ray_session(settings: RaySettings) -> Iterator[None]:
+def running_ray(settings: RaySettings) -> Iterator[None]:
     """Ray for the block: a local one with ``num_cpus`` (``address`` null) or the cluster at ``address``; shut down
     (and with it the job's actors and tasks) on the way out, Ctrl+C included. A Ray the caller started is used as it
     is and left running."""
@@ -223,7 +223,7 @@ def run_ray_prediction(cfg: DictConfig) -> dict[str, Any]:
     source = str(cfg.input) if len(files) > 1 else files[0].name
     log.info("engine=ray: %d file(s), %d actor(s) x %d CPU(s).", len(files), settings.actors, settings.cpus_per_actor)
     with atomic_dir(output) as temporary:
-        with ray_session(settings):
+        with running_ray(settings):
             started = time.perf_counter()
             write_parts(files, reading, job, settings, temporary, cfg.progress)
             seconds = time.perf_counter() - started

@@ -109,7 +109,7 @@ def test_one_text_and_a_list_of_texts_get_predicts_columns(server, expected):
     assert several.status_code == 200
     predictions = several.json()["predictions"]
     assert len(predictions) == len(TEXTS)
-    for prediction, (_, row) in zip(predictions, expected.iterrows()):
+    for prediction, (_, row) in zip(predictions, expected.iterrows(), strict=True):
         assert_matches(prediction, row)
 
 
@@ -118,7 +118,7 @@ def test_concurrent_requests_batched_together_each_get_their_own_answer(server, 
     with ThreadPoolExecutor(max_workers=16) as pool:
         responses = list(pool.map(server.post, bodies))
     assert [response.status_code for response in responses] == [200] * len(bodies)
-    for i, (body, response) in enumerate(zip(bodies, responses)):
+    for i, (body, response) in enumerate(zip(bodies, responses, strict=True)):
         row = expected.iloc[i % len(TEXTS)]
         if "text" in body:
             assert_matches(response.json(), row)
@@ -192,7 +192,7 @@ def test_sigterm_answers_the_request_in_flight_then_exits_0(server, expected):
         stopping.set()
         response = answer.result(timeout=WAIT_S)
     assert response.status_code == 200
-    for prediction, (_, row) in zip(response.json()["predictions"], expected.iterrows()):
+    for prediction, (_, row) in zip(response.json()["predictions"], expected.iterrows(), strict=True):
         assert_matches(prediction, row)
     assert finish(server.process, server.log) == 0
 

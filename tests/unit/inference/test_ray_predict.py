@@ -123,7 +123,8 @@ def title(process: psutil.Process) -> str:
 
 def predicting_actors() -> list[psutil.Process]:
     """The actor processes busy with a batch (Ray titles them with the running method, ``submit``)."""
-    return [process for process in psutil.process_iter() if ACTOR in title(process) and title(process).endswith(".submit")]
+    return [process for process in psutil.process_iter()
+            if ACTOR in title(process) and title(process).endswith(".submit")]
 
 
 def test_a_killed_actor_is_replaced_and_every_row_is_written_once(local_ray, tiny_checkpoint, reviews, local_run,
