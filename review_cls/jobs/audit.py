@@ -27,7 +27,7 @@ from review_cls.labeling.issues import (
 )
 from review_cls.models.tfidf import build_tfidf_pipeline, check_tfidf_settings, full_probabilities
 from review_cls.training.preflight import check_encoder_settings
-from review_cls.utils.settings import whole_number
+from review_cls.utils.setting_checks import whole_number
 
 log = logging.getLogger(__name__)
 MODES = ("tfidf", "finetune")

@@ -18,9 +18,9 @@ from review_cls.errors import ConfigError, DataError
 from review_cls.inference.checkpoints import LAST, resolve_ckpt_path
 from review_cls.inference.predictor import load_predictor
 from review_cls.reports.predictions import ReportPaths, write_prediction_reports
-from review_cls.reports.summary import print_summary
+from review_cls.reports.console_summary import print_summary
 from review_cls.utils.hardware import resolve_device
-from review_cls.utils.settings import flag, whole_number
+from review_cls.utils.setting_checks import flag, whole_number
 
 log = logging.getLogger(__name__)
 TITLE = "eval"

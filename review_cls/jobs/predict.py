@@ -35,7 +35,7 @@ from review_cls.reports.insights import (
 )
 from review_cls.reports.multilabel import joined
 from review_cls.utils.atomic import atomic_dir, atomic_file, remove_stale_temporaries
-from review_cls.utils.settings import column_name, flag, path_value, require_settings, whole_number
+from review_cls.utils.setting_checks import column_name, flag, path_value, require_settings, whole_number
 
 if TYPE_CHECKING:
     from review_cls.inference.onnx_runtime import OnnxPredictor

@@ -22,7 +22,7 @@ from review_cls.labeling.strategies import STRATEGIES, cluster_representatives, 
 from review_cls.reports.insights import CONFIDENCE, PREDICTED
 from review_cls.utils.atomic import atomic_file
 from review_cls.utils.hardware import resolve_device
-from review_cls.utils.settings import column_name, flag, path_value, require_settings, whole_number
+from review_cls.utils.setting_checks import column_name, flag, path_value, require_settings, whole_number
 
 log = logging.getLogger(__name__)
 USAGE = "python -m review_cls.select ckpt_path=best.ckpt input=unlabeled.csv n=200"

@@ -9,7 +9,8 @@ import pytest
 import torch
 from transformers import AutoModel, PreTrainedTokenizerFast
 
-from review_cls.data.tokenizers import load_tokenizer, tokenizer_files, tokenizer_from_files
+from review_cls.data.tokenizers import tokenizer_files, tokenizer_from_files
+from review_cls.models.pretrained import load_tokenizer
 from review_cls.data.vocab_pruning import is_single_character, prune_to_seen
 from review_cls.errors import ConfigError
 from review_cls.inference.checkpoints import load_classifier

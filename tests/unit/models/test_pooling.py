@@ -11,7 +11,7 @@ import pytest
 import torch
 from transformers import RobertaConfig, RobertaForSequenceClassification
 
-from review_cls.data.tokenizers import load_tokenizer
+from review_cls.models.pretrained import load_tokenizer
 from review_cls.errors import ConfigError
 from review_cls.inference.checkpoints import load_classifier
 from review_cls.inference.onnx_runtime import load_onnx_predictor
