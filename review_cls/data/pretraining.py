@@ -18,7 +18,7 @@ from review_cls.data.datamodule import ReviewDataModule
 from review_cls.data.io import read_table
 from review_cls.data.prepare import blank_labels, clean_reviews
 from review_cls.errors import ConfigError, DataError
-from review_cls.utils.setting_checks import number
+from review_cls.utils.settings import number
 
 log = logging.getLogger(__name__)
 

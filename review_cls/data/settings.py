@@ -12,7 +12,7 @@ from review_cls.data.prepare import SPLITS
 from review_cls.data.resampling import STRATEGIES
 from review_cls.data.tokenizers import char_vocab_size
 from review_cls.errors import ConfigError
-from review_cls.utils.setting_checks import number
+from review_cls.utils.settings import number
 
 
 def check_data_settings(data: Mapping[str, Any]) -> None:

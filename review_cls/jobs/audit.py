@@ -13,7 +13,7 @@ from review_cls.labeling.issues import FILTERS
 from review_cls.labeling.label_audit import MODES, audit_labels
 from review_cls.models.tfidf import check_tfidf_settings
 from review_cls.training.preflight import check_encoder_settings
-from review_cls.utils.setting_checks import whole_number
+from review_cls.utils.settings import whole_number
 
 
 def check_audit_settings(cfg: DictConfig) -> None:

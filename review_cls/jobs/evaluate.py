@@ -11,7 +11,7 @@ from review_cls.errors import ConfigError
 from review_cls.inference.checkpoints import LAST, resolve_ckpt_path
 from review_cls.inference.evaluation import evaluate_model
 from review_cls.utils.hardware import resolve_device
-from review_cls.utils.setting_checks import flag, whole_number
+from review_cls.utils.settings import flag, whole_number
 
 
 def require_model_and_data(cfg: DictConfig) -> None:

@@ -10,7 +10,7 @@ from omegaconf import DictConfig
 
 from review_cls.inference.export_folder import export_model
 from review_cls.models.pooling import pooling_of
-from review_cls.utils.setting_checks import flag, path_value, require_settings
+from review_cls.utils.settings import flag, path_value, require_settings
 
 
 def run_export(cfg: DictConfig) -> Path:

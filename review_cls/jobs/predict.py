@@ -12,7 +12,7 @@ from review_cls.errors import ConfigError
 from review_cls.inference.batch_predict import predict_file
 from review_cls.inference.predictor import check_runtime
 from review_cls.utils.hardware import resolve_device
-from review_cls.utils.setting_checks import column_name, flag, path_value, require_settings, whole_number
+from review_cls.utils.settings import column_name, flag, path_value, require_settings, whole_number
 
 USAGE = "python -m review_cls.predict ckpt_path=best.ckpt input=reviews.csv output=predictions.csv"
 

@@ -14,7 +14,7 @@ from review_cls.labeling.label_studio import write_labeled_table
 from review_cls.labeling.selection import select_for_labeling
 from review_cls.labeling.strategies import STRATEGIES
 from review_cls.utils.hardware import resolve_device
-from review_cls.utils.setting_checks import column_name, flag, path_value, require_settings, whole_number
+from review_cls.utils.settings import column_name, flag, path_value, require_settings, whole_number
 
 USAGE = "python -m review_cls.select ckpt_path=best.ckpt input=unlabeled.csv n=200"
 

@@ -14,7 +14,7 @@ from review_cls.errors import ConfigError
 from review_cls.models.backbone import encoder_config, model_max_length
 from review_cls.models.losses import ADAPTIVE, ALPHA_CHOICES, asymmetric_settings, effective_beta
 from review_cls.models.pooling import check_pooling
-from review_cls.utils.setting_checks import number
+from review_cls.utils.settings import number
 
 
 def check_model_settings(model: Mapping[str, Any], max_length: int) -> None:

@@ -19,7 +19,7 @@ from review_cls.data.settings import check_data_settings
 from review_cls.inference.checkpoints import resolve_ckpt_path
 from review_cls.models.settings import check_model_settings
 from review_cls.models.tfidf import check_tfidf_settings
-from review_cls.utils.setting_checks import number
+from review_cls.utils.settings import number
 
 def prepare_run(cfg: DictConfig, check_settings: Callable[[DictConfig], None]) -> str | None:
     """The first step the training and pretraining jobs share: ``check_settings`` before any data is read, every
