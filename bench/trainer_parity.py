@@ -35,8 +35,8 @@ def train_and_test(sampler: str, seed: int, workdir: Path) -> dict:
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
     from review_cls.data.batching import TokenizedReviews, tokenize_texts
-    from review_cls.data.tokenizers import load_tokenizer
     from review_cls.models.backbone import backbone_config, build_classifier
+    from review_cls.models.pretrained import load_tokenizer
 
     splits, labels = clean_splits(GOOGLE_PLAY, "review", "label", seed)
     tokenizer = load_tokenizer(MINILM)

@@ -19,8 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from review_cls.command_help import APPENDED_GROUPS, answer_help, options
 from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, USER_ERROR_EXIT_CODE, ReviewClsError
-from review_cls.sweeps.record import FAILED, finite_or_none, is_multirun, write_run_record
-from review_cls.utils.run_files import RUN_RECORD
+from review_cls.utils.run_folder import FAILED, RUN_RECORD, finite_or_none, is_multirun, write_run_record
 
 log = logging.getLogger(__name__)
 # the shims' config folder as an absolute path: Hydra reads a relative config_path as a python package ("conf") when

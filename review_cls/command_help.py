@@ -13,6 +13,10 @@ import textwrap
 from pathlib import Path
 
 CONF = Path(__file__).resolve().parent.parent / "conf"
+# every command, in the order users meet them: its config conf/<command>.yaml, its shim review_cls/<command>.py, its
+# console script review-cls-<command> (declared in pyproject.toml's [project.scripts])
+COMMANDS = ("train", "evaluate", "predict", "export", "baseline", "pretrain", "audit", "select")
+SCRIPT_PREFIX = "review-cls-"
 HELP_FLAGS = ("--help", "-h")
 # groups a command takes with `+group=option` (not in its defaults list)
 APPENDED_GROUPS = {"train": ("experiment",)}
@@ -43,7 +47,9 @@ def help_text(command: str) -> str:
     for key, value, comment in settings(lines):
         parts.append(f"  {key}={value}" + (f"    # {comment}" if comment else ""))
     parts += ["", "Nested keys of a group: data.path=..., model.lr=..., trainer.max_epochs=... "
-              "(the composed config: --cfg job; Hydra's own help: --hydra-help)."]
+              "(the composed config: --cfg job; Hydra's own help: --hydra-help).",
+              f"Commands: {', '.join(COMMANDS)} (python -m review_cls.<command>, or the console script "
+              f"{SCRIPT_PREFIX}<command>)."]
     return "\n".join(parts)
 
 

@@ -2,7 +2,8 @@
 
 The folder holds safetensors weights, ``config.json`` with ``id2label``/``label2id`` and the tokenizer, whose
 ``model_max_length`` is the training truncation length (``pipeline(..., truncation=True)`` cuts where training did),
-and a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` for ONNX Runtime.
+and a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` for ONNX Runtime. Read back by predict,
+evaluate and ONNX Runtime through :func:`exported_metadata` (tokenizer, labels, truncation, task, thresholds).
 """
 
 from __future__ import annotations
@@ -10,8 +11,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+from transformers import PreTrainedTokenizerBase
+
 from review_cls.errors import CheckpointError, ConfigError
+from review_cls.inference.checkpoints import check_labels
 from review_cls.models.pooling import pooling_of
+from review_cls.models.task import DEFAULT_THRESHOLD, Task, task_of
 
 log = logging.getLogger(__name__)
 # what save_pretrained writes for a BERT-family classifier and its tokenizer: overwrite=true replaces a folder
@@ -20,6 +26,10 @@ EXPORT_FILES = ("config.json", "model.safetensors", "model.safetensors.index.jso
                 "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
                 "vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spiece.model",
                 "chat_template.jinja", "README.md", "model.onnx")
+# the exported config.json's per-label thresholds of a multi-label model (label -> threshold)
+THRESHOLDS_KEY = "label_thresholds"
+# the files a tokenizer's vocabulary lives in; without one transformers builds a tokenizer of special tokens only
+VOCAB_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model")
 
 
 def checked_out_folder(ckpt_path: str | Path, out: str | Path, overwrite: bool) -> Path:
@@ -59,7 +69,6 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
     """
     from review_cls.inference.checkpoints import load_classifier, read_checkpoint
     from review_cls.inference.onnx_runtime import check_quantize
-    from review_cls.inference.predictor import THRESHOLDS_KEY
     from review_cls.reports.model_card import build_model_card, read_run_facts
 
     if export_format not in FORMATS:
@@ -112,3 +121,41 @@ def _write_export(target: Path, classifier, tokenizer, export_format: str, quant
         mode = (folder / "config.json").stat().st_mode
         for path in folder.iterdir():
             path.chmod(mode)
+
+
+def check_tokenizer_files(folder: Path, tokenizer: PreTrainedTokenizerBase) -> None:
+    """Refuse a folder whose tokenizer knows no words: every review would become [UNK] and the predictions garbage
+    that looks like a success."""
+    words = len(tokenizer) - len(set(tokenizer.all_special_tokens))
+    if not any((folder / name).is_file() for name in VOCAB_FILES) or words <= 0:
+        raise CheckpointError(
+            f"'{folder}' holds no usable tokenizer (none of {', '.join(VOCAB_FILES)}, or a vocabulary of special "
+            "tokens only): every word would be read as [UNK]. Copy the whole export folder, or export the "
+            "checkpoint again with `python -m review_cls.export`.")
+
+
+def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str], int, Task, np.ndarray | None]:
+    """An export folder's tokenizer, label names by id, truncation length, task and (multi-label) per-label
+    thresholds, without loading its weights."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    if not (folder / "config.json").is_file():
+        raise CheckpointError(
+            f"'{folder}' is a folder but not an exported model (no config.json). "
+            "Pass a .ckpt from review_cls.train or a folder written by `python -m review_cls.export`."
+        )
+    try:
+        config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(folder, use_fast=True, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"Cannot load the exported model in '{folder}': {exc}") from exc
+    check_tokenizer_files(folder, tokenizer)
+    labels = [str(config.id2label[i]) for i in sorted(config.id2label)]
+    check_labels(labels, config.num_labels, folder / "config.json")
+    limit = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
+    task = task_of(config.problem_type == task_of(True).problem_type)
+    thresholds = None
+    if task.multilabel:
+        stored = getattr(config, THRESHOLDS_KEY, None) or {}
+        thresholds = np.asarray([float(stored.get(label, DEFAULT_THRESHOLD)) for label in labels], dtype=np.float32)
+    return tokenizer, labels, int(min(tokenizer.model_max_length, limit)), task, thresholds

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
-from review_cls.sweeps.summary import SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG
+from review_cls.sweeps.sweep_summary import SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG
 from tests.helpers import CONF_DIR, PNG_MAGIC, REPO_ROOT
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
-from review_cls.command_help import answer_help, help_text, options, settings
+from review_cls.command_help import COMMANDS, answer_help, help_text, options, settings
 from tests.helpers import CONF_DIR
 
 
@@ -49,3 +51,14 @@ def test_answer_help_prints_and_exits_0_only_when_asked(capsys):
         answer_help("train", ["seed=1", "-h"])
     assert stopped.value.code == 0
     assert capsys.readouterr().out.strip() == help_text("train")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_listed_command_has_its_config_and_shim_and_its_help_names_the_others(command):
+    assert (CONF_DIR / f"{command}.yaml").is_file()
+    assert callable(importlib.import_module(f"review_cls.{command}").main)
+    assert f"Commands: {', '.join(COMMANDS)} " in help_text(command)
+
+
+def test_the_list_holds_every_command_config():
+    assert {path.stem for path in CONF_DIR.glob("*.yaml")} == set(COMMANDS)

@@ -9,8 +9,9 @@ import pytest
 import torch
 from transformers import AutoModel
 
-from review_cls.data.tokenizers import build_char_tokenizer, load_tokenizer
+from review_cls.data.tokenizers import build_char_tokenizer
 from review_cls.errors import ConfigError
+from review_cls.models.pretrained import load_tokenizer
 from review_cls.training.builders import build_datamodule, build_model, build_trainer
 from tests.helpers import ZH_DEMO, review_classifier
 
