@@ -10,8 +10,10 @@ constructors and sets their public fitted attributes (``vocabulary``, ``idf_``, 
 Why not skops (which installs and loads with a list of trusted types): skops rebuilds objects from their private
 ``__dict__`` state, so a file is tied to the scikit-learn version that wrote it, and its safety rests on every type
 it is told to trust (its trusted-type checks have had bypasses). This file holds only arrays and JSON; the loader
-builds a fixed set of four classes and checks every shape and setting against them, so a changed or cut file is a
-:class:`~review_cls.errors.CheckpointError` naming it, never code that runs.
+builds a fixed set of scikit-learn classes and checks every shape and setting against them, so a changed or cut file
+is a :class:`~review_cls.errors.CheckpointError` naming it, never code that runs. A change that keeps the file
+well-formed (a coefficient edited) is caught by the SHA-256 that a checkpoint or export records beside it
+(:func:`file_sha256`, ``load_tfidf(path, sha256=...)``).
 """
 
 from __future__ import annotations
@@ -80,12 +82,10 @@ def load_tfidf(path: str | Path, sha256: str | None = None) -> StoredTfidf:
         settings = json.loads(bytes(arrays.pop("settings")).decode("utf-8"))
         stored_tfidf = rebuild(settings, arrays)
         stored_tfidf.predict_probabilities(["a review"])  # a file that rebuilds but cannot score fails here, once
-    except CheckpointError as error:
-        raise CheckpointError(f"'{path}' is not a usable TF-IDF file: {error}") from error
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile,
             EOFError) as error:
-        raise CheckpointError(f"'{path}' is not a usable TF-IDF file (cut short or changed?): "
-                              f"{type(error).__name__}: {error}") from error
+        raise CheckpointError(f"'{path}' is not a usable TF-IDF file (cut short, changed, or not written by "
+                              f"review_cls): {type(error).__name__}: {error}") from error
     return stored_tfidf
 
 
@@ -157,13 +157,13 @@ def json_params(estimator_or_params: Any) -> dict[str, Any]:
 def check_vectorizer_params(params: dict[str, Any]) -> None:
     """The stored vectorizer reads the review text (not files) with a built-in analyzer into floats."""
     if params.get("input") != "content":
-        raise CheckpointError(f"vectorizer input {params.get('input')!r} is not 'content'")
+        raise ValueError(f"vectorizer input {params.get('input')!r} is not 'content'")
     if params.get("analyzer") not in ANALYZERS:
-        raise CheckpointError(f"vectorizer analyzer {params.get('analyzer')!r} is not one of {ANALYZERS}")
+        raise ValueError(f"vectorizer analyzer {params.get('analyzer')!r} is not one of {ANALYZERS}")
     if params.get("preprocessor") is not None or params.get("tokenizer") is not None:
-        raise CheckpointError("a vectorizer with its own preprocessor or tokenizer cannot be stored")
+        raise ValueError("a vectorizer with its own preprocessor or tokenizer cannot be stored")
     if params.get("dtype") not in DTYPES:
-        raise CheckpointError(f"vectorizer dtype {params.get('dtype')!r} is not one of {DTYPES}")
+        raise ValueError(f"vectorizer dtype {params.get('dtype')!r} is not one of {DTYPES}")
 
 
 def rebuild(settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> StoredTfidf:
@@ -171,13 +171,13 @@ def rebuild(settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> StoredTf
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     if settings.get("format") != FORMAT or settings.get("version") != VERSION:
-        raise CheckpointError(f"format {settings.get('format')!r} version {settings.get('version')!r}, expected "
+        raise ValueError(f"format {settings.get('format')!r} version {settings.get('version')!r}, expected "
                               f"{FORMAT!r} version {VERSION}")
     labels = [str(label) for label in settings["labels"]]
     vectorizers = [(entry["name"], rebuild_vectorizer(entry["params"], arrays, entry["name"]))
                    for entry in settings["vectorizers"]]
     if not vectorizers:
-        raise CheckpointError("no vectorizer")
+        raise ValueError("no vectorizer")
     width = sum(len(vectorizer.vocabulary_) for _, vectorizer in vectorizers)
     classifier = rebuild_classifier(settings, arrays, width, len(labels))
     pipeline = Pipeline([("features", FeatureUnion(vectorizers)), ("classifier", classifier)])
@@ -191,9 +191,9 @@ def rebuild_vectorizer(params: dict[str, Any], arrays: dict[str, np.ndarray], na
     terms = json.loads(bytes(arrays[f"{name}.terms"]).decode("utf-8"))
     idf = arrays[f"{name}.idf"]
     if not isinstance(terms, list) or not all(isinstance(term, str) for term in terms):
-        raise CheckpointError(f"the terms of vectorizer '{name}' are not a list of strings")
+        raise ValueError(f"the terms of vectorizer '{name}' are not a list of strings")
     if len(set(terms)) != len(terms) or idf.shape != (len(terms),) or not np.isfinite(idf).all():
-        raise CheckpointError(f"vectorizer '{name}': {len(terms)} terms ({len(set(terms))} distinct) but "
+        raise ValueError(f"vectorizer '{name}': {len(terms)} terms ({len(set(terms))} distinct) but "
                               f"{idf.shape} idf weights")
     dtype = np.dtype(params["dtype"]).type
     vectorizer = TfidfVectorizer(**{**params, "dtype": dtype, "ngram_range": tuple(params["ngram_range"])},
@@ -210,12 +210,12 @@ def rebuild_classifier(settings: dict[str, Any], arrays: dict[str, np.ndarray], 
 
     coef, intercept, classes = arrays["coef"], arrays["intercept"], np.asarray(settings["classes"], dtype=np.int64)
     if coef.ndim != 2 or coef.shape[1] != width or intercept.shape != (coef.shape[0],):
-        raise CheckpointError(f"coefficients {coef.shape} and intercepts {intercept.shape} do not fit {width} "
+        raise ValueError(f"coefficients {coef.shape} and intercepts {intercept.shape} do not fit {width} "
                               "features")
     if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
-        raise CheckpointError("coefficients that are not finite numbers")
+        raise ValueError("coefficients that are not finite numbers")
     if len(classes) == 0 or classes.min() < 0 or classes.max() >= num_labels or len(set(classes)) != len(classes):
-        raise CheckpointError(f"class ids {classes.tolist()} do not index the {num_labels} labels")
+        raise ValueError(f"class ids {classes.tolist()} do not index the {num_labels} labels")
 
     def regression(rows: slice, classes_of: np.ndarray) -> LogisticRegression:
         fitted = LogisticRegression(**settings["classifier"])
@@ -225,11 +225,11 @@ def rebuild_classifier(settings: dict[str, Any], arrays: dict[str, np.ndarray], 
 
     if not settings["multilabel"]:
         if coef.shape[0] != (1 if len(classes) == 2 else len(classes)):
-            raise CheckpointError(f"{coef.shape[0]} coefficient rows for {len(classes)} classes")
+            raise ValueError(f"{coef.shape[0]} coefficient rows for {len(classes)} classes")
         return regression(slice(None), classes)
     constants = settings["constants"]
     if len(constants) != coef.shape[0] or len(classes) != coef.shape[0] or len(classes) < 2:
-        raise CheckpointError(f"{coef.shape[0]} one-vs-rest rows for {len(classes)} labels")
+        raise ValueError(f"{coef.shape[0]} one-vs-rest rows for {len(classes)} labels")
     estimators = []
     for row, constant in enumerate(constants):
         if constant is None:
