@@ -124,10 +124,11 @@ def pipeline_state(pipeline: Any, labels: list[str]) -> tuple[dict[str, Any], di
     settings["classes"] = [int(value) for value in classifier.classes_]
     settings["constants"] = constants
     width = sum(len(arrays[f"{entry['name']}.idf"]) for entry in settings["vectorizers"])
-    arrays["coef"] = np.concatenate([np.zeros((1, width)) if constant is not None else regression.coef_
-                                     for regression, constant in zip(regressions, constants)]).astype(np.float64)
-    arrays["intercept"] = np.concatenate([np.zeros(1) if constant is not None else regression.intercept_
-                                          for regression, constant in zip(regressions, constants)]).astype(np.float64)
+    # a constant's row: zeros, never read (the loader rebuilds the constant)
+    rows = [(np.zeros((1, width)), np.zeros(1)) if constant is not None else (regression.coef_, regression.intercept_)
+            for regression, constant in zip(regressions, constants)]
+    arrays["coef"] = np.concatenate([coef for coef, _ in rows]).astype(np.float64)
+    arrays["intercept"] = np.concatenate([intercept for _, intercept in rows]).astype(np.float64)
     return settings, arrays
 
 
@@ -149,7 +150,11 @@ def vectorizer_params(vectorizer: Any) -> dict[str, Any]:
 def json_params(estimator_or_params: Any) -> dict[str, Any]:
     """Settings that survive a JSON round trip unchanged (a dict with integer keys or a callable would not)."""
     params = estimator_or_params if isinstance(estimator_or_params, dict) else estimator_or_params.get_params()
-    if json.loads(json.dumps(params)) != params:
+    try:
+        unchanged = json.loads(json.dumps(params)) == params
+    except TypeError:  # a callable, a set
+        unchanged = False
+    if not unchanged:
         raise ValueError(f"Settings {params} do not survive JSON unchanged; this pipeline cannot be stored.")
     return params
 

@@ -174,10 +174,16 @@ def test_a_pickled_object_inside_is_never_unpickled(stored, tmp_path):
     assert pickle.loads(pickle.dumps(1)) == 1  # pickle itself works here: the store, not the machine, refused it
 
 
-def test_a_pipeline_the_file_cannot_rebuild_is_refused_when_saving(demo, tmp_path):
+@pytest.mark.parametrize("change, message", [
+    (lambda pipeline: pipeline.steps[0][1].transformer_list[0][1].set_params(preprocessor=str.lower), "preprocessor"),
+    (lambda pipeline: pipeline.steps[0][1].transformer_list[0][1].set_params(input="filename"), "input"),
+    # a class-weight dict's integer keys would come back as strings
+    (lambda pipeline: pipeline.steps[1][1].set_params(class_weight={0: 2.0}), "do not survive JSON"),
+])
+def test_a_pipeline_the_file_cannot_rebuild_is_refused_when_saving(demo, tmp_path, change, message):
     texts, labels, targets = demo
     pipeline = fitted(texts[:60], targets[:60])
-    pipeline.steps[0][1].transformer_list[0][1].set_params(preprocessor=str.lower)
-    with pytest.raises(ValueError, match="preprocessor"):
+    change(pipeline)
+    with pytest.raises(ValueError, match=message):
         save_tfidf(pipeline, labels, tmp_path / "tfidf.npz")
     assert not (tmp_path / "tfidf.npz").exists()
