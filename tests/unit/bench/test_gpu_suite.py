@@ -52,7 +52,9 @@ def test_the_cpu_dry_run_prints_the_blend_and_throughput_rows_of_its_three_runs(
         assert any(line.startswith(f"| {recipe} | {name} | cpu | 32-true | 1 |") for line in lines), done.stdout
         [timing] = (out / recipe / name / "42").rglob(TIMING_JSON)
         record = json.loads(timing.read_text())
-        assert record["reviews"] > 0 and record["tokens"] >= record["reviews"] and record["train_seconds"] > 0
+        trained = len(json.loads((timing.parent / "split.json").read_text())["train"])
+        assert record["reviews"] == trained * record["epochs"] and record["epochs"] == 1
+        assert record["tokens"] > 2 * record["reviews"] and record["train_seconds"] > 0
     assert "best on its worst set" in done.stdout
 
 
