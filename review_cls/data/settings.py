@@ -13,7 +13,15 @@ from review_cls.data.prepare import SPLITS
 from review_cls.data.resampling import STRATEGIES
 from review_cls.data.tokenizers import char_vocab_size
 from review_cls.errors import ConfigError
-from review_cls.utils.settings import check_known_keys, field_names, field_values, flag, group_values, number, whole_number
+from review_cls.utils.settings import (
+    check_known_keys,
+    field_names,
+    field_values,
+    flag,
+    group_values,
+    number,
+    whole_number,
+)
 
 # what the run fills into the data group (its seed, its folder: conf/train.yaml): passed beside the settings
 RUN_KEYS = ("seed", "output_dir")

@@ -57,8 +57,9 @@ class ModelSettings:
             raise ConfigError("model.new_word_embeddings keeps the pretrained body: it cannot go with "
                               "model.from_scratch=true.")
         if self.prune_vocab and self.from_scratch:
-            raise ConfigError("model.prune_vocab keeps the pretrained word embeddings of the pieces the data uses: it "
-                              "cannot go with model.from_scratch=true (a model trained from scratch has its own vocab).")
+            raise ConfigError("model.prune_vocab keeps the pretrained word embeddings of the pieces the data uses: "
+                              "it cannot go with model.from_scratch=true (a model trained from scratch has its own "
+                              "vocab).")
         check_pooling(self.pooling)
         encoder = encoder_config(str(self.pretrained)).to_dict()
         shape = checked_architecture(self.architecture, encoder, self.from_scratch, str(self.pretrained))

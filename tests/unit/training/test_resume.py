@@ -95,4 +95,5 @@ def test_a_last_checkpoint_with_flat_hyperparameters_resumes(tiny_bert_dir, smal
     assert (after["epoch"], after["global_step"]) == (1, 2 * before["global_step"])
     assert after["epoch_history"]["0"] == before["epoch_history"]["0"]  # epoch 0 is the checkpoint's, not retrained
     assert after["hyper_parameters"]["optimizer"]["lr"] == before["hyper_parameters"]["lr"]
-    assert after["hyper_parameters"]["loss"]["logit_offsets"] == pytest.approx(before["hyper_parameters"]["logit_offsets"])
+    offsets = before["hyper_parameters"]["logit_offsets"]
+    assert after["hyper_parameters"]["loss"]["logit_offsets"] == pytest.approx(offsets)
