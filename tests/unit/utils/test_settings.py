@@ -9,15 +9,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from review_cls.errors import ConfigError
-from review_cls.utils.settings import (
-    check_known_keys,
-    field_names,
-    field_values,
-    flag,
-    group_values,
-    number,
-    whole_number,
-)
+from review_cls.utils.settings import check_known_keys, field_names, field_values, flag, group_values
+from review_cls.utils.settings import number, whole_number
 
 
 @dataclass(frozen=True)
