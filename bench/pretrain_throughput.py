@@ -50,7 +50,7 @@ def main() -> None:
     from review_cls.data.tokenizers import build_char_tokenizer
     from review_cls.models.masked_lm import build_masked_lm_module
     from review_cls.models.pretrained import load_tokenizer
-    from review_cls.models.settings import ModelSettings
+    from review_cls.models.model_settings import ModelSettings
 
     if args.char_bert:
         splits, _ = clean_splits(SHOPPING_ZH, "review", "cat", seed=0)

@@ -163,7 +163,7 @@ def review_classifier(labels: list[str], train_targets: list, max_length: int, p
     """``build_review_classifier`` with the default model group's settings (conf/model/minilm.yaml) and ``overrides``
     of its keys (``lr=1e-3``, ``gamma=2``...)."""
     from review_cls.models.factory import build_review_classifier
-    from review_cls.models.settings import ModelSettings
+    from review_cls.models.model_settings import ModelSettings
 
     settings = ModelSettings.from_config(group_settings("model", "minilm", pretrained=pretrained) | overrides)
     return build_review_classifier(settings, labels, train_targets, max_length, multilabel, vocab_size, token_vocab)

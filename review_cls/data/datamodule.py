@@ -27,7 +27,7 @@ from review_cls.data.prepare import (
     stratified_split,
 )
 from review_cls.data.resampling import resample_indices
-from review_cls.data.settings import DataSettings
+from review_cls.data.data_settings import DataSettings
 from review_cls.data.stratify import iterative_split
 from review_cls.data.tokenizers import build_char_tokenizer, char_vocab_size
 from review_cls.data.vocab_pruning import prune_to_seen
@@ -45,7 +45,7 @@ class ReviewDataModule(L.LightningDataModule):
     earlier run (``split_file``), or user-supplied files per split (``split_paths``). Only the training split is
     resampled; the split's row ids are written to ``output_dir/split.json``. Multi-label data (``task``,
     ``label_separator``, ``label_columns``: review_cls/data/label_sets.py) is split by iterative stratification.
-    ``settings`` is the data group, checked before anything is read (review_cls/data/settings.py); the run gives its
+    ``settings`` is the data group, checked before anything is read (review_cls/data/data_settings.py); the run gives its
     ``seed``, its folder (``output_dir``, where split.json and a built tokenizer go) and, to reuse one, a
     ``tokenizer`` in place of ``settings.tokenizer``.
     """

@@ -7,7 +7,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from review_cls.data.settings import DataSettings
+from review_cls.data.data_settings import DataSettings
 from review_cls.errors import ConfigError
 from review_cls.labeling.issues import FILTERS
 from review_cls.labeling.label_audit import MODES, audit_labels

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from review_cls.data.settings import DataSettings
+from review_cls.data.data_settings import DataSettings
 from review_cls.models.tfidf import check_tfidf_settings
 from review_cls.training.tfidf_baseline import fit_baseline
 

@@ -15,7 +15,7 @@ from review_cls.data.pretraining import MaskedReviewsDataModule, pretraining_tex
 from review_cls.data.tokenizers import tokenizer_files, tokenizer_for
 from review_cls.errors import ConfigError
 from review_cls.models.masked_lm import MaskedLanguageModel, save_encoder_folder
-from review_cls.models.settings import ModelSettings
+from review_cls.models.model_settings import ModelSettings
 from review_cls.training.builders import build_trainer, instantiate_callbacks, instantiate_loggers
 from review_cls.training.interrupts import best_checkpoint, fit_or_interrupt, stop
 from review_cls.training.preflight import check_pretraining_settings, prepare_run

@@ -11,7 +11,7 @@ from review_cls.models.backbone import backbone_config, build_classifier
 from review_cls.models.losses import loss_hyperparameters
 from review_cls.models.module import ReviewClassifier
 from review_cls.models.reinit import reinit_top_layers
-from review_cls.models.settings import ModelSettings
+from review_cls.models.model_settings import ModelSettings
 from review_cls.models.task import task_of
 from review_cls.models.vocab_transfer import pretrained_word_embeddings, transplant_word_embeddings
 
@@ -25,7 +25,7 @@ def build_review_classifier(
     token_vocab: Mapping[str, int] | None = None,
 ) -> ReviewClassifier:
     """Load the backbone once with our labels and dropout. ``settings`` is the model group, checked before any data
-    was read (review_cls/models/settings.py); the rest is what only the data knows, checked here: its ``labels``, the
+    was read (review_cls/models/model_settings.py); the rest is what only the data knows, checked here: its ``labels``, the
     training split's ``train_targets`` (label ids, or 0/1 rows when ``multilabel``) that class weights and priors
     come from, and the run tokenizer's size and vocab (``vocab_size``, ``token_vocab``).
 

@@ -18,7 +18,7 @@ from review_cls.models.backbone import encoder_config, load_model, with_dropout
 from review_cls.models.factory import check_vocab_size
 from review_cls.models.optim import OptimizerSettings, adamw_with_warmup
 from review_cls.models.pretrained import resolve_pretrained
-from review_cls.models.settings import ModelSettings
+from review_cls.models.model_settings import ModelSettings
 from review_cls.models.tokenizer_checkpoint import TokenizerInCheckpoint
 
 # the attribute holding the masked-LM head: BERT-family, RoBERTa-family

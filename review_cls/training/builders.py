@@ -15,7 +15,7 @@ from review_cls.data.tokenizers import tokenizer_files
 from review_cls.errors import ConfigError
 from review_cls.models.factory import build_review_classifier
 from review_cls.models.module import ReviewClassifier
-from review_cls.models.settings import ModelSettings
+from review_cls.models.model_settings import ModelSettings
 from review_cls.utils.hardware import resolve_precision
 from review_cls.utils.settings import whole_number
 

@@ -1,7 +1,7 @@
 """Check a training config before the heavy work: a bad setting should fail in a second, not after tokenizing.
 
 Each config group becomes a settings object that checks it when built, next to the code that group configures
-(review_cls/data/settings.py, review_cls/models/settings.py): built here first; the builders build the same objects
+(review_cls/data/data_settings.py, review_cls/models/model_settings.py): built here first; the builders build the same objects
 again from the same config. The trainer group is checked when the Trainer is built, which also comes before any
 data is read. :func:`prepare_run` is the first step of the train and pretrain jobs, so the
 checks come first in both.
@@ -16,9 +16,9 @@ import lightning as L
 from omegaconf import DictConfig, OmegaConf
 
 from review_cls.data.pretraining import check_masking_settings
-from review_cls.data.settings import DataSettings
+from review_cls.data.data_settings import DataSettings
 from review_cls.inference.checkpoints import resolve_ckpt_path
-from review_cls.models.settings import ModelSettings
+from review_cls.models.model_settings import ModelSettings
 from review_cls.models.tfidf import check_tfidf_settings
 
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from review_cls.errors import ConfigError
 from review_cls.models.losses import rdrop_penalty
 from review_cls.models.losses import RDrop
-from review_cls.models.settings import ModelSettings
+from review_cls.models.model_settings import ModelSettings
 from review_cls.training.builders import build_datamodule
 from tests.helpers import group_settings, review_classifier
 from tests.unit.models.test_module import built_model

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from review_cls.data.datamodule import ReviewDataModule
-from review_cls.data.settings import DataSettings, ResamplingSettings
+from review_cls.data.data_settings import DataSettings, ResamplingSettings
 from review_cls.errors import ConfigError
 from tests.helpers import group_settings
 

@@ -10,7 +10,7 @@ import pytest
 from review_cls.errors import ConfigError
 from review_cls.models.losses import LossSettings
 from review_cls.models.optim import OptimizerSettings
-from review_cls.models.settings import ModelSettings
+from review_cls.models.model_settings import ModelSettings
 from tests.helpers import group_settings
 
 
