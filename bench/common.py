@@ -36,10 +36,10 @@ def clean_splits(path: Path, text_column: str, label_column: str, seed: int, val
     keep the first)."""
     from review_cls.data.datamodule import ReviewDataModule
 
-    settings = data_settings(path=str(require(path)), text_column=text_column, label_column=label_column,
-                             val_size=val_size, test_size=test_size, seed=seed, task="single")
-    datamodule = ReviewDataModule(**settings)
-    return datamodule.clean_splits()
+    settings = group_settings("data", "demo", path=str(require(path)), text_column=text_column,
+                              label_column=label_column, val_size=val_size, test_size=test_size, seed=seed,
+                              task="single")
+    return ReviewDataModule.from_config(settings).clean_splits()
 
 
 def machine() -> dict[str, Any]:
@@ -71,12 +71,14 @@ def save_result(name: str, payload: dict[str, Any]) -> Path:
     return target
 
 
-def data_settings(**overrides: Any) -> dict[str, Any]:
-    """The demo data group's settings (conf/data/demo.yaml, the project's only defaults) with ``overrides``."""
+def group_settings(group: str, option: str, **overrides: Any) -> dict[str, Any]:
+    """A config group's values as conf/<group>/<option>.yaml gives them (the project's only defaults; a key that reads
+    another group finds none) with ``overrides``."""
     from omegaconf import OmegaConf
 
-    values = OmegaConf.to_container(OmegaConf.load(Path("conf") / "data" / "demo.yaml"))
-    return {key: value for key, value in values.items() if not key.startswith("_")} | {"output_dir": None} | overrides
+    alone = OmegaConf.create({group: OmegaConf.load(Path("conf") / group / f"{option}.yaml")})  # the only group
+    values = OmegaConf.to_container(alone, resolve=True)[group]
+    return {key: value for key, value in values.items() if not key.startswith("_")} | overrides
 
 
 def sample_path(size: int) -> Path:
