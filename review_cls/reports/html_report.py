@@ -33,9 +33,11 @@ def inline_json(value: Any) -> str:
 
 
 def run_metrics(ckpt_path: str) -> dict[str, float | None]:
-    """Test macro-F1 of the model and of the TF-IDF baseline from the run folder's ``metrics.json``, if it has one."""
+    """Test macro-F1 of the model, of the TF-IDF baseline and of their blend from the run folder's ``metrics.json``,
+    if it has one."""
     metrics = RunFolder.of_checkpoint(ckpt_path).metrics()
-    return {"model": metrics.get("test/f1_macro"), "tfidf": metrics.get("baseline/test_f1_macro")}
+    return {"model": metrics.get("test/f1_macro"), "tfidf": metrics.get("baseline/test_f1_macro"),
+            "blend": metrics.get("blend/test_f1_macro")}
 
 
 def _chart(figure: go.Figure, element: str) -> str:
@@ -81,7 +83,7 @@ def page_data(summary: InsightSummary, source: str, ckpt_path: str) -> dict[str,
         "source": source, "predicted": summary.predicted, "empty": summary.empty, "labels": summary.labels,
         "most": records(summary.examples_table()), "least": records(summary.examples_table(least=True)),
         "rows": records(summary.sample_table()), "sampleLimit": summary.sample_rows,
-        "run": {"checkpoint": str(ckpt_path), "f1": run_metrics(ckpt_path)},
+        "run": {"checkpoint": str(ckpt_path), "predictor": summary.made_by, "f1": run_metrics(ckpt_path)},
     }
 
 
