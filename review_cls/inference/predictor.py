@@ -1,6 +1,7 @@
 """The one face every command predicts through (:class:`Predictor`), the PyTorch predictor, and the one loader
-(:func:`load_predictor`): a training checkpoint, an exported model folder, or that folder's ONNX model, ready on a
-device. Batched class probabilities for raw texts: tokenize once, sort by length, pad per batch, no gradients."""
+(:func:`load_predictor`): what a training checkpoint, an exported model folder, or that folder's ONNX model ships (the
+model blended with its TF-IDF baseline when it records a blend), ready on a device. Batched class probabilities for
+raw texts: tokenize once, sort by length, pad per batch, no gradients."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from review_cls.data.datamodule import ReviewDataModule
 from review_cls.models.module import ReviewClassifier
 from review_cls.training.calibration import calibrate_best_checkpoint
 from review_cls.training.checkpoint_thresholds import fit_best_thresholds
-from review_cls.training.run_blend import blend_best_checkpoint, blend_rule, why_no_blend
+from review_cls.training.run_blend import blend_best_checkpoint, blend_rule, forget_blend, why_no_blend
 from review_cls.training.run_reports import report_training_run, samples_f1, write_test_reports
 from review_cls.training.tfidf_baseline import baseline_for_run
 from review_cls.utils.atomic import atomic_file
@@ -46,14 +46,28 @@ def finish_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, dat
     if testing and trainer.is_global_zero:
         report = write_test_reports(trainer, model, datamodule, Path(cfg.paths.output_dir), tested)
         metrics.update(samples_f1(report))
-    no_blend = why_no_blend(cfg, best)
-    if no_blend is None and trainer.is_global_zero:
-        metrics.update(log_final(trainer, blend_best_checkpoint(blend_rule(cfg), cfg.paths.output_dir, best, metrics)))
-    report_training_run(cfg, trainer, datamodule, metrics, report, ckpt_path=tested, blend=no_blend or blend_rule(cfg))
+    blended, blend = ship_blend(cfg, trainer, best, metrics)
+    metrics.update(blended)
+    report_training_run(cfg, trainer, datamodule, metrics, report, ckpt_path=tested, blend=blend)
     if trainer.is_global_zero:
         support = class_support(datamodule.splits["test"].label_counts) if testing else None
         write_run_record(cfg.paths.output_dir, metrics, cfg.optimized_metric, test_support=support)
     return metrics
+
+
+def ship_blend(cfg: DictConfig, trainer: L.Trainer, best: str,
+               metrics: dict[str, float]) -> tuple[dict[str, float], str]:
+    """On rank 0, the blend with TF-IDF chosen on validation and recorded in ``best``: its metrics and its rule; or
+    none, and why (a record an earlier run left in a copied ``best`` dropped)."""
+    no_blend = why_no_blend(cfg, best)
+    if not trainer.is_global_zero:
+        return {}, no_blend or ""
+    if no_blend is not None:
+        if best:
+            forget_blend(best)
+        return {}, no_blend
+    rule = blend_rule(cfg)
+    return log_final(trainer, blend_best_checkpoint(rule, cfg.paths.output_dir, best, metrics)), rule
 
 
 def log_final(trainer: L.Trainer, metrics: dict[str, float]) -> dict[str, float]:

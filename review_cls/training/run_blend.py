@@ -123,3 +123,12 @@ def blend_best_checkpoint(rule: str, run_dir: str | Path, ckpt_path: str,
              "TF-IDF %.4f)", rule, chosen.weight, blended[f"{PREFIX}test_f1_macro"], metrics["test/f1_macro"],
              metrics["baseline/test_f1_macro"])
     return blended
+
+
+def forget_blend(ckpt_path: str) -> None:
+    """Drop a blend record this run did not write from its best checkpoint (a resumed run's copy of the best
+    checkpoint of the run it resumed keeps that run's record, which names another run's TF-IDF file)."""
+    checkpoint = read_checkpoint(ckpt_path)
+    if checkpoint.pop(CHECKPOINT_KEY, None) is not None:
+        with atomic_file(ckpt_path) as temporary:
+            torch.save(checkpoint, temporary)

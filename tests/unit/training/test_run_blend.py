@@ -15,7 +15,13 @@ from omegaconf import OmegaConf
 from review_cls.errors import ConfigError
 from review_cls.models.blend import BlendRecord, fit_blend
 from review_cls.models.tfidf_store import file_sha256
-from review_cls.training.run_blend import blend_best_checkpoint, blend_rule, read_run_predictions, why_no_blend
+from review_cls.training.run_blend import (
+    blend_best_checkpoint,
+    blend_rule,
+    forget_blend,
+    read_run_predictions,
+    why_no_blend,
+)
 from review_cls.training.tfidf_baseline import stage_metrics
 
 
@@ -60,6 +66,16 @@ def test_the_blend_is_chosen_on_validation_and_recorded_in_the_checkpoint(run_co
     assert record.test_f1_macro == pytest.approx({"model": metrics["test/f1_macro"],
                                                   "tfidf": metrics["baseline/test_f1_macro"],
                                                   "blend": blended["blend/test_f1_macro"]})
+
+
+def test_a_record_this_run_did_not_write_is_dropped(run_copy):
+    """A resumed run's copy of the resumed run's best checkpoint keeps that run's record until this run's own."""
+    best = next((run_copy / "checkpoints").glob("best-epoch*.ckpt"))
+    before = torch.load(best, map_location="cpu", weights_only=True)
+    forget_blend(str(best))
+    after = torch.load(best, map_location="cpu", weights_only=True)
+    assert "blend" in before and "blend" not in after
+    assert all(torch.equal(after["state_dict"][name], value) for name, value in before["state_dict"].items())
 
 
 @pytest.mark.parametrize(("setting", "rule"), [({"rule": "f1"}, "f1"), ({"rule": "fixed"}, "fixed"), (None, None)])
