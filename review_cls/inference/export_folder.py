@@ -103,13 +103,12 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
     if model.thresholds is not None:  # multi-label: what predict and evaluate decide each label by
         setattr(classifier.config, THRESHOLDS_KEY, {label: round(float(value), 4)
                                                     for label, value in zip(model.labels, model.thresholds.tolist())})
-    shipped: BlendRecord | None = None
-    tfidf_source: Path | None = None
+    shipped: tuple[BlendRecord, Path] | None = None
     if blend and checkpoint.get(CHECKPOINT_KEY) is not None:
         run = RunFolder.of_checkpoint(ckpt_path)
-        shipped, tfidf = recorded_tfidf(checkpoint[CHECKPOINT_KEY], run.folder, Path(ckpt_path), KEEP_RUN_FOLDER)
-        check_blend_fits(model, tfidf, shipped.blend)
-        tfidf_source = run / shipped.tfidf_file
+        record, tfidf = recorded_tfidf(checkpoint[CHECKPOINT_KEY], run.folder, Path(ckpt_path), KEEP_RUN_FOLDER)
+        check_blend_fits(model, tfidf, record.blend)
+        shipped = record, run / record.tfidf_file
     facts = read_run_facts(ckpt_path, checkpoint)
     if pooling_of(classifier.config) != "cls":
         log.warning("This model reads the mean of every position (model.pooling=mean): review_cls.predict, evaluate "
@@ -118,9 +117,9 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
         log.warning("The model card marks numbers as n/a: not found next to the checkpoint: %s",
                     ", ".join(facts.missing))
     try:
-        _write_export(target, classifier, tokenizer, export_format, quantize, tfidf_source, shipped,
+        _write_export(target, classifier, tokenizer, export_format, quantize, shipped,
                       build_model_card(facts, list(model.labels), tokenizer.get_vocab(), language,
-                                       export_format == "onnx", shipped))
+                                       export_format == "onnx", shipped[0] if shipped else None))
     except PermissionError as exc:
         raise ConfigError(f"out='{out}' cannot be written ({exc.strerror}: {exc.filename}); export into a folder "
                           "you may write to.") from exc
@@ -130,17 +129,19 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
 
 
 def _write_export(target: Path, classifier, tokenizer, export_format: str, quantize: str | None,
-                  tfidf_source: Path | None, shipped: BlendRecord | None, card) -> None:
-    """The model, tokenizer, optional ONNX file, the blend's TF-IDF file and the model card as one folder, swapped
-    in atomically; ``config.json`` records the blend with the copied file's SHA-256."""
+                  blend: tuple[BlendRecord, Path] | None, card) -> None:
+    """The model, tokenizer, optional ONNX file, the blend's TF-IDF file (``blend``: its record and the file) and the
+    model card as one folder, swapped in atomically; ``config.json`` records the blend with the copied file's
+    SHA-256."""
     from review_cls.inference.onnx_runtime import export_onnx
     from review_cls.inference.predictor import LogitsOnly
     from review_cls.utils.atomic import atomic_dir
 
     with atomic_dir(target) as folder:
-        if tfidf_source is not None and shipped is not None:
-            shutil.copyfile(tfidf_source, folder / TFIDF_FILE)
-            copied = replace(shipped, tfidf_file=TFIDF_FILE, tfidf_sha256=file_sha256(folder / TFIDF_FILE))
+        if blend is not None:
+            record, tfidf = blend
+            shutil.copyfile(tfidf, folder / TFIDF_FILE)
+            copied = replace(record, tfidf_file=TFIDF_FILE, tfidf_sha256=file_sha256(folder / TFIDF_FILE))
             setattr(classifier.config, BLEND_KEY, copied.to_dict())
         classifier.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
