@@ -51,7 +51,7 @@ def first_step(data: str) -> dict[str, float]:
     return {"to_fit_start": stamps["fit_start"] - started, "to_first_step": stamps["first_step"] - started}
 
 
-COMMANDS = ("train", "evaluate", "predict", "export", "baseline", "pretrain", "audit", "select")
+COMMANDS = ("train", "evaluate", "predict", "export", "baseline", "pretrain", "audit", "select", "trends")
 
 
 def seconds(command: list[str]) -> float:

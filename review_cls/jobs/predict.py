@@ -21,6 +21,9 @@ from review_cls.inference.prediction_files import (
     insights_folder,
 )
 from review_cls.inference.predictor import Predictor, load_predictor
+from review_cls.monitoring.embeddings import model_embedder
+from review_cls.monitoring.results import start_trends
+from review_cls.monitoring.settings import trend_settings
 from review_cls.reports.html_report import write_report
 from review_cls.reports.insights import (
     CONFIDENCE,
@@ -122,7 +125,8 @@ def start_summary(first_chunk: pd.DataFrame, cfg: DictConfig, labels: list[str],
     log.info("Text column '%s'; date column: %s; rating column: %s.", cfg.text_column, date_column, rating_column)
     sample_rows = int(cfg.report_rows) if cfg.insights and cfg.report else 0
     return InsightSummary(labels, cfg.text_column, int(cfg.top_k), date_column, rating_column, sample_rows,
-                          label_separator=cfg.label_separator if multilabel else None)
+                          label_separator=cfg.label_separator if multilabel else None,
+                          trends=start_trends(cfg, columns, date_column, rating_column) if cfg.insights else None)
 
 
 def check_predict_settings(cfg: DictConfig) -> None:
@@ -141,8 +145,9 @@ def check_predict_settings(cfg: DictConfig) -> None:
     for key in ("progress", "insights", "overwrite", "report"):
         flag(cfg, key)
     column_name(cfg, "text_column")
-    for key in ("date_column", "rating_column"):
+    for key in ("date_column", "rating_column", "version_column"):
         column_name(cfg, key, optional=True)
+    trend_settings(cfg.trends)
     sheet = cfg.get("sheet_name")
     if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
         raise ConfigError(f"sheet_name must be a sheet's name or number, got {sheet!r}.")
@@ -190,7 +195,7 @@ def run_prediction(cfg: DictConfig) -> dict[str, Any]:
         assert summary is not None  # iter_table_chunks raises on a table without rows
         if cfg.insights:
             with atomic_dir(insights_folder(output)) as folder:
-                summary.write(folder, source.name)
+                summary.write(folder, source.name, model_embedder(predictor, cfg.batch_size))
                 if cfg.report:
                     write_report(summary, folder / "report.html", source.name, str(cfg.ckpt_path))
     if summary.empty:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.helpers import REPO_ROOT, venv_borrowing_packages
 
-COMMANDS = ["train", "evaluate", "predict", "export", "baseline", "pretrain", "audit", "select"]
+COMMANDS = ["train", "evaluate", "predict", "export", "baseline", "pretrain", "audit", "select", "trends"]
 
 
 @pytest.fixture(scope="module")
