@@ -96,7 +96,7 @@ class TrendCounts:
     def _ratings(self, rows: pd.DataFrame) -> np.ndarray:
         if not self.rating_column:
             return np.full(len(rows), np.nan)
-        values = pd.to_numeric(rows[self.rating_column], errors="coerce").to_numpy(dtype=np.float64)
+        values = pd.to_numeric(rows[self.rating_column], errors="coerce").to_numpy(dtype=np.float64, copy=True)
         low, high = self.settings.rating_range
         bad = ~np.isnan(values) & ~((values >= low) & (values <= high))
         if bad.any():

@@ -3,7 +3,8 @@ own recent history, with what rose, by how much, since when, in which versions, 
 
 Two kinds of flag, tested together and corrected together (Benjamini-Hochberg over every test of the run):
 - ``category``: the category's share of all reviews (or, for the whole stream as one category, its count) in the
-  window against the ``history`` windows before it; named by the phrases that rose most with it (log-odds);
+  window against the ``history`` windows before it; its expected count is what the other categories' reviews of
+  the window lead to expect; named by the phrases that rose most with it (log-odds);
 - ``phrase``: a phrase's share of the category's reviews in the window against its history ("tap to retry" in
   1% of the reviews before, 17% now); flagged phrases of one window that share words or reviews form one issue.
 A window is tested only when it and its history hold ``min_reviews`` reviews and ``min_history`` of the windows
@@ -165,10 +166,12 @@ def category_tests(counts: TrendCounts, line: Timeline, category: str, cells: di
         if reviews < settings.min_reviews or history_reviews < settings.min_reviews or \
                 with_reviews < settings.min_history:
             continue
-        if shares:
-            history_total = sum(totals.get(p, 0) for p in before)
+        history_total = sum(totals.get(p, 0) for p in before)
+        if shares and history_total > history_reviews:
             p_value = float(share_rise_p(reviews, totals[position], history_reviews, history_total))
-            expected = totals[position] * history_reviews / history_total
+            # what the other categories' reviews this window lead to expect (their odds before): a burst of one
+            # category counts against the rest, which did not grow with it
+            expected = (totals[position] - reviews) * history_reviews / (history_total - history_reviews)
         else:
             p_value = float(count_rise_p(reviews, history_reviews, len(before)))
             expected = history_reviews / len(before)

@@ -42,8 +42,8 @@ def tfidf_vectors(texts: Sequence[str]) -> np.ndarray:
 
 def topic_count(vectors: np.ndarray, wanted: int | None, max_topics: int, min_size: int) -> int:
     """``wanted``, or the k in 2..``max_topics`` (each topic ``min_size`` reviews on average) with the best
-    silhouette; at most what the reviews allow."""
-    largest = min(max_topics, len(vectors) // min_size)
+    silhouette; at most what the reviews allow (and no more than their distinct vectors)."""
+    largest = min(max_topics, len(vectors) // min_size, len(np.unique(vectors.round(6), axis=0)))
     if wanted is not None:
         return max(1, min(wanted, largest))
     if largest < 2:
