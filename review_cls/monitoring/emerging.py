@@ -98,9 +98,10 @@ def find_emerging(counts: TrendCounts) -> Emerging:
     flagged = [(test, float(q)) for test, q in zip(tests, adjusted)
                if q < settings.alpha and test.ratio >= settings.min_ratio]
     rows = flag_rows(counts, timelines, flagged)
-    flags = pd.DataFrame(rows, columns=[*FLAG_COLUMNS, "_order"])
-    flags = flags.sort_values(["by", "_order", "category", "p_value"], ascending=[True, False, True, True],
-                              kind="stable").drop(columns="_order").reset_index(drop=True)
+    flags = pd.DataFrame(rows, columns=[*FLAG_COLUMNS, "_axis", "_order"])
+    # by date first (newest first), then by version (newest first)
+    flags = flags.sort_values(["_axis", "_order", "category", "p_value"], ascending=[True, False, True, True],
+                              kind="stable").drop(columns=["_axis", "_order"]).reset_index(drop=True)
     return Emerging(flags, notes)
 
 
@@ -313,7 +314,7 @@ def flag_row(window: Window, test: Test, q: float, phrases: list[str], since: in
         "expected": round(test.expected, 2), "ratio": round(test.ratio, 2), "p_value": q,
         "phrases": PHRASE_SEPARATOR.join(phrases), "rating_before": _round(counts.mean_rating(window.history())),
         "rating_after": _round(after), "examples": EXAMPLE_SEPARATOR.join(" ".join(s.text.split()) for s in matched),
-        "_order": window.position,
+        "_axis": [DATE, VERSION].index(line.axis), "_order": window.position,
     }
 
 

@@ -109,7 +109,7 @@ def category_topics(texts: list[str], vectors: np.ndarray, category: str, catego
         central = members[np.argsort(-(vectors[members] @ centre))[:examples]]
         rows.append({"category": category, "share": len(members) / len(texts),
                      "reviews": round(len(members) / len(texts) * category_reviews), "words": "; ".join(top),
-                     "coherence": round(npmi(top, [documents[i] for i in members]), 3),
+                     "coherence": round(npmi(top, documents), 3),
                      "examples": "\n".join(" ".join(texts[i].split()) for i in central)})
     table = pd.DataFrame(rows).sort_values("share", ascending=False, kind="stable").reset_index(drop=True)
     table.insert(1, "topic", np.arange(1, len(table) + 1))
