@@ -47,7 +47,8 @@ def dated(frame: pd.DataFrame, weeks: int, rng: np.random.Generator) -> pd.DataF
 
 
 def words_of(texts: pd.Series) -> list[set[str]]:
-    return [{p for p in phrases_of(text) if " " not in p and p not in STOP_WORDS and len(p) > 2} for text in texts]
+    """Each review's content words (letters only, 4 or more, no stop word: a complaint is about "login", not "not")."""
+    return [{p for p in phrases_of(text) if p.isalpha() and len(p) > 3 and p not in STOP_WORDS} for text in texts]
 
 
 def planted(frame: pd.DataFrame, category: str, multiplier: float, weeks: int,

@@ -18,7 +18,10 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 KEPT = {"nothing", "something", "never", "not", "no", "cannot", "cant", "empty", "fire", "bill", "find", "found",
         "full", "back", "down", "off", "up", "call", "fill", "move", "show", "top", "bottom", "front", "side"}
 STOP_WORDS = frozenset((ENGLISH_STOP_WORDS - KEPT) | {"app", "s", "t", "don", "doesn", "didn", "isn", "won", "ve",
-                                                      "ll", "re", "m", "d", "im", "ive", "just", "really", "it's"})
+                                                      "ll", "re", "m", "d", "im", "ive", "just", "really", "it's",
+                                                      "n't", "ca", "wo"})
+# negations name nothing alone ("not"), only in a phrase ("not load", "never arrives")
+NOT_ALONE = frozenset({"not", "no", "never", "cannot", "cant", "can't", "don't", "doesn't", "won't", "didn't"})
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 TOKEN = re.compile(rf"[{CJK}]+|[^\W\d_{CJK}]+(?:'[^\W\d_{CJK}]+)?")
 IS_CJK = re.compile(rf"[{CJK}]")
@@ -28,7 +31,8 @@ LONGEST = 3
 
 
 def phrases_of(text: str) -> list[str]:
-    """The phrases of one review, each once, in the order they first appear."""
+    """The phrases of one review, each once: its words, then its word pairs and triples (CJK: character pairs and
+    triples)."""
     found: dict[str, None] = {}
     for clause in CLAUSE_END.split(str(text).lower()):
         words: list[str] = []
@@ -44,7 +48,9 @@ def phrases_of(text: str) -> list[str]:
 
 
 def _add_words(words: list[str], found: dict[str, None]) -> None:
-    for n in range(1, LONGEST + 1):
+    found.update(dict.fromkeys(word for word in words if word not in STOP_WORDS and word not in NOT_ALONE
+                               and len(word) > 2))
+    for n in range(2, LONGEST + 1):
         for i in range(len(words) - n + 1):
             first, last = words[i], words[i + n - 1]
             if first not in STOP_WORDS and last not in STOP_WORDS and len(first) > 1 and len(last) > 1:
