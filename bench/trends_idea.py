@@ -4,14 +4,16 @@ version v are checked against the release notes of the next release (what the de
     python -m bench.trends_idea [--write-keyterms]
 
 - Key terms of a release note (written once to bench/idea_youtube_keyterms.csv by ``--write-keyterms``; the rule
-  below, no hand edits): its words, lower-cased, without stop words, generic release-note words (GENERIC) and words
-  of two letters or fewer, each reduced by ``stem``. A note with none ("Bug fixes and stability improvements") has
-  nothing to check against: its version is left out.
+  below, no hand edits): each numbered item of the note is one change, its key terms its words, lower-cased,
+  without stop words, generic release-note words (GENERIC) and words of two letters or fewer, each reduced by
+  ``stem``. A note with none ("Bug fixes and stability improvements") has nothing to check against: its version is
+  left out.
 - Matching: lexical overlap. A flag is mentioned by the next release note when a stemmed word of one of its phrases
-  is one of the note's key terms; a key term is covered when a stemmed word of a flag of the version is it.
-- Precision_E = mentioned flags / flags; Recall_L = covered key terms / key terms (pooled over the evaluated
-  versions: those that were tested, i.e. with trends.min_reviews reviews and history, and whose next note has key
-  terms); F_hybrid their harmonic mean. Also: the incident's first flagged week (by week, same run).
+  is one of the note's key terms; a change is covered when one of its key terms is a stemmed word of a flag of the
+  version (Recall_L per change; ``recall_terms``: per key term, every word of every change counted).
+- Precision_E = mentioned flags / flags; Recall_L = covered changes / changes (pooled over the evaluated versions:
+  those that were tested, i.e. with trends.min_reviews reviews and history, and whose next note has key terms);
+  F_hybrid their harmonic mean. Also: the incident's first flagged week (by week, same run).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ GENERIC = {"bug", "bugs", "fix", "fixes", "fixed", "stability", "improvements", 
            "hitting", "love", "ever", "trouble", "lets", "know", "will", "partially", "correct", "look", "able"}
 WORD = re.compile(r"[a-z]+")
 INCIDENT = "something go wrong|tap to retry"
+ITEM = re.compile(r"\(\d+\)|\n")
+CHANGE_SEPARATOR = " | "
 
 
 def stem(word: str) -> str:
@@ -50,36 +54,45 @@ def content_words(text: str) -> set[str]:
     return {stem(w) for w in WORD.findall(text.lower()) if len(w) > 2 and w not in STOP_WORDS and w not in GENERIC}
 
 
+def changes(note: str) -> list[str]:
+    """The key terms of each numbered item of a release note ("(1) ... (2) ..."), space-joined per item."""
+    items = (content_words(item) for item in ITEM.split(note))
+    return [" ".join(sorted(words)) for words in items if words]
+
+
 def write_keyterms() -> None:
     notes = pd.read_csv(require(IDEA_YOUTUBE / "youtube_ios_changelog.csv"), dtype=str)
-    notes["key_terms"] = [" ".join(sorted(content_words(text))) for text in notes["changelog"]]
+    notes["key_terms"] = [CHANGE_SEPARATOR.join(changes(text)) for text in notes["changelog"]]
     notes[["version", "release_date", "key_terms"]].to_csv(KEYTERMS, index=False)
     print(f"wrote {KEYTERMS}")
 
 
-def next_release_terms(versions: list[str]) -> dict[str, set[str]]:
-    """Each reviewed version -> the key terms of the first release note after it."""
+def next_release_terms(versions: list[str]) -> dict[str, list[set[str]]]:
+    """Each reviewed version -> the key terms of each change of the first release note after it."""
     notes = pd.read_csv(KEYTERMS, dtype=str, keep_default_na=False)
     ordered = sorted(zip(notes["version"], notes["key_terms"]), key=lambda item: version_key(item[0]))
     found = {}
     for version in versions:
         later = [terms for note, terms in ordered if version_key(note) > version_key(version)]
         if later:
-            found[version] = set(later[0].split())
+            found[version] = [set(change.split()) for change in later[0].split(CHANGE_SEPARATOR) if change]
     return found
 
 
-def evaluate(flags: pd.DataFrame, tested: set[str], terms: dict[str, set[str]]) -> pd.DataFrame:
+def evaluate(flags: pd.DataFrame, tested: set[str], terms: dict[str, list[set[str]]]) -> pd.DataFrame:
     rows = []
     for version in sorted(tested, key=version_key):
-        keys = terms.get(version, set())
-        if not keys:
+        items = terms.get(version, [])
+        if not items:
             continue
+        keys = set().union(*items)
         flagged = flags[(flags["by"] == "version") & (flags["window"] == version)]
         words = [content_words(phrases.replace(PHRASE_SEPARATOR, " ")) for phrases in flagged["phrases"]]
+        said = set().union(*words) if words else set()
         rows.append({"version": version, "flags": len(flagged), "mentioned": sum(bool(w & keys) for w in words),
-                     "key_terms": len(keys), "covered": len(keys & set().union(*words)) if words else 0,
-                     "terms": " ".join(sorted(keys))})
+                     "changes": len(items), "covered": sum(bool(item & said) for item in items),
+                     "key_terms": len(keys), "terms_covered": len(keys & said),
+                     "flag_phrases": " / ".join(flagged["phrases"])})
     return pd.DataFrame(rows)
 
 
@@ -97,14 +110,17 @@ def main() -> None:
     tested = {v for (axis, _, v), n in counts.reviews.items() if axis == "version" and n >= min_reviews}
     table = evaluate(flags, tested, next_release_terms(sorted(reviews["version"].dropna().unique())))
     precision = table["mentioned"].sum() / max(table["flags"].sum(), 1)
-    recall = table["covered"].sum() / max(table["key_terms"].sum(), 1)
+    recall = table["covered"].sum() / max(table["changes"].sum(), 1)
+    recall_terms = table["terms_covered"].sum() / max(table["key_terms"].sum(), 1)
     f_hybrid = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     weeks = flags[(flags["by"] == "week") & flags["phrases"].str.contains(INCIDENT)]["window"]
     print(table.to_string(index=False))
-    print(f"Precision_E {precision:.3f} Recall_L {recall:.3f} F_hybrid {f_hybrid:.3f}; incident first flagged "
+    print(f"Precision_E {precision:.3f} Recall_L {recall:.3f} F_hybrid {f_hybrid:.3f} (Recall per key term "
+          f"{recall_terms:.3f}); incident first flagged "
           f"{weeks.min() if len(weeks) else 'never'}")
     save_result("trends_idea", {"machine": machine(), "per_version": table.to_dict("records"),
                                 "precision_e": precision, "recall_l": recall, "f_hybrid": f_hybrid,
+                                "recall_per_key_term": recall_terms,
                                 "incident_first_week": weeks.min() if len(weeks) else None})
 
 

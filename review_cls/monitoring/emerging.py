@@ -246,9 +246,9 @@ def flag_rows(counts: TrendCounts, timelines: dict[str, Timeline], flagged: list
         z = window.rising()
         for test, q in found:
             if test.phrase < 0:
-                ranked = [names[i] for i in np.argsort(-z) if z[i] > 0
-                          and counts.matrix[counts.cells[window.cell], i] >= counts.settings.min_phrase_reviews]
-                phrases = distinct_phrases(ranked, counts.settings.phrases)
+                held = counts.matrix[counts.cells[window.cell]].toarray().ravel()
+                rising = np.flatnonzero((z > 0) & (held >= counts.settings.min_phrase_reviews))
+                phrases = distinct_phrases(names[rising[np.argsort(-z[rising])]].tolist(), counts.settings.phrases)
                 since = since_position(by_window, axis, category, position, lambda key: any(
                     t.phrase < 0 for t, _ in by_window[key]))
                 rows.append(flag_row(window, test, q, phrases, since, CATEGORY))
