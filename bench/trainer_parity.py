@@ -24,7 +24,8 @@ from pathlib import Path
 
 from bench.common import GOOGLE_PLAY, MINILM, clean_splits, mean_std
 
-# the ablation's recipe (bench/ablation.py with --max-epochs 5 --lr 1e-4 model.dropout=0.1, +experiment=baseline_ce)
+# the ablation's recipe (bench/ablation.py with --max-epochs 5 --lr 1e-4 model.dropout=0.1,
+# +experiment=ablation/baseline_ce)
 BATCH, LR, WEIGHT_DECAY, WARMUP, DROPOUT, EPOCHS, MAX_LENGTH = 32, 1e-4, 0.1, 0.1, 0.1, 5, 128
 
 

@@ -48,7 +48,10 @@ def help_text(command: str) -> str:
 
 
 def options(group: str) -> list[str]:
-    return sorted(path.stem for path in (CONF / group).glob("*.yaml"))
+    """The group's options as ``+group=`` takes them: its own files first, then those of its subfolders
+    (``ablation/rdrop``), each sorted."""
+    names = [path.relative_to(CONF / group).with_suffix("").as_posix() for path in (CONF / group).rglob("*.yaml")]
+    return sorted(names, key=lambda name: (name.count("/"), name))
 
 
 def _leading_comments(lines: list[str]) -> list[str]:

@@ -64,7 +64,7 @@ def test_new_embeddings_cannot_go_with_from_scratch(compose_train_cfg) -> None:
 
 
 def test_frozen_body_epochs_train_embeddings_first_then_everything(compose_train_cfg) -> None:
-    cfg = compose_train_cfg("+experiment=char_minilm", "data.tokenizer=char_vocab:300", "trainer.max_epochs=1",
+    cfg = compose_train_cfg("+experiment=ablation/char_minilm", "data.tokenizer=char_vocab:300", "trainer.max_epochs=1",
                             "+trainer.limit_val_batches=0", "data.val_size=0.2", "data.test_size=0.2",
                             data_path=ZH_DEMO)
     datamodule = build_datamodule(cfg)
