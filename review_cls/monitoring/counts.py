@@ -62,7 +62,7 @@ class TrendCounts:
     bad_rating_example: str | None = None
     vocabulary: dict[str, int] = field(default_factory=dict)
     cells: dict[Cell, int] = field(default_factory=dict)  # Cell -> row of ``matrix``
-    matrix: sparse.csr_matrix = field(default_factory=lambda: sparse.csr_matrix((0, 0), dtype=np.int64))
+    matrix: sparse.csr_matrix = field(default_factory=lambda: sparse.csr_matrix((0, 0), dtype=np.int32))
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -125,7 +125,7 @@ class TrendCounts:
         for text in texts:
             indices.extend(vocabulary.setdefault(phrase, len(vocabulary)) for phrase in phrases_of(text))
             indptr.append(len(indices))
-        data = np.ones(len(indices), dtype=np.int64)
+        data = np.ones(len(indices), dtype=np.int32)
         return sparse.csr_matrix((data, indices, indptr), shape=(len(texts), len(vocabulary)))
 
     def _count_axis(self, axis: str, window: np.ndarray, labels: np.ndarray, row_numbers: np.ndarray,
@@ -151,7 +151,7 @@ class TrendCounts:
                 self.versions.setdefault(cell, Counter()).update(v for v in versions[at] if v is not None)
             self._sample(self.samples.setdefault(cell, []), self.settings.window_sample, keys[at],
                          group["row"].to_numpy(), texts[at], ratings[at], versions[at])
-        indicator = sparse.csr_matrix((np.ones(len(frame), dtype=np.int64), (cell_rows, present)),
+        indicator = sparse.csr_matrix((np.ones(len(frame), dtype=np.int32), (cell_rows, present)),
                                       shape=(len(self.cells), phrases.shape[0]))
         self._add(indicator @ phrases)
 
