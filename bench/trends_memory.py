@@ -25,6 +25,15 @@ from tests.helpers import DEMO_CSV
 CHUNK_SIZE = 10_000
 
 
+def made_up(number: int) -> str:
+    """A word of letters only (phrases are runs of letters): 0 -> 'zqaaaa', 1 -> 'zqbaaa' ..."""
+    letters = []
+    for _ in range(4):
+        number, digit = divmod(number, 26)
+        letters.append(chr(ord("a") + digit))
+    return "zq" + "".join(letters)
+
+
 def synthetic_predictions(rows: int, folder: Path) -> Path:
     rng = np.random.default_rng(0)
     demo = pd.read_csv(DEMO_CSV)
@@ -35,7 +44,7 @@ def synthetic_predictions(rows: int, folder: Path) -> Path:
         part = demo.sample(n, replace=True, random_state=start).reset_index(drop=True)
         extra = rng.integers(0, 200_000, (n, 2))
         frame = pd.DataFrame({
-            "review": part["review"] + [f" w{a} w{b}" for a, b in extra],
+            "review": part["review"] + [f" {made_up(a)} {made_up(b)}" for a, b in extra],
             "date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")).strftime(
                 "%Y-%m-%d"),
             "rating": part["rating"], "version": [f"3.{v}" for v in rng.integers(0, 40, n)],

@@ -15,6 +15,7 @@ from review_cls.monitoring.counts import TrendCounts
 from review_cls.monitoring.emerging import Emerging, find_emerging
 from review_cls.monitoring.settings import trend_settings
 from review_cls.monitoring.topics import Embed, find_topics
+from review_cls.reports.insights import pick_column
 
 log = logging.getLogger(__name__)
 EMERGING_FILE, TOPICS_FILE = "emerging.csv", "topics.csv"
@@ -34,8 +35,6 @@ def start_trends(cfg: DictConfig, columns: Sequence[str], date_column: str | Non
                  rating_column: str | None) -> TrendCounts:
     """The running counts for a command's settings (``trends`` group, ``text_column``, ``version_column``) and the
     date and rating columns it picked."""
-    from review_cls.reports.insights import pick_column
-
     version_column = pick_column(columns, cfg.get("version_column"), VERSION_NAMES, "version_column")
     log.info("Version column: %s.", version_column)
     return TrendCounts(trend_settings(cfg.trends), cfg.text_column, date_column, version_column, rating_column)
