@@ -14,7 +14,7 @@ before it have any; the others are summed up in plain-language notes ("not enoug
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -264,8 +264,8 @@ def flag_rows(counts: TrendCounts, timelines: dict[str, Timeline], flagged: list
 
 def issues(window: Window, found: list[tuple[Test, float]], names: np.ndarray,
            z: np.ndarray) -> list[list[tuple[Test, float]]]:
-    """Flagged phrases of one window grouped: a phrase joins the first (most significant) issue it shares a word
-    with, or whose phrase most of the sampled reviews holding the rarer of the two also hold."""
+    """Flagged phrases of one window grouped: a phrase joins the first (most significant) issue whose lead phrase
+    shares a word with it, or is held by a third of the sampled reviews holding the rarer of the two."""
     sample = [set(phrases_of(s.text)) for s in window.counts.samples.get(window.cell, [])]
     holders = {t.phrase: {i for i, held in enumerate(sample) if names[t.phrase] in held} for t, _ in found}
     groups: list[list[tuple[Test, float]]] = []
@@ -283,7 +283,8 @@ def issues(window: Window, found: list[tuple[Test, float]], names: np.ndarray,
     return groups
 
 
-def since_position(by_window: dict, axis: str, category: str, position: int, flagged) -> int:
+def since_position(by_window: dict, axis: str, category: str, position: int,
+                   flagged: Callable[[tuple[str, str, int]], bool]) -> int:
     """The first window of the unbroken run of flagged windows that ends at ``position``."""
     start = position
     while (axis, category, start - 1) in by_window and flagged((axis, category, start - 1)):
