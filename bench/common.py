@@ -150,3 +150,24 @@ def macro_f1_on(pipeline, split, labels: list[str]) -> float:
     predicted = full_probabilities(pipeline, split.texts, len(labels)).argmax(axis=1)
     return float(f1_score(split.label_ids(labels), predicted, average="macro", labels=list(range(len(labels))),
                           zero_division=0))
+
+
+IDEA_YOUTUBE = Path("../shared/data/idea_youtube")
+
+
+def trend_counts(frame: pd.DataFrame, labels: pd.Series, text_column: str = "review", date_column: str | None = "date",
+                 version_column: str | None = None, rating_column: str | None = None, chunk_size: int = 10_000,
+                 **settings: Any):
+    """``frame`` folded into the running counts of emerging issues and topics chunk by chunk, as predict does, with
+    the trends defaults (conf/trends/default.yaml) changed by ``settings``."""
+    from omegaconf import OmegaConf
+
+    from review_cls.monitoring.counts import TrendCounts
+    from review_cls.monitoring.settings import trend_settings
+
+    defaults = OmegaConf.to_container(OmegaConf.load(Path("conf/trends/default.yaml")))
+    counts = TrendCounts(trend_settings({**defaults, **settings}), text_column, date_column, version_column,
+                         rating_column)
+    for start in range(0, len(frame), chunk_size):
+        counts.update(frame.iloc[start:start + chunk_size], labels.iloc[start:start + chunk_size])
+    return counts
