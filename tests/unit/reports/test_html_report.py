@@ -122,7 +122,8 @@ def test_page_opens_with_what_changed_and_a_topics_view(tmp_path):
     assert flags[0]["by"] == "week" and weeks == sorted(weeks, reverse=True) and all(f["examples"] for f in flags)
     assert any("login" in " ".join(f["phrases"]) for f in flags)
     assert {topic["category"] for topic in data["topics"]} == {"delivery", "payment"}
-    assert data["run"]["f1"] == {"model": None, "tfidf": None}
+    assert data["run"]["f1"] == {"model": None, "tfidf": None, "blend": None}
+    assert data["run"]["predictor"] == ""  # a predictions file read by trends: no predictor made them here
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install -y chromium; .ci/run does)")
