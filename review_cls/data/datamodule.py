@@ -25,6 +25,7 @@ from review_cls.data.prepare import (
     read_labeled,
     save_split,
     stratified_split,
+    write_label_conflicts,
 )
 from review_cls.data.resampling import resample_indices
 from review_cls.data.stratify import iterative_split
@@ -136,6 +137,7 @@ class ReviewDataModule(L.LightningDataModule):
         check_resampling_task(self.resampling["strategy"], self.multilabel)
         if self.output_dir is not None:
             save_split(self.output_dir / SPLIT_JSON, {name: split.row_ids for name, split in self.splits.items()}, self.path)
+            write_label_conflicts(self.splits.values(), self.output_dir)
         if not self.resampling.get("every_epoch"):
             self.splits["train"] = self.splits["train"].take(self.resample(0))
         for name, split in self.splits.items():
