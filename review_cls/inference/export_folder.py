@@ -10,10 +10,19 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
 from review_cls.errors import CheckpointError, ConfigError
 from review_cls.models.pooling import pooling_of
+from review_cls.models.task import MULTI_LABEL, SINGLE_LABEL, Task
 
 log = logging.getLogger(__name__)
+# the exported config.json's per-label thresholds of a multi-label model (label -> threshold)
+THRESHOLDS_KEY = "label_thresholds"
+PROBLEM_TYPES = {task.problem_type: task for task in (SINGLE_LABEL, MULTI_LABEL)}
 # what save_pretrained writes for a BERT-family classifier and its tokenizer: overwrite=true replaces a folder
 # holding nothing else (an earlier export), never one with the user's own files
 EXPORT_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json", "generation_config.json",
@@ -49,6 +58,51 @@ def checked_out_folder(ckpt_path: str | Path, out: str | Path, overwrite: bool) 
 FORMATS = ("hf", "onnx")
 
 
+def exported_task(config: Any, labels: Sequence[str], source: Path) -> tuple[Task, np.ndarray | None]:
+    """The task and (multi-label) per-label thresholds an export's ``config.json`` states, checked: a config edited
+    by hand that no longer says how to decide each label is refused naming the file, never read as 0.5 or softmax.
+    A config with neither ``problem_type`` nor thresholds is single-label (exports written before multi-label
+    models)."""
+    problem_type = getattr(config, "problem_type", None)
+    stored = getattr(config, THRESHOLDS_KEY, None)
+    again = "Restore the file as export wrote it, or export the checkpoint again with `python -m review_cls.export`."
+    if problem_type is None and stored is None:
+        return SINGLE_LABEL, None
+    if problem_type not in PROBLEM_TYPES:
+        found = "no problem_type" if problem_type is None else f"problem_type={problem_type!r}"
+        raise CheckpointError(f"'{source}' has {found}, but per-label thresholds ({THRESHOLDS_KEY}): a multi-label "
+                              f"model's config says problem_type: {MULTI_LABEL.problem_type}. {again}"
+                              if stored is not None else
+                              f"'{source}' has {found}; an export says {' or '.join(PROBLEM_TYPES)}. {again}")
+    task = PROBLEM_TYPES[problem_type]
+    if not task.multilabel:
+        if stored is not None:
+            raise CheckpointError(f"'{source}' says problem_type: {problem_type} but holds per-label thresholds "
+                                  f"({THRESHOLDS_KEY}), which only a multi-label model has. {again}")
+        return task, None
+    return task, checked_thresholds(stored, labels, source, again)
+
+
+def checked_thresholds(stored: Any, labels: Sequence[str], source: Path, again: str) -> np.ndarray:
+    """One threshold in [0, 1] per label, in label order, from the config's label -> threshold mapping."""
+    if not isinstance(stored, dict):
+        raise CheckpointError(f"'{source}' is a multi-label model's config without its per-label thresholds "
+                              f"({THRESHOLDS_KEY}: {stored!r}): each label would be decided at 0.5 instead of the "
+                              f"threshold chosen on validation. {again}")
+    missing = [label for label in labels if label not in stored]
+    if missing:
+        raise CheckpointError(f"'{source}' has no threshold for label(s) {', '.join(map(repr, missing))} in "
+                              f"{THRESHOLDS_KEY}: they would be decided at 0.5 instead of the threshold chosen on "
+                              f"validation. {again}")
+    values = [stored[label] for label in labels]
+    bad = [(label, value) for label, value in zip(labels, values)
+           if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1]
+    if bad:
+        raise CheckpointError(f"'{source}' holds threshold(s) that are not numbers in [0, 1] in {THRESHOLDS_KEY}: "
+                              + ", ".join(f"{label!r}: {value!r}" for label, value in bad) + f". {again}")
+    return np.asarray(values, dtype=np.float32)
+
+
 def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False, export_format: str = "hf",
                  quantize: str | None = None, language: str | None = None) -> Path:
     """Write the folder atomically (temp folder + rename); a non-empty ``out`` only with ``overwrite``, and only
@@ -59,7 +113,6 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
     """
     from review_cls.inference.checkpoints import load_classifier, read_checkpoint
     from review_cls.inference.onnx_runtime import check_quantize
-    from review_cls.inference.predictor import THRESHOLDS_KEY
     from review_cls.reports.model_card import build_model_card, read_run_facts
 
     if export_format not in FORMATS:

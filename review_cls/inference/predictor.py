@@ -14,8 +14,9 @@ from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 from review_cls.data.batching import tokenize_texts
 from review_cls.errors import CheckpointError
 from review_cls.inference.checkpoints import check_labels, load_classifier
+from review_cls.inference.export_folder import exported_task
 from review_cls.models.pooling import apply_classifier_pooling
-from review_cls.models.task import DEFAULT_THRESHOLD, SINGLE_LABEL, Task, task_of
+from review_cls.models.task import SINGLE_LABEL, Task
 
 
 @dataclass(frozen=True)
@@ -148,13 +149,5 @@ def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str],
     labels = [str(config.id2label[i]) for i in sorted(config.id2label)]
     check_labels(labels, config.num_labels, folder / "config.json")
     limit = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
-    task = task_of(config.problem_type == task_of(True).problem_type)
-    thresholds = None
-    if task.multilabel:
-        stored = getattr(config, THRESHOLDS_KEY, None) or {}
-        thresholds = np.asarray([float(stored.get(label, DEFAULT_THRESHOLD)) for label in labels], dtype=np.float32)
+    task, thresholds = exported_task(config, labels, folder / "config.json")
     return tokenizer, labels, int(min(tokenizer.model_max_length, limit)), task, thresholds
-
-
-# the exported config.json's per-label thresholds of a multi-label model (label -> threshold)
-THRESHOLDS_KEY = "label_thresholds"
