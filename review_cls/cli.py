@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import signal
 import sys
 import threading
@@ -103,14 +104,21 @@ def _sigterm_raises(enabled: bool) -> Iterator[None]:
     if not enabled or threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = signal.signal(signal.SIGTERM, functools.partial(_raise_terminated, os.getpid()))
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _raise_terminated(signum: int, frame: Any) -> None:
+def _raise_terminated(command_pid: int, signum: int, frame: Any) -> None:
+    """In the command's own process: raise :class:`Terminated`. A process forked from it inherits this handler
+    (cleanlab's and joblib's worker pools, which their parent stops with SIGTERM when it is done): there SIGTERM
+    ends the process as it would without the handler, instead of a ``Terminated`` traceback from a finished pool."""
+    if os.getpid() != command_pid:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     raise Terminated
 
 
