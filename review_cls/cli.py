@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from review_cls.command_help import answer_help
 from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, USER_ERROR_EXIT_CODE, ReviewClsError
+from review_cls.overrides import check_added_keys, hydra_errors_reported, mark_job_started
 from review_cls.sweeps.record import FAILED, finite_or_none, is_multirun, write_run_record
 from review_cls.utils.run_files import RUN_RECORD
 
@@ -31,7 +32,8 @@ CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 def command(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[[], Any]]:
     """``hydra.main`` on ``conf/<config_name>.yaml``, with ``--help`` answered from ``conf/`` before Hydra composes
-    anything (review_cls/command_help.py); ``--hydra-help`` and ``--cfg`` stay Hydra's."""
+    anything (review_cls/command_help.py) and Hydra's own errors before the job as ``error: ...``, exit 2
+    (review_cls/overrides.py); ``--hydra-help`` and ``--cfg`` stay Hydra's."""
 
     def decorate(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
         hydra_main = hydra.main(version_base="1.3", config_path=CONF_DIR, config_name=config_name)(task)
@@ -39,7 +41,8 @@ def command(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callabl
         @functools.wraps(task)
         def main() -> Any:
             answer_help(config_name)
-            return hydra_main()
+            with hydra_errors_reported(config_name):
+                return hydra_main()
 
         return main
 
@@ -56,7 +59,8 @@ def run_command(job: Callable[[DictConfig], Any], cfg: DictConfig, *, run_folder
     """The one start of every command: run ``job``; return the value a sweeper optimises (``cfg.optimized_metric``
     of the job's metrics, ``None`` when the command has none or a trial failed).
 
-    - A :class:`ReviewClsError` is printed as ``error: ...`` and exits with status 2 (no traceback).
+    - A ``+key=value`` override that nothing reads, or a :class:`ReviewClsError`, is printed as ``error: ...`` and
+      exits with status 2 (no traceback).
     - ``run_folder``: the job writes into ``paths.output_dir``; when it fails, a folder with nothing but setup files
       is removed and any other gets ``error.txt`` (training/failed_runs.py).
     - Ctrl+C, and SIGTERM when ``sigterm`` is true, end the command with one line (what ``interrupted(cfg)`` says
@@ -66,8 +70,10 @@ def run_command(job: Callable[[DictConfig], Any], cfg: DictConfig, *, run_folder
       ``None``: Hydra's basic sweeper would otherwise abort the sweep at the first exception, and the Optuna sweeper
       marks a trial whose value is not a float as failed and goes on with the search.
     """
+    mark_job_started()
     with _sigterm_raises(sigterm):
         try:
+            check_added_keys(cfg)
             if is_multirun() and OmegaConf.select(cfg, "paths.output_dir") is not None:
                 result = _run_trial(job, cfg, run_folder)
             else:

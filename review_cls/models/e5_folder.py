@@ -26,7 +26,7 @@ import numpy as np
 
 from review_cls.errors import ConfigError
 from review_cls.models.e5_format import E5Model, read_e5
-from review_cls.utils.atomic import atomic_dir
+from review_cls.utils.atomic import atomic_dir, file_in_the_way
 
 if TYPE_CHECKING:
     import torch
@@ -95,7 +95,7 @@ def packaged_e5_folder(source: Path | None = None) -> Path:
             write_transformers_folder(read_e5(source), building)
             write_manifest(building)
     except OSError as exc:  # a read-only cache, one that is a file, a full disk
-        blocker = next((path for path in (folder.parent, *folder.parent.parents) if path.is_file()), None)
+        blocker = file_in_the_way(folder)
         reason = (f"'{blocker}' is a file, not a folder" if blocker else
                   f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
         raise ConfigError(

@@ -46,3 +46,17 @@ def test_answer_help_prints_and_exits_0_only_when_asked(capsys):
         answer_help("train", ["seed=1", "-h"])
     assert stopped.value.code == 0
     assert capsys.readouterr().out.strip() == help_text("train")
+
+
+@pytest.mark.parametrize("command, examples", [
+    ("train", "Nested keys of a group: data.path=..., model.pretrained=..., trainer.default_root_dir=... "),
+    ("audit", "Nested keys of a group: data.path=..., model.pretrained=..., trainer.default_root_dir=... "),
+    ("predict", None),
+    ("select", None),
+])
+def test_the_footer_shows_nested_keys_of_the_commands_own_groups_only(command, examples):
+    footer = help_text(command).splitlines()[-1]
+    if examples is None:
+        assert "Nested keys" not in footer and "model.lr" not in footer and footer.startswith("(the composed config")
+    else:
+        assert footer.startswith(examples), footer
