@@ -13,7 +13,7 @@ import pandas as pd
 from torch.utils.data import DataLoader, Sampler
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
-from review_cls.data.batching import EpochSampler, TokenizedReviews, tokenize_texts
+from review_cls.data.batching import EpochSampler, TokenizedReviews, require_known_pieces, tokenize_texts
 from review_cls.data.distributed import eval_sampler
 from review_cls.data.label_sets import LabelSpec, check_resampling_task
 from review_cls.data.prepare import (
@@ -142,6 +142,8 @@ class ReviewDataModule(L.LightningDataModule):
             self.splits["train"] = self.splits["train"].take(self.resample(0))
         for name, split in self.splits.items():
             ids = tokenize_texts(self.tokenizer, split.texts, self.max_length)
+            if name == "train":
+                require_known_pieces(ids, self.tokenizer, self.path)
             self.datasets[name] = TokenizedReviews(ids, split.label_ids(self.labels))
         log.info("Split sizes: %s", {name: len(data) for name, data in self.datasets.items()})
 
