@@ -179,14 +179,19 @@ def joined_labels(labels: Iterable[str]) -> tuple[str, list[str]] | None:
     return None
 
 
-def separator_hint(labels: Iterable[str]) -> str:
-    """A sentence naming the separator the labels seem to be joined with (empty when they do not look joined)."""
+def separator_hint(labels: Iterable[str], separator: str | None = None) -> str:
+    """A sentence naming the separator the labels seem to be joined with (empty when they do not look joined);
+    ``separator``: the one set, which those cells did not use."""
     found = joined_labels(labels)
     if found is None:
         return ""
-    separator, joined = found
-    return (f" Labels such as {', '.join(map(repr, joined[:3]))} join other labels with {separator!r}: if a review "
-            f"may carry several labels, set \"data.label_separator='{separator}'\".")
+    other, joined = found
+    names = ", ".join(map(repr, joined[:3]))
+    if separator is not None:
+        return (f" Labels such as {names} join other labels with {other!r}, not with data.label_separator="
+                f"{separator!r}: write them with {separator!r} in the file.")
+    return (f" Labels such as {names} join other labels with {other!r}: if a review may carry several labels, set "
+            f"\"data.label_separator='{other}'\".")
 
 
 def check_separator_found(cells: pd.Series, label_sets: Sequence[LabelSet], separator: str, column: str,

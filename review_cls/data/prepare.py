@@ -234,7 +234,7 @@ def multilabel_reviews(kept: np.ndarray, texts: list[str], label_sets: list[tupl
     warn_removed_duplicates(len(texts) - len(merged.positions), source)
     check_label_sets(merged.label_sets, spec, source)
     warn_case_twins([label for labels in merged.label_sets for label in labels], source, "labels")
-    warn_joined_labels([label for labels in merged.label_sets for label in labels], source)
+    warn_joined_labels([label for labels in merged.label_sets for label in labels], source, spec.separator)
     warn_universal_labels(merged.label_sets, source)
     return LabeledReviews(row_ids=kept[merged.positions], texts=[texts[i] for i in merged.positions],
                           labels=merged.label_sets, source=source, multilabel=True,
@@ -268,11 +268,12 @@ def warn_removed_duplicates(count: int, source: str) -> None:
         log.warning("Removed %d exact duplicate review text(s) in %s before splitting.", count, source)
 
 
-def warn_joined_labels(labels: list[str], source: str) -> None:
-    """Label names that join other labels (``a|b``): a forgotten or wrong ``data.label_separator``."""
-    hint = separator_hint(set(labels))
+def warn_joined_labels(labels: list[str], source: str, separator: str | None = None) -> None:
+    """Label names that join other labels (``a|b``): a forgotten, wrong or mixed ``data.label_separator``."""
+    hint = separator_hint(set(labels), separator)
     if hint:
-        log.warning("%s Otherwise each such name is a class of its own (in %s).", hint.strip(), source)
+        log.warning("%s Otherwise each such name is a %s of its own (in %s).", hint.strip(),
+                    "class" if separator is None else "label", source)
 
 
 def warn_universal_labels(label_sets: list[tuple[str, ...]], source: str) -> None:
@@ -334,7 +335,7 @@ def check_class_counts(reviews: LabeledReviews, val_size: float, test_size: floa
     kind, drops = ("Label(s)", "such labels (their reviews stay)") if reviews.multilabel else ("Class(es)", "such classes")
     named = ", ".join(f"{label!r} has {count}" for label, count in too_small.head(10).items())
     more = f" and {len(too_small) - 10} more" if len(too_small) > 10 else ""
-    hint = separator_hint(counts.index)
+    hint = "" if reviews.multilabel else separator_hint(counts.index)  # multi-label: warned while reading
     advice = (f"{hint} Otherwise add" if hint else " Add") + (f" examples, or set data.min_class_count={needed} to "
                                                               f"drop {drops}.")
     raise DataError(f"{kind} too small for a stratified train/val/test split in '{reviews.source}': {named}{more} "

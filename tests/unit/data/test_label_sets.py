@@ -290,3 +290,11 @@ def test_split_files_are_all_multilabel_when_one_is(tiny_bert_dir, tmp_path):
     module.setup()
     assert all(split.multilabel for split in module.splits.values())
     assert module.datasets["val"].labels.shape == (len(frame), 3)
+
+
+def test_cells_joined_with_another_separator_than_the_one_set_are_named(caplog):
+    frame = multilabel_frame(unlabeled=0)
+    frame.iloc[:2, 1] = frame.iloc[:2, 1].str.replace("|", ";")
+    with caplog.at_level(logging.WARNING):
+        clean_reviews(frame, "review", "category", "ml.csv", SEP)
+    assert "join other labels with ';', not with data.label_separator='|': write them with '|'" in caplog.text
