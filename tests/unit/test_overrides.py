@@ -4,6 +4,7 @@ overrides that nothing would read refused naming the key."""
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 
@@ -37,6 +38,10 @@ def run_command_line(command: str, *arguments: str, monkeypatch, capsys) -> str:
     """``python -m review_cls.<command> ARGUMENTS`` in this process: expect exit 2, return its error output."""
     monkeypatch.setattr(sys, "argv", [f"review_cls.{command}", *arguments])
     monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    root = logging.getLogger()
+    # Hydra points the root logger at this test's captured stderr once it has composed the config: put it back
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
     with pytest.raises(SystemExit) as caught:
         importlib.import_module(f"review_cls.{command}").main()
     assert caught.value.code == USER_ERROR_EXIT_CODE
