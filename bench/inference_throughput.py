@@ -53,7 +53,7 @@ def raw_loop(ckpt: Path, texts: list[str]) -> float:
     from review_cls.data.batching import tokenize_texts
     from review_cls.inference.predictor import load_predictor
 
-    predictor = load_predictor(ckpt)
+    predictor = load_predictor(ckpt, device="cpu")
     ids = tokenize_texts(predictor.tokenizer, texts, predictor.max_length)
     collator = DataCollatorWithPadding(predictor.tokenizer, padding="longest")
     batches = [collator([{"input_ids": ids[j]} for j in range(i, min(i + BATCH, len(ids)))])

@@ -10,11 +10,12 @@ every run fits is on the same reviews. Small subsets get more epochs (at least `
 
     # Google Play, MiniLM (the baseline_ce recipe of the ablation)
     OMP_NUM_THREADS=1 python -m bench.label_efficiency --name minilm --sizes 100 250 500 1000 all --seeds 0 \\
-        --out bench/results/label_efficiency_gp.jsonl data=google_play +experiment=baseline_ce model.dropout=0.1
+        --out bench/results/label_efficiency_gp.jsonl data=google_play +experiment=ablation/baseline_ce \\
+        model.dropout=0.1
     # the same from a masked-LM-pretrained folder (python -m review_cls.pretrain data=google_play seed=0)
     OMP_NUM_THREADS=1 python -m bench.label_efficiency --name minilm_tapt --sizes 100 250 500 1000 all --seeds 0 \\
-        --out bench/results/label_efficiency_gp.jsonl data=google_play +experiment=baseline_ce model.dropout=0.1 \\
-        model.pretrained=<pretrain run>/pretrained_model
+        --out bench/results/label_efficiency_gp.jsonl data=google_play +experiment=ablation/baseline_ce \\
+        model.dropout=0.1 model.pretrained=<pretrain run>/pretrained_model
     python -m bench.label_efficiency --plot docs/label_efficiency.png bench/results/label_efficiency_*.jsonl
 """
 

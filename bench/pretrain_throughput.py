@@ -47,8 +47,9 @@ def main() -> None:
     parser.add_argument("--char-bert", action="store_true", help="the Chinese 2 x 256 model with a 6,000-char vocab")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    from review_cls.data.tokenizers import build_char_tokenizer, load_tokenizer
+    from review_cls.data.tokenizers import build_char_tokenizer
     from review_cls.models.masked_lm import build_masked_lm_module
+    from review_cls.models.pretrained import load_tokenizer
 
     if args.char_bert:
         splits, _ = clean_splits(SHOPPING_ZH, "review", "cat", seed=0)

@@ -18,11 +18,10 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from review_cls.command_help import answer_help
+from review_cls.command_help import APPENDED_GROUPS, answer_help, options
 from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, USER_ERROR_EXIT_CODE, ReviewClsError
 from review_cls.overrides import check_added_keys, hydra_errors_reported, mark_job_started
-from review_cls.sweeps.record import FAILED, finite_or_none, is_multirun, write_run_record
-from review_cls.utils.run_files import RUN_RECORD
+from review_cls.utils.run_folder import FAILED, RUN_RECORD, finite_or_none, is_multirun, write_run_record
 
 log = logging.getLogger(__name__)
 # the shims' config folder as an absolute path: Hydra reads a relative config_path as a python package ("conf") when
@@ -41,12 +40,29 @@ def command(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callabl
         @functools.wraps(task)
         def main() -> Any:
             answer_help(config_name)
+            refuse_options_in_subfolders(config_name)
             with hydra_errors_reported(config_name):
                 return hydra_main()
 
         return main
 
     return decorate
+
+
+def refuse_options_in_subfolders(config_name: str, argv: list[str] | None = None) -> None:
+    """``+experiment=rdrop`` where the file is ``conf/experiment/ablation/rdrop.yaml``: one ``error:`` line that
+    names the option to type (exit 2), where Hydra would list the group's top-level options without it."""
+    for arg in sys.argv[1:] if argv is None else argv:
+        group, _, value = arg.lstrip("+").partition("=")
+        if group not in APPENDED_GROUPS.get(config_name, ()):
+            continue
+        found = options(group)
+        for name in (name.strip() for name in value.split(",")):
+            nested = [option for option in found if "/" in option and option.rpartition("/")[2] == name]
+            if nested and name not in found:
+                print(f"error: +{group}={name}: there is no conf/{group}/{name}.yaml; use +{group}={nested[0]} "
+                      f"(conf/{group}/{nested[0]}.yaml)", file=sys.stderr)
+                sys.exit(USER_ERROR_EXIT_CODE)
 
 
 class Terminated(BaseException):

@@ -13,6 +13,10 @@ import textwrap
 from pathlib import Path
 
 CONF = Path(__file__).resolve().parent.parent / "conf"
+# every command, in the order users meet them: its config conf/<command>.yaml, its shim review_cls/<command>.py, its
+# console script review-cls-<command> (declared in pyproject.toml's [project.scripts])
+COMMANDS = ("train", "evaluate", "predict", "export", "baseline", "pretrain", "audit", "select")
+SCRIPT_PREFIX = "review-cls-"
 HELP_FLAGS = ("--help", "-h")
 # groups a command takes with `+group=option` (not in its defaults list)
 APPENDED_GROUPS = {"train": ("experiment",)}
@@ -44,7 +48,9 @@ def help_text(command: str) -> str:
         parts.append(f"  {key}={value}" + (f"    # {comment}" if comment else ""))
     examples = [f"{group}.{key}=..." for group, key in _group_examples(lines)]
     nested = f"Nested keys of a group: {', '.join(examples)} " if examples else ""
-    parts += ["", f"{nested}(the composed config: --cfg job; Hydra's own help: --hydra-help)."]
+    parts += ["", f"{nested}(the composed config: --cfg job; Hydra's own help: --hydra-help).",
+              f"Commands: {', '.join(COMMANDS)} (python -m review_cls.<command>, or the console script "
+              f"{SCRIPT_PREFIX}<command>)."]
     return "\n".join(parts)
 
 
@@ -60,7 +66,10 @@ def _group_examples(lines: list[str]) -> list[tuple[str, str]]:
 
 
 def options(group: str) -> list[str]:
-    return sorted(path.stem for path in (CONF / group).glob("*.yaml"))
+    """The group's options as ``+group=`` takes them: its own files first, then those of its subfolders
+    (``ablation/rdrop``), each sorted."""
+    names = [path.relative_to(CONF / group).with_suffix("").as_posix() for path in (CONF / group).rglob("*.yaml")]
+    return sorted(names, key=lambda name: (name.count("/"), name))
 
 
 def _leading_comments(lines: list[str]) -> list[str]:

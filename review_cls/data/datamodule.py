@@ -29,10 +29,11 @@ from review_cls.data.prepare import (
 )
 from review_cls.data.resampling import resample_indices
 from review_cls.data.stratify import iterative_split
-from review_cls.data.tokenizers import build_char_tokenizer, char_vocab_size, load_tokenizer
+from review_cls.data.tokenizers import build_char_tokenizer, char_vocab_size
 from review_cls.data.vocab_pruning import prune_to_seen
 from review_cls.errors import ConfigError, DataError
-from review_cls.utils.run_files import SPLIT_JSON
+from review_cls.models.pretrained import load_tokenizer
+from review_cls.utils.run_folder import SPLIT_JSON
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from review_cls.errors import CheckpointError
-from review_cls.utils.run_files import HYDRA_CONFIG, RunFolder
+from review_cls.utils.run_folder import HYDRA_CONFIG, RunFolder
 
 LAST = "last"
 REQUIRED_HPARAMS = ("backbone_config", "labels")

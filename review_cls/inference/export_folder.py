@@ -2,33 +2,37 @@
 
 The folder holds safetensors weights, ``config.json`` with ``id2label``/``label2id`` and the tokenizer, whose
 ``model_max_length`` is the training truncation length (``pipeline(..., truncation=True)`` cuts where training did),
-and a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` for ONNX Runtime.
+and a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` for ONNX Runtime. Read back by predict,
+evaluate and ONNX Runtime through :func:`exported_metadata` (tokenizer, labels, truncation, task, thresholds).
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from transformers import PreTrainedTokenizerBase
 
 from review_cls.errors import CheckpointError, ConfigError
+from review_cls.inference.checkpoints import check_labels
 from review_cls.models.pooling import pooling_of
 from review_cls.models.task import MULTI_LABEL, SINGLE_LABEL, Task
 
 log = logging.getLogger(__name__)
-# the exported config.json's per-label thresholds of a multi-label model (label -> threshold)
-THRESHOLDS_KEY = "label_thresholds"
-PROBLEM_TYPES = {task.problem_type: task for task in (SINGLE_LABEL, MULTI_LABEL)}
 # what save_pretrained writes for a BERT-family classifier and its tokenizer: overwrite=true replaces a folder
 # holding nothing else (an earlier export), never one with the user's own files
 EXPORT_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json", "generation_config.json",
                 "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
                 "vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spiece.model",
                 "chat_template.jinja", "README.md", "model.onnx")
+# the exported config.json's per-label thresholds of a multi-label model (label -> threshold)
+THRESHOLDS_KEY = "label_thresholds"
+PROBLEM_TYPES = {task.problem_type: task for task in (SINGLE_LABEL, MULTI_LABEL)}
+# the files a tokenizer's vocabulary lives in; without one transformers builds a tokenizer of special tokens only
+VOCAB_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model")
 
 
 def checked_out_folder(ckpt_path: str | Path, out: str | Path, overwrite: bool) -> Path:
@@ -56,51 +60,6 @@ def checked_out_folder(ckpt_path: str | Path, out: str | Path, overwrite: bool) 
 
 
 FORMATS = ("hf", "onnx")
-
-
-def exported_task(config: Any, labels: Sequence[str], source: Path) -> tuple[Task, np.ndarray | None]:
-    """The task and (multi-label) per-label thresholds an export's ``config.json`` states, checked: a config edited
-    by hand that no longer says how to decide each label is refused naming the file, never read as 0.5 or softmax.
-    A config with neither ``problem_type`` nor thresholds is single-label (exports written before multi-label
-    models)."""
-    problem_type = getattr(config, "problem_type", None)
-    stored = getattr(config, THRESHOLDS_KEY, None)
-    again = "Restore the file as export wrote it, or export the checkpoint again with `python -m review_cls.export`."
-    if problem_type is None and stored is None:
-        return SINGLE_LABEL, None
-    if problem_type not in PROBLEM_TYPES:
-        found = "no problem_type" if problem_type is None else f"problem_type={problem_type!r}"
-        raise CheckpointError(f"'{source}' has {found}, but per-label thresholds ({THRESHOLDS_KEY}): a multi-label "
-                              f"model's config says problem_type: {MULTI_LABEL.problem_type}. {again}"
-                              if stored is not None else
-                              f"'{source}' has {found}; an export says {' or '.join(PROBLEM_TYPES)}. {again}")
-    task = PROBLEM_TYPES[problem_type]
-    if not task.multilabel:
-        if stored is not None:
-            raise CheckpointError(f"'{source}' says problem_type: {problem_type} but holds per-label thresholds "
-                                  f"({THRESHOLDS_KEY}), which only a multi-label model has. {again}")
-        return task, None
-    return task, checked_thresholds(stored, labels, source, again)
-
-
-def checked_thresholds(stored: Any, labels: Sequence[str], source: Path, again: str) -> np.ndarray:
-    """One threshold in [0, 1] per label, in label order, from the config's label -> threshold mapping."""
-    if not isinstance(stored, dict):
-        raise CheckpointError(f"'{source}' is a multi-label model's config without its per-label thresholds "
-                              f"({THRESHOLDS_KEY}: {stored!r}): each label would be decided at 0.5 instead of the "
-                              f"threshold chosen on validation. {again}")
-    missing = [label for label in labels if label not in stored]
-    if missing:
-        raise CheckpointError(f"'{source}' has no threshold for label(s) {', '.join(map(repr, missing))} in "
-                              f"{THRESHOLDS_KEY}: they would be decided at 0.5 instead of the threshold chosen on "
-                              f"validation. {again}")
-    values = [stored[label] for label in labels]
-    bad = [(label, value) for label, value in zip(labels, values)
-           if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1]
-    if bad:
-        raise CheckpointError(f"'{source}' holds threshold(s) that are not numbers in [0, 1] in {THRESHOLDS_KEY}: "
-                              + ", ".join(f"{label!r}: {value!r}" for label, value in bad) + f". {again}")
-    return np.asarray(values, dtype=np.float32)
 
 
 def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False, export_format: str = "hf",
@@ -165,3 +124,82 @@ def _write_export(target: Path, classifier, tokenizer, export_format: str, quant
         mode = (folder / "config.json").stat().st_mode
         for path in folder.iterdir():
             path.chmod(mode)
+
+
+def check_tokenizer_files(folder: Path, tokenizer: PreTrainedTokenizerBase) -> None:
+    """Refuse a folder whose tokenizer knows no words: every review would become [UNK] and the predictions garbage
+    that looks like a success."""
+    words = len(tokenizer) - len(set(tokenizer.all_special_tokens))
+    if not any((folder / name).is_file() for name in VOCAB_FILES) or words <= 0:
+        raise CheckpointError(
+            f"'{folder}' holds no usable tokenizer (none of {', '.join(VOCAB_FILES)}, or a vocabulary of special "
+            "tokens only): every word would be read as [UNK]. Copy the whole export folder, or export the "
+            "checkpoint again with `python -m review_cls.export`.")
+
+
+def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str], int, Task, np.ndarray | None]:
+    """An export folder's tokenizer, label names by id, truncation length, task and (multi-label) per-label
+    thresholds, without loading its weights."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    if not (folder / "config.json").is_file():
+        raise CheckpointError(
+            f"'{folder}' is a folder but not an exported model (no config.json). "
+            "Pass a .ckpt from review_cls.train or a folder written by `python -m review_cls.export`."
+        )
+    try:
+        config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(folder, use_fast=True, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"Cannot load the exported model in '{folder}': {exc}") from exc
+    check_tokenizer_files(folder, tokenizer)
+    labels = [str(config.id2label[i]) for i in sorted(config.id2label)]
+    check_labels(labels, config.num_labels, folder / "config.json")
+    limit = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
+    task, thresholds = exported_task(config, labels, folder / "config.json")
+    return tokenizer, labels, int(min(tokenizer.model_max_length, limit)), task, thresholds
+
+
+def exported_task(config: Any, labels: Sequence[str], source: Path) -> tuple[Task, np.ndarray | None]:
+    """The task and (multi-label) per-label thresholds an export's ``config.json`` states, checked: a config edited
+    by hand that no longer says how to decide each label is refused naming the file, never read as 0.5 or softmax.
+    A config with neither ``problem_type`` nor thresholds is single-label (exports written before multi-label
+    models)."""
+    problem_type = getattr(config, "problem_type", None)
+    stored = getattr(config, THRESHOLDS_KEY, None)
+    again = "Restore the file as export wrote it, or export the checkpoint again with `python -m review_cls.export`."
+    if problem_type is None and stored is None:
+        return SINGLE_LABEL, None
+    if problem_type not in PROBLEM_TYPES:
+        found = "no problem_type" if problem_type is None else f"problem_type={problem_type!r}"
+        raise CheckpointError(f"'{source}' has {found}, but per-label thresholds ({THRESHOLDS_KEY}): a multi-label "
+                              f"model's config says problem_type: {MULTI_LABEL.problem_type}. {again}"
+                              if stored is not None else
+                              f"'{source}' has {found}; an export says {' or '.join(PROBLEM_TYPES)}. {again}")
+    task = PROBLEM_TYPES[problem_type]
+    if not task.multilabel:
+        if stored is not None:
+            raise CheckpointError(f"'{source}' says problem_type: {problem_type} but holds per-label thresholds "
+                                  f"({THRESHOLDS_KEY}), which only a multi-label model has. {again}")
+        return task, None
+    return task, checked_thresholds(stored, labels, source, again)
+
+
+def checked_thresholds(stored: Any, labels: Sequence[str], source: Path, again: str) -> np.ndarray:
+    """One threshold in [0, 1] per label, in label order, from the config's label -> threshold mapping."""
+    if not isinstance(stored, dict):
+        raise CheckpointError(f"'{source}' is a multi-label model's config without its per-label thresholds "
+                              f"({THRESHOLDS_KEY}: {stored!r}): each label would be decided at 0.5 instead of the "
+                              f"threshold chosen on validation. {again}")
+    missing = [label for label in labels if label not in stored]
+    if missing:
+        raise CheckpointError(f"'{source}' has no threshold for label(s) {', '.join(map(repr, missing))} in "
+                              f"{THRESHOLDS_KEY}: they would be decided at 0.5 instead of the threshold chosen on "
+                              f"validation. {again}")
+    values = [stored[label] for label in labels]
+    bad = [(label, value) for label, value in zip(labels, values)
+           if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1]
+    if bad:
+        raise CheckpointError(f"'{source}' holds threshold(s) that are not numbers in [0, 1] in {THRESHOLDS_KEY}: "
+                              + ", ".join(f"{label!r}: {value!r}" for label, value in bad) + f". {again}")
+    return np.asarray(values, dtype=np.float32)

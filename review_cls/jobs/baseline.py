@@ -1,5 +1,5 @@
 """The ``review_cls.baseline`` job: TF-IDF + logistic regression on exactly a training run's split, scored with the
-metrics a training run logs (training/baseline.py; every training run also fits it, ``baseline=true``)."""
+metrics a training run logs (training/tfidf_baseline.py; every training run also fits it, ``baseline=true``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from review_cls.data.settings import check_data_settings
 from review_cls.models.tfidf import check_tfidf_settings
-from review_cls.training.baseline import fit_baseline
+from review_cls.training.tfidf_baseline import fit_baseline
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import DataError
+from review_cls.inference.prediction_files import check_output_locations
 from review_cls.utils.atomic import atomic_file
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,19 @@ def import_tasks(texts: Sequence[str], predicted: Sequence[str], confidence: Seq
 def write_tasks(tasks: list[dict[str, Any]], path: Path) -> None:
     with atomic_file(path) as temporary:
         temporary.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def write_labeled_table(export: Path, output: Path, overwrite: bool) -> dict[str, Any]:
+    """A Label Studio JSON export's annotated tasks -> ``output`` (text,label): ready for ``data=file data.path=...``
+    once joined to the training table, and for ``select.labeled=...``."""
+    check_output_locations(output, export, False, overwrite)
+    reviews = annotated_reviews(export)
+    if reviews.empty:
+        raise DataError(f"No task in '{export}' has an annotation choosing a label; nothing to write.")
+    with atomic_file(output) as temporary, TableWriter(temporary, output_format(output), output) as writer:
+        writer.write(reviews)
+    log.info("%d labeled review(s) from '%s' -> %s", len(reviews), export, output)
+    return {"labeled": len(reviews), "output": str(output)}
 
 
 def annotated_reviews(path: Path) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, Pretrai
 
 from review_cls.errors import ConfigError
 from review_cls.models.pooling import apply_classifier_pooling
-from review_cls.utils.pretrained import load_hint, resolve_pretrained
+from review_cls.models.pretrained import load_hint, resolve_pretrained
 
 log = logging.getLogger(__name__)
 DROPOUT_KEYS = ("hidden_dropout_prob", "attention_probs_dropout_prob")

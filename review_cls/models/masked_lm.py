@@ -15,8 +15,8 @@ from transformers import AutoModelForMaskedLM, PreTrainedModel
 from review_cls.models.backbone import encoder_config, load_model, with_dropout
 from review_cls.models.factory import check_vocab_size
 from review_cls.models.optim import adamw_with_warmup
+from review_cls.models.pretrained import resolve_pretrained
 from review_cls.models.tokenizer_checkpoint import TokenizerInCheckpoint
-from review_cls.utils.pretrained import resolve_pretrained
 
 # the attribute holding the masked-LM head: BERT-family, RoBERTa-family
 MLM_HEADS = ("cls", "lm_head")

@@ -13,7 +13,7 @@ from review_cls.models.backbone import build_classifier
 from review_cls.models.losses import AsymmetricLoss, FocalLoss, LogitAdjusted, SigmoidBCE, rdrop_penalty
 from review_cls.models.optim import adamw_with_warmup
 from review_cls.models.task import DEFAULT_THRESHOLD, task_of
-from review_cls.models.thresholds import TunedOnValidation
+from review_cls.models.threshold_choice import TunedOnValidation
 from review_cls.models.tokenizer_checkpoint import TokenizerInCheckpoint
 from review_cls.models.vocab_transfer import set_body_trainable
 

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from review_cls.reports.insights import InsightSummary
-from review_cls.utils.run_files import RunFolder
+from review_cls.utils.run_folder import RunFolder
 
 # characters of a review kept in the page; longer ones end with an ellipsis (the full text is in the output file)
 MAX_TEXT = 2000

@@ -12,7 +12,7 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from review_cls.models.pooling import pooling_of
-from review_cls.utils.run_files import HYDRA_CONFIG, REPORT_JSON, RUN_RECORD, SPLIT_JSON, RunFolder
+from review_cls.utils.run_folder import HYDRA_CONFIG, REPORT_JSON, RUN_RECORD, SPLIT_JSON, RunFolder
 
 # packaged offline encoders -> their hub names (a card's base_model must be a hub id)
 PACKAGED_HUB_NAMES = {"packaged:all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}

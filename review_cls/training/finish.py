@@ -12,13 +12,12 @@ from omegaconf import DictConfig
 
 from review_cls.data.datamodule import ReviewDataModule
 from review_cls.models.module import ReviewClassifier
-from review_cls.sweeps.record import best_checkpoint_score, class_support, write_run_record
-from review_cls.training.baseline import baseline_for_run
 from review_cls.training.calibration import calibrate_best_checkpoint
+from review_cls.training.checkpoint_thresholds import fit_best_thresholds
 from review_cls.training.run_reports import report_training_run
-from review_cls.training.thresholds import fit_best_thresholds
+from review_cls.training.tfidf_baseline import baseline_for_run
 from review_cls.utils.atomic import atomic_file
-from review_cls.utils.run_files import CHECKPOINTS
+from review_cls.utils.run_folder import CHECKPOINTS, best_checkpoint_score, class_support, write_run_record
 
 
 def finish_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,

@@ -17,16 +17,15 @@ from omegaconf import DictConfig, OmegaConf
 from review_cls.data.datamodule import ReviewDataModule
 from review_cls.inference.predictor import predict_probabilities
 from review_cls.models.module import ReviewClassifier
+from review_cls.reports.console_summary import print_summary
 from review_cls.reports.curves import best_epoch, plot_training_curves
 from review_cls.reports.figures import save_png
 from review_cls.reports.logger_results import log_results_to_loggers
 from review_cls.reports.predictions import ReportPaths, write_prediction_reports, write_predictions_table
-from review_cls.reports.summary import print_summary
 from review_cls.reports.tensorboard import hparam_metrics, log_to_tensorboard, run_hparams, tensorboard_loggers
 from review_cls.training.calibration import RELIABILITY_PNG
 from review_cls.training.callbacks import EpochHistory
-from review_cls.training.thresholds import THRESHOLDS_JSON
-from review_cls.utils.run_files import BASELINE, CURVES_PNG
+from review_cls.utils.run_folder import BASELINE, CURVES_PNG, THRESHOLDS_JSON
 
 
 def split_probabilities(trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,

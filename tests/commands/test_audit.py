@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-import review_cls.jobs.audit as audit_job
+import review_cls.labeling.label_audit as label_audit
 from review_cls.cli import run_command
 from review_cls.errors import ConfigError, DataError
 from review_cls.jobs.audit import interrupted_note, run_audit
@@ -87,8 +87,8 @@ def test_rerun_in_the_same_folder_skips_finished_folds(planted_csv, tmp_path, mo
     first = pd.read_csv(tmp_path / "label_issues.csv")
     (tmp_path / "folds" / "tfidf" / "fold_2.npz").unlink()
     fitted = []
-    real = audit_job.build_tfidf_pipeline
-    monkeypatch.setattr(audit_job, "build_tfidf_pipeline", lambda **options: fitted.append(1) or real(**options))
+    real = label_audit.build_tfidf_pipeline
+    monkeypatch.setattr(label_audit, "build_tfidf_pipeline", lambda **options: fitted.append(1) or real(**options))
     run_audit(compose_audit(path, tmp_path, "audit.folds=3"))
     assert len(fitted) == 1
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "label_issues.csv"), first)
@@ -97,7 +97,7 @@ def test_rerun_in_the_same_folder_skips_finished_folds(planted_csv, tmp_path, mo
 def test_ctrl_c_keeps_the_finished_folds_and_says_how_to_resume(planted_csv, tmp_path, monkeypatch, capsys):
     path, _ = planted_csv
     fitted = []
-    real = audit_job.build_tfidf_pipeline
+    real = label_audit.build_tfidf_pipeline
 
     def interrupt_the_second_fold(**options):
         fitted.append(1)
@@ -105,7 +105,7 @@ def test_ctrl_c_keeps_the_finished_folds_and_says_how_to_resume(planted_csv, tmp
             raise KeyboardInterrupt
         return real(**options)
 
-    monkeypatch.setattr(audit_job, "build_tfidf_pipeline", interrupt_the_second_fold)
+    monkeypatch.setattr(label_audit, "build_tfidf_pipeline", interrupt_the_second_fold)
     with pytest.raises(SystemExit, match="130"):  # as the audit command starts it
         run_command(run_audit, compose_audit(path, tmp_path, "audit.folds=3"), run_folder=True,
                     interrupted=interrupted_note)

@@ -66,7 +66,7 @@ def test_training_run_without_baseline(compose_train_cfg) -> None:
 
 def test_a_baseline_sweep_ranks_its_runs_as_finished(small_reviews_csv: Path, tmp_path: Path) -> None:
     """metrics.json of a baseline run is the run record training writes, so the sweep summary reads it as ok."""
-    from review_cls.sweeps.summary import SUMMARY_CSV
+    from review_cls.sweeps.sweep_summary import SUMMARY_CSV
 
     command = [sys.executable, "-m", "review_cls.baseline", "-m", f"data.path={small_reviews_csv}", "seed=1,2",
                f"paths.log_dir={tmp_path}"]

@@ -19,7 +19,7 @@ from review_cls.data.io import count_rows, iter_table_chunks, read_table
 from review_cls.errors import CheckpointError, ConfigError, DataError
 from review_cls.inference.checkpoints import load_classifier
 from review_cls.inference.prediction_files import insights_folder
-from review_cls.inference.predictor import Predictor, predict_probabilities
+from review_cls.inference.predictor import TorchPredictor, predict_probabilities
 from review_cls.jobs.predict import interrupted_note, run_prediction
 from tests.helpers import CONF_DIR, REPO_ROOT
 
@@ -141,7 +141,7 @@ def test_a_stop_mid_way_leaves_no_half_file(tiny_checkpoint, small_reviews_csv, 
     if previous is not None:
         output.write_text(previous)
     calls, handler = [], signal.getsignal(signal.SIGTERM)
-    real = Predictor.predict_probabilities
+    real = TorchPredictor.predict_probabilities
 
     def stop_on_third_chunk(self, *args, **kwargs):
         calls.append(1)
@@ -149,7 +149,7 @@ def test_a_stop_mid_way_leaves_no_half_file(tiny_checkpoint, small_reviews_csv, 
             stop()
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Predictor, "predict_probabilities", stop_on_third_chunk)
+    monkeypatch.setattr(TorchPredictor, "predict_probabilities", stop_on_third_chunk)
     with pytest.raises(SystemExit) as stopped:  # one line and the shell's code (guarantees/test_output_safety.py)
         run_command(run_prediction, compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}",
                                                     f"output={output}", "overwrite=true"),
@@ -277,7 +277,7 @@ def test_missing_settings_say_what_to_set(small_reviews_csv):
 @pytest.mark.parametrize("runtime", ["torch", "onnx"])
 def test_an_export_folder_without_its_tokenizer_files_is_refused(tiny_checkpoint, small_reviews_csv, tmp_path,
                                                                  runtime):
-    from review_cls.inference.predictor import VOCAB_FILES
+    from review_cls.inference.export_folder import VOCAB_FILES
     from review_cls.inference.export_folder import export_model
 
     folder = export_model(tiny_checkpoint, tmp_path / "model", export_format="hf" if runtime == "torch" else "onnx")

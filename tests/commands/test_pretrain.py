@@ -14,10 +14,10 @@ from safetensors.torch import load_file
 
 from review_cls.data.datamodule import ReviewDataModule
 from review_cls.data.pretraining import pretraining_texts
-from review_cls.data.tokenizers import load_tokenizer
 from review_cls.errors import ConfigError
 from review_cls.jobs.pretrain import FOLDER, run_pretraining
 from review_cls.jobs.train import run_training
+from review_cls.models.pretrained import load_tokenizer
 from tests.helpers import CONF_DIR, tiny_overrides
 
 

@@ -168,7 +168,7 @@ def test_onnx_export_predicts_the_same_sigmoids_and_thresholds(multilabel_run, t
 
     _, _, best = multilabel_run
     folder = export_model(best, tmp_path / "onnx", export_format="onnx")
-    onnx, torch_model = load_onnx_predictor(folder), load_predictor(best)
+    onnx, torch_model = load_onnx_predictor(folder), load_predictor(best, device="cpu")
     assert onnx.task.multilabel and np.allclose(onnx.thresholds, torch_model.thresholds)
     texts = ["the app crashes at login", "coupon did not apply and the parcel came late"]
     assert np.allclose(onnx.predict_probabilities(texts, 8), torch_model.predict_probabilities(texts, 8), atol=1e-4)

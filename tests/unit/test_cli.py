@@ -12,7 +12,7 @@ import time
 import pytest
 from omegaconf import OmegaConf
 
-from review_cls.cli import run_command
+from review_cls.cli import refuse_options_in_subfolders, run_command
 from review_cls.command_help import CONF, help_text
 from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, DataError
 from tests.helpers import REPO_ROOT
@@ -26,6 +26,23 @@ def test_run_command_turns_project_errors_into_exit_2(capsys):
         run_command(job, None)
     assert caught.value.code == 2
     assert "error: Data file 'x.csv' does not exist." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["+experiment=rdrop"], ["-m", "+experiment=chinese, rdrop", "seed=1"]])
+def test_an_option_typed_without_its_subfolder_stops_with_an_error_naming_the_one_to_type(argv, capsys):
+    with pytest.raises(SystemExit) as caught:
+        refuse_options_in_subfolders("train", argv)
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.strip() == ("error: +experiment=rdrop: there is no conf/experiment/rdrop.yaml; "
+                                               "use +experiment=ablation/rdrop (conf/experiment/ablation/rdrop.yaml)")
+
+
+@pytest.mark.parametrize("argv", [["+experiment=ablation/rdrop"], ["+experiment=focal_dropout03,chinese"],
+                                  ["+experiment=nope"], ["+experiment/ablation=glob(*)"], ["model.rdrop_alpha=1"]])
+def test_options_that_exist_and_unknown_ones_go_on_to_hydra(argv, capsys):
+    refuse_options_in_subfolders("train", argv)
+    refuse_options_in_subfolders("predict", ["+experiment=rdrop"])  # a command without appended groups
+    assert capsys.readouterr().err == ""
 
 
 def test_help_lists_every_group_option_and_setting_of_the_command():

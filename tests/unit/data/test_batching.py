@@ -11,7 +11,7 @@ from review_cls.data.batching import EpochSampler, TokenizedReviews, tokenize_te
 def test_dynamic_padding_pads_to_longest_in_batch_not_max_length(tiny_bert_dir):
     from transformers import DataCollatorWithPadding
 
-    from review_cls.data.tokenizers import load_tokenizer
+    from review_cls.models.pretrained import load_tokenizer
 
     tokenizer = load_tokenizer(str(tiny_bert_dir))
     texts = ["bad", "the app is very slow and it crashes", "a " * 300]
@@ -51,7 +51,7 @@ def test_chunked_tokenization_gives_the_same_ids(tiny_bert_dir) -> None:
     import numpy as np
 
     from review_cls.data.batching import PackedTokenIds, tokenize_texts
-    from review_cls.data.tokenizers import load_tokenizer
+    from review_cls.models.pretrained import load_tokenizer
 
     tokenizer = load_tokenizer(str(tiny_bert_dir))
     texts = [f"the app crashes {i} times" * (i % 4 + 1) for i in range(10)]

@@ -15,7 +15,7 @@ from review_cls.errors import ConfigError
 from review_cls.models import e5_folder
 from review_cls.models.e5_folder import packaged_e5_folder
 from review_cls.models.e5_format import read_e5, write_e5
-from review_cls.utils.pretrained import resolve_pretrained
+from review_cls.models.pretrained import resolve_pretrained
 from tests.e5_files import QUANTIZED, tiny_e5_model
 from tests.helpers import ZH_DEMO
 

@@ -10,7 +10,7 @@ import torch
 from review_cls.errors import ConfigError
 from review_cls.models.losses import AsymmetricLoss, asymmetric_settings, positive_weights
 from review_cls.models.task import MULTI_LABEL, SINGLE_LABEL
-from review_cls.models.thresholds import TunedOnValidation, choose_thresholds, per_label_f1
+from review_cls.models.threshold_choice import TunedOnValidation, choose_thresholds, per_label_f1
 from tests.helpers import review_classifier
 
 

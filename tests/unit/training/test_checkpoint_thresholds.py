@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from review_cls.models.thresholds import choose_thresholds, per_label_f1
-from review_cls.training.thresholds import fit_best_thresholds
+from review_cls.models.threshold_choice import choose_thresholds, per_label_f1
+from review_cls.training.checkpoint_thresholds import fit_best_thresholds
 from tests.helpers import review_classifier
 
 LABELS = ["bug", "delivery", "price"]

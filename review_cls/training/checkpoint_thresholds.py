@@ -14,10 +14,10 @@ from review_cls.data.datamodule import ReviewDataModule
 from review_cls.inference.checkpoints import read_checkpoint
 from review_cls.models.module import ReviewClassifier
 from review_cls.models.task import DEFAULT_THRESHOLD
-from review_cls.models.thresholds import choose_thresholds, per_label_f1
+from review_cls.models.threshold_choice import choose_thresholds, per_label_f1
 from review_cls.training.calibration import split_logits
 from review_cls.utils.atomic import atomic_file
-from review_cls.utils.run_files import THRESHOLDS_JSON
+from review_cls.utils.run_folder import THRESHOLDS_JSON
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 CHILD = """
 import sys
 from pathlib import Path
-from review_cls.reports.summary import print_summary
+from review_cls.reports.console_summary import print_summary
 folder = Path(sys.argv[1])
 facts = {f"fact {index}": "x" * 60 for index in range(2000)}
 print_summary("review_cls.train: run finished", folder, facts, None, [], {})

@@ -11,8 +11,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
-from review_cls.sweeps.record import class_support, write_run_record
-from review_cls.utils.run_files import BASELINE, SPLIT_JSON
+from review_cls.utils.run_folder import BASELINE, SPLIT_JSON, class_support, write_run_record
 
 VAL_F1 = "val/f1_macro"
 
@@ -41,7 +40,7 @@ def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig, seed: int,
     from hydra.utils import instantiate
 
     from review_cls.data.prepare import save_split
-    from review_cls.models.thresholds import choose_thresholds
+    from review_cls.models.threshold_choice import choose_thresholds
     from review_cls.reports.predictions import write_prediction_reports, write_predictions_table
 
     datamodule = instantiate(data_cfg)  # clean_splits writes nothing

@@ -1,4 +1,5 @@
-"""The run record metrics.json: what it holds, the best checkpoint's score, class support by label and the
+"""The run folder: the run around a checkpoint, files read as None when absent or damaged (never a traceback), and
+the run record metrics.json: what it holds, the best checkpoint's score, class support by label and the
 finite-or-None value a sweeper gets back."""
 
 from __future__ import annotations
@@ -10,9 +11,14 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from review_cls.sweeps.record import (
+from review_cls.utils.run_folder import (
+    CHECKPOINTS,
     FAILED,
+    HYDRA_CONFIG,
     OK,
+    RUN_RECORD,
+    SPLIT_JSON,
+    RunFolder,
     best_checkpoint_score,
     class_support,
     finite_or_none,
@@ -20,6 +26,23 @@ from review_cls.sweeps.record import (
     is_multirun,
     write_run_record,
 )
+
+
+def test_a_checkpoint_names_its_run_folder(tmp_path):
+    ckpt = tmp_path / "run" / CHECKPOINTS / "best-epoch01.ckpt"
+    assert RunFolder.of_checkpoint(ckpt).folder == (tmp_path / "run").resolve()
+
+
+def test_files_are_read_by_kind_and_absent_or_damaged_ones_are_none(tmp_path):
+    run = RunFolder(tmp_path)
+    (tmp_path / ".hydra").mkdir()
+    (tmp_path / HYDRA_CONFIG).write_text("seed: 7\n")
+    (tmp_path / RUN_RECORD).write_text(json.dumps({"status": "ok", "metrics": {"test/f1_macro": 0.5}}))
+    (tmp_path / SPLIT_JSON).write_text("{not json")
+    assert run.read(HYDRA_CONFIG) == {"seed": 7}
+    assert run.metrics() == {"test/f1_macro": 0.5}
+    assert run.read(SPLIT_JSON) is None and run.read("missing.json") is None
+    assert RunFolder(tmp_path / "elsewhere").metrics() == {}
 
 
 def test_the_record_holds_status_metrics_as_floats_and_test_support(tmp_path):
