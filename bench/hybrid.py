@@ -1,7 +1,7 @@
 """Hybrid rows (reported apart from the model-only rows): the fine-tuned model's test probabilities
 averaged with its own TF-IDF baseline's, from finished run folders (``test_predictions.csv`` and
-``baseline/test_predictions.csv``, same reviews). The weight is fixed at 0.5, not tuned, since the runs keep no
-validation probabilities: nothing is chosen on test.
+``baseline/test_predictions.csv``, same reviews). The weight is fixed at 0.5, so nothing is chosen on test;
+bench/blend_rules.py chooses it on each run's validation split.
 
     python -m bench.hybrid <run dir> [<run dir> ...]
 """

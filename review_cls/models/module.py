@@ -31,7 +31,7 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
     ``multilabel``: a sigmoid per label trained with ``BCEWithLogitsLoss`` (``alpha`` is then its ``pos_weight``);
     ``thresholds`` (one per label, chosen on validation after training: training/thresholds.py) live in the
     ``thresholds`` buffer, so ``trainer.test(ckpt_path=...)`` scores with the checkpoint's own. Validation metrics
-    are at the thresholds each epoch's validation chooses (models/thresholds.py :class:`TunedOnValidation`), test
+    are at the thresholds each epoch's validation chooses (models/threshold_choice.py :class:`TunedOnValidation`), test
     metrics at the stored ones; both are also logged at a global 0.5 (``val/f1_macro_at_0.5``, ``test/...``).
     """
 

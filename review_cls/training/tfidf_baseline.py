@@ -34,13 +34,15 @@ def stage_metrics(stage: str, labels: Sequence[str], y_true: np.ndarray, probabi
 def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig, seed: int,
                  output_dir: Path | None) -> dict[str, float]:
     """Fit on the run's training split (before any resampling), score val and test; with ``output_dir``, write the
-    test split's report files, ``split.json`` and its run record ``metrics.json`` there. Multi-label data: one
+    test split's report files, ``split.json``, the fitted pipeline (``tfidf.npz``, what a blend with the model reads)
+    and its run record ``metrics.json`` there. Multi-label data: one
     logistic regression per label (one-vs-rest), each label's threshold chosen on validation as for the fine-tuned
     model."""
     from hydra.utils import instantiate
 
     from review_cls.data.prepare import save_split
     from review_cls.models.threshold_choice import choose_thresholds
+    from review_cls.models.tfidf_store import TFIDF_FILE, save_tfidf
     from review_cls.reports.predictions import write_prediction_reports, write_predictions_table
 
     datamodule = instantiate(data_cfg)  # clean_splits writes nothing
@@ -56,6 +58,7 @@ def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig, seed: int,
     if output_dir is None:
         return metrics | stage_metrics("test", labels, y_true["test"], probabilities["test"], thresholds)
     val, test = splits["val"], splits["test"]
+    save_tfidf(pipeline, labels, output_dir / TFIDF_FILE)
     write_predictions_table(output_dir, "val", labels, y_true["val"], probabilities["val"], val.texts, val.row_ids,
                             thresholds)
     metrics |= write_prediction_reports(output_dir, labels, y_true["test"], probabilities["test"], test.texts,
