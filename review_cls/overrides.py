@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -23,39 +24,57 @@ FULL_ERROR = "HYDRA_FULL_ERROR"
 # the settings an unknown key's message lists (the Trainer alone takes over 40)
 LISTED = 20
 NOT_THERE = object()
-_job_started = False
+
+
+@dataclass
+class _Reading:
+    """While Hydra reads the command line: whether the job has started, and the user's HYDRA_FULL_ERROR to put back
+    once it has (``active`` while the command's own value is set)."""
+
+    active: bool = False
+    job_started: bool = False
+    user_value: str | None = None
+
+    def put_back(self) -> None:
+        if not self.active:
+            return
+        self.active = False
+        if self.user_value is None:
+            os.environ.pop(FULL_ERROR, None)
+        else:
+            os.environ[FULL_ERROR] = self.user_value
+
+
+_READING = _Reading()
 
 
 def mark_job_started() -> None:
-    """From here on an exception is the job's own, not Hydra's reading of the command line."""
-    global _job_started
-    _job_started = True
+    """From here on an exception is the job's own: Hydra reports it as it always does (HYDRA_FULL_ERROR as the user
+    set it, also for any process the job starts)."""
+    _READING.job_started = True
+    _READING.put_back()
 
 
 @contextmanager
 def hydra_errors_reported(command: str) -> Iterator[None]:
-    """Around Hydra's main: what Hydra raises before the job starts becomes ``error: ...`` and exit 2. Exceptions
-    raised later are the job's and go on as they are; a user who set HYDRA_FULL_ERROR gets Hydra's traceback."""
-    global _job_started
-    _job_started = False
-    previous = os.environ.get(FULL_ERROR)
-    if previous == "1":
+    """Around Hydra's main: what Hydra raises before the job starts becomes ``error: ...`` and exit 2. A user who
+    set HYDRA_FULL_ERROR=1 gets Hydra's traceback."""
+    user_value = os.environ.get(FULL_ERROR)
+    if user_value == "1":
         yield
         return
+    _READING.active, _READING.job_started, _READING.user_value = True, False, user_value
     os.environ[FULL_ERROR] = "1"
     try:
         yield
     except Exception as exc:
-        message = None if _job_started else hydra_error_message(exc, command)
+        message = None if _READING.job_started else hydra_error_message(exc, command)
         if message is None:
             raise
         print(f"error: {message}", file=sys.stderr)
         raise SystemExit(USER_ERROR_EXIT_CODE) from None
     finally:
-        if previous is None:
-            os.environ.pop(FULL_ERROR, None)
-        else:
-            os.environ[FULL_ERROR] = previous
+        _READING.put_back()
 
 
 def hydra_error_message(exc: Exception, command: str) -> str | None:
@@ -119,6 +138,9 @@ def check_added_keys(cfg: DictConfig | None) -> None:
         accepted = _target_parameters(parent)
         if name.startswith("_") or accepted is ... or (accepted is not None and name in accepted):
             continue
+        built = _target_parameters(_node(cfg, override.key_or_group)) is not None
+        if built and _holds_objects(parent, parent_key, keys):
+            continue  # one more object where the others are (+callbacks.timer={_target_: ...})
         if accepted is None and (override.is_force_add() or _inside_a_target(cfg, parent_key)):
             continue
         raise ConfigError(unknown_key_message(*_first_unknown(cfg, override.key_or_group, keys, accepted)))
@@ -177,6 +199,14 @@ def _target_parameters(node: Any) -> list[str] | Any | None:
     if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
         return ...
     return sorted(parameters)
+
+
+def _holds_objects(node: Any, path: str, added: set[str]) -> bool:
+    """A group of objects to build, each with its ``_target_`` (``callbacks``, a ``logger`` of several), as the
+    config files have it (what ``+`` overrides ``added`` left out)."""
+    return isinstance(node, DictConfig) and any(
+        _target_parameters(node.get(child)) is not None for child in node
+        if ".".join(filter(None, (path, str(child)))) not in added)
 
 
 def _inside_a_target(cfg: DictConfig, key: str) -> bool:

@@ -88,6 +88,7 @@ def test_a_run_folder_in_a_read_only_folder_is_named(tmp_path, monkeypatch, caps
     ("train", ["+data.text_colum=review"], "Unknown setting data.text_colum (did you mean data.text_column?)"),
     ("predict", ["+insight=false"], "Unknown setting insight (did you mean insights?)"),
     ("audit", ["+foo.bar=1"], "Unknown setting foo: no config of this command has it"),
+    ("select", ["+select.extra={_target_:lightning.pytorch.callbacks.Timer}"], "Unknown setting select.extra"),
 ])
 def test_an_added_key_nothing_reads_is_refused_naming_it(hydra_config, command, overrides, fragment):
     with pytest.raises(ConfigError) as caught:
@@ -99,6 +100,7 @@ def test_an_added_key_nothing_reads_is_refused_naming_it(hydra_config, command, 
     ("train", ["+trainer.limit_train_batches=2", "+experiment=chinese"]),
     ("train", ["+callbacks.stamp._target_=lightning.pytorch.callbacks.Timer", "+callbacks.stamp.interval=epoch"]),
     ("train", ["+logger.extra._target_=lightning.pytorch.loggers.CSVLogger", "+logger.extra.save_dir=x"]),
+    ("train", ["+callbacks.timer={_target_:lightning.pytorch.callbacks.Timer,interval:epoch}"]),
     ("audit", ["++audit.folds=3"]),
     ("audit", ["+hydra.job.env_set.TOKENIZERS_PARALLELISM=false"]),
 ])
@@ -112,3 +114,17 @@ def test_without_hydra_or_with_another_runs_config_nothing_is_checked(hydra_conf
     check_added_keys(OmegaConf.create({"seed": 1}))
     hydra_config("audit", "+audit.fold=3")
     check_added_keys(OmegaConf.create({"seed": 1}))  # that run's + keys are not in this config
+
+
+@pytest.mark.parametrize("user_value", [None, "0"])
+def test_hydra_raises_only_while_it_reads_the_command_line(monkeypatch, user_value):
+    from review_cls.overrides import hydra_errors_reported, mark_job_started
+
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    if user_value is not None:
+        monkeypatch.setenv("HYDRA_FULL_ERROR", user_value)
+    with hydra_errors_reported("train"):
+        assert os.environ["HYDRA_FULL_ERROR"] == "1"
+        mark_job_started()  # the job's own errors: Hydra's report, and no switch for the processes it starts
+        assert os.environ.get("HYDRA_FULL_ERROR") == user_value
+    assert os.environ.get("HYDRA_FULL_ERROR") == user_value
