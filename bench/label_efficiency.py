@@ -40,12 +40,12 @@ BATCH_SIZE = 32
 def base_splits(overrides: list[str], seed: int):
     """The clean train/val/test reviews a training run with these overrides and seed splits into."""
     from hydra import compose, initialize_config_dir
-    from hydra.utils import instantiate
+
+    from review_cls.data.datamodule import ReviewDataModule
 
     with initialize_config_dir(version_base="1.3", config_dir=str(Path("conf").resolve())):
         cfg = compose("train", overrides=[*overrides, f"seed={seed}", "paths.output_dir=null"])
-    datamodule = instantiate(cfg.data, output_dir=None)
-    splits, _ = datamodule.clean_splits()
+    splits, _ = ReviewDataModule.from_config(cfg.data).clean_splits()
     return splits
 
 

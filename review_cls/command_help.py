@@ -15,7 +15,7 @@ from pathlib import Path
 CONF = Path(__file__).resolve().parent.parent / "conf"
 # every command, in the order users meet them: its config conf/<command>.yaml, its shim review_cls/<command>.py, its
 # console script review-cls-<command> (declared in pyproject.toml's [project.scripts])
-COMMANDS = ("train", "evaluate", "predict", "export", "baseline", "pretrain", "audit", "select")
+COMMANDS = ("train", "evaluate", "predict", "export", "baseline", "pretrain", "audit", "select", "trends")
 SCRIPT_PREFIX = "review-cls-"
 HELP_FLAGS = ("--help", "-h")
 # groups a command takes with `+group=option` (not in its defaults list)

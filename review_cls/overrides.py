@@ -24,6 +24,8 @@ FULL_ERROR = "HYDRA_FULL_ERROR"
 # the settings an unknown key's message lists (the Trainer alone takes over 40)
 LISTED = 20
 NOT_THERE = object()
+# groups read into settings objects that name their own unknown keys (data/data_settings.py, models/model_settings.py)
+OWN_KEY_CHECKS = ("data", "model")
 
 
 @dataclass
@@ -116,9 +118,9 @@ def check_added_keys(cfg: DictConfig | None) -> None:
     ``_target_`` of the group it lands in (``+trainer.max_steps=10``, ``+callbacks.x._target_=...``). Any other is
     refused naming it (``+select.strategyy=margin``, ``+audit.fold=3``), since the command would ignore it.
 
-    ``+group=option`` (``+experiment=chinese``) and ``hydra.*`` are Hydra's; keys inside a parameter's value (a dict
-    a builder takes whole, ``data.resampling``) are the builder's to check; ``++`` may also change a plain setting
-    the config has."""
+    ``+group=option`` (``+experiment=chinese``) and ``hydra.*`` are Hydra's; ``data.*`` and ``model.*`` are checked
+    by their settings objects; keys inside a parameter's value (a dict a builder takes whole) are the builder's to
+    check; ``++`` may also change a plain setting the config has."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -128,7 +130,7 @@ def check_added_keys(cfg: DictConfig | None) -> None:
     added = [override for override in OverridesParser.create().parse_overrides(list(hydra_cfg.overrides.task))
              if (override.is_add() or override.is_force_add()) and override.package is None
              and override.key_or_group not in hydra_cfg.runtime.choices
-             and not override.key_or_group.startswith("hydra.")]
+             and override.key_or_group.split(".")[0] not in ("hydra", *OWN_KEY_CHECKS)]
     keys = {override.key_or_group for override in added}
     for override in added:
         if OmegaConf.select(cfg, override.key_or_group, default=NOT_THERE) is NOT_THERE:

@@ -25,6 +25,8 @@ CONF_DIR = REPO_ROOT / "conf"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 DEMO_CSV = REPO_ROOT / "review_cls" / "data" / "demo" / "shopping_app_reviews_en.csv"
 ZH_DEMO = REPO_ROOT / "review_cls" / "data" / "demo" / "shopping_app_reviews_zh_tw.csv"
+# checkpoints written with flat hyperparameters, and what they predicted (its README.md)
+FLAT_HPARAMS = REPO_ROOT / "tests" / "fixtures" / "flat_hparams"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 COMMON_WORDS = (
@@ -137,26 +139,34 @@ def imbalanced_frame() -> pd.DataFrame:
 
 
 def group_settings(group: str, option: str, **overrides) -> dict:
-    """A config group's values as conf/<group>/<option>.yaml gives them (the project's only defaults), with
-    ``overrides``: what the code receives from Hydra, for tests that build one object directly."""
-    values = OmegaConf.to_container(OmegaConf.load(CONF_DIR / group / f"{option}.yaml"))
+    """A config group's values as conf/<group>/<option>.yaml gives them (the project's only defaults; a key that
+    reads another group's finds none: ``data.tokenizer`` is null), with ``overrides``: what the code receives from
+    Hydra, for tests that build one object directly."""
+    alone = OmegaConf.create({group: OmegaConf.load(CONF_DIR / group / f"{option}.yaml")})  # the only group
+    values = OmegaConf.to_container(alone, resolve=True)[group]
     return {key: value for key, value in values.items() if not key.startswith("_") and key != "defaults"} | overrides
 
 
 def data_module(**overrides):
-    """A :class:`ReviewDataModule` with the demo data group's settings and ``overrides`` (no output folder)."""
+    """A :class:`ReviewDataModule` from the demo data group's settings and ``overrides`` (a partial ``resampling`` is
+    merged into the group's), with seed 42 and no output folder unless given."""
     from review_cls.data.datamodule import ReviewDataModule
 
-    return ReviewDataModule(**group_settings("data", "demo", seed=42, output_dir=None) | overrides)
+    values = group_settings("data", "demo", seed=42, output_dir=None)
+    resampling = values["resampling"] | overrides.pop("resampling", {})
+    return ReviewDataModule.from_config(values | overrides | {"resampling": resampling})
 
 
-def review_classifier(labels: list[str], train_label_ids: list[int], max_length: int, pretrained: str, **overrides):
-    """``build_review_classifier`` with the default model group's settings (conf/model/minilm.yaml) and ``overrides``."""
+def review_classifier(labels: list[str], train_targets: list, max_length: int, pretrained: str,
+                      multilabel: bool = False, vocab_size: int | None = None, token_vocab: dict | None = None,
+                      **overrides):
+    """``build_review_classifier`` with the default model group's settings (conf/model/minilm.yaml) and ``overrides``
+    of its keys (``lr=1e-3``, ``gamma=2``...)."""
     from review_cls.models.factory import build_review_classifier
+    from review_cls.models.model_settings import ModelSettings
 
-    data_given = {"vocab_size": None, "token_vocab": None, "multilabel": False}
-    settings = group_settings("model", "minilm", pretrained=pretrained, **data_given) | overrides
-    return build_review_classifier(labels, train_label_ids, max_length, **settings)
+    settings = ModelSettings.from_config(group_settings("model", "minilm", pretrained=pretrained) | overrides)
+    return build_review_classifier(settings, labels, train_targets, max_length, multilabel, vocab_size, token_vocab)
 
 
 def venv_borrowing_packages(venv: Path, python: str = sys.executable) -> Path:

@@ -18,6 +18,8 @@ from review_cls.errors import DataError
 from review_cls.inference.prediction_columns import predict_chunk
 from review_cls.inference.prediction_files import check_output_locations, check_texts_are_words, insights_folder
 from review_cls.inference.predictor import Predictor, load_predictor
+from review_cls.monitoring.embeddings import model_embedder
+from review_cls.monitoring.results import start_trends
 from review_cls.reports.html_report import write_report
 from review_cls.reports.insights import (
     CONFIDENCE,
@@ -51,7 +53,7 @@ def predict_file(cfg: DictConfig) -> dict[str, Any]:
         summary, rows = write_predictions(predictor, source, TableWriter(temporary, kind, output), cfg)
         if cfg.insights:
             with atomic_dir(insights_folder(output)) as folder:
-                summary.write(folder, source.name)
+                summary.write(folder, source.name, model_embedder(predictor, cfg.batch_size))
                 if cfg.report:
                     write_report(summary, folder / "report.html", source.name, str(cfg.ckpt_path))
     if summary.empty:
@@ -102,4 +104,5 @@ def start_summary(first_chunk: pd.DataFrame, cfg: DictConfig, labels: list[str],
     log.info("Text column '%s'; date column: %s; rating column: %s.", cfg.text_column, date_column, rating_column)
     sample_rows = int(cfg.report_rows) if cfg.insights and cfg.report else 0
     return InsightSummary(labels, cfg.text_column, int(cfg.top_k), date_column, rating_column, sample_rows,
-                          label_separator=cfg.label_separator if multilabel else None)
+                          label_separator=cfg.label_separator if multilabel else None,
+                          trends=start_trends(cfg, columns, date_column, rating_column) if cfg.insights else None)

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from review_cls.errors import CheckpointError
+from review_cls.errors import CheckpointError, ConfigError
 from review_cls.utils.run_folder import HYDRA_CONFIG, RunFolder
 
 LAST = "last"
@@ -92,14 +92,13 @@ def check_labels(labels: Any, outputs: int, source: str | Path) -> None:
 def load_classifier(path: str | Path):
     """The trained classifier (eval mode, CPU) and its own tokenizer, from a review_cls checkpoint."""
     from review_cls.data.tokenizers import tokenizer_from_files
-    from review_cls.models.module import ReviewClassifier
+    from review_cls.models.module import ReviewClassifier, upgraded_hyperparameters
 
     checkpoint = read_checkpoint(path)
-    hparams = dict(checkpoint["hyper_parameters"], init_from_pretrained=False)
     try:
-        model = ReviewClassifier(**hparams)
+        model = ReviewClassifier(**upgraded_hyperparameters(checkpoint["hyper_parameters"]))
         model.load_state_dict(checkpoint["state_dict"])
-    except (RuntimeError, TypeError, ValueError, KeyError) as exc:
+    except (RuntimeError, TypeError, ValueError, KeyError, ConfigError) as exc:
         raise CheckpointError(
             f"Checkpoint '{path}' does not rebuild into a review_cls classifier (its weights or settings do not fit "
             f"its own model config; made by another model or version?): {exc}"

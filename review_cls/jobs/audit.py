@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from review_cls.data.settings import check_data_settings
+from review_cls.data.data_settings import DataSettings
 from review_cls.errors import ConfigError
 from review_cls.labeling.issues import FILTERS
 from review_cls.labeling.label_audit import MODES, audit_labels
@@ -25,7 +25,7 @@ def check_audit_settings(cfg: DictConfig) -> None:
         raise ConfigError(f"audit.filter_by={cfg.audit.filter_by} is not one of cleanlab's filters: {', '.join(FILTERS)}.")
     whole_number(cfg.audit, "examples", 0, "audit.")
     if cfg.audit.model == "tfidf":
-        check_data_settings(OmegaConf.to_container(cfg.data, resolve=True))
+        DataSettings.from_config(cfg.data)  # the data group checked before any file is read
         check_tfidf_settings(cfg.tfidf)
     else:
         check_encoder_settings(cfg)

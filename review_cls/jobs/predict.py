@@ -11,6 +11,7 @@ from review_cls.data.io import check_encoding, checked_sep
 from review_cls.errors import ConfigError
 from review_cls.inference.batch_predict import predict_file
 from review_cls.inference.predictor import check_runtime
+from review_cls.monitoring.settings import trend_settings
 from review_cls.utils.hardware import resolve_device
 from review_cls.utils.settings import column_name, flag, path_value, require_settings, whole_number
 
@@ -33,8 +34,9 @@ def check_predict_settings(cfg: DictConfig) -> None:
     for key in ("progress", "insights", "overwrite", "report"):
         flag(cfg, key)
     column_name(cfg, "text_column")
-    for key in ("date_column", "rating_column"):
+    for key in ("date_column", "rating_column", "version_column"):
         column_name(cfg, key, optional=True)
+    trend_settings(cfg.trends)
     sheet = cfg.get("sheet_name")
     if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
         raise ConfigError(f"sheet_name must be a sheet's name or number, got {sheet!r}.")

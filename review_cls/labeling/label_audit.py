@@ -81,7 +81,7 @@ def finetune_fold(cfg: DictConfig, labels: list[str]) -> FitPredict:
         trainer.fit(model, datamodule=datamodule)
         # Lightning hands the model back on the CPU after fit: score the held-out reviews where it trained
         model = model.eval().to(trainer.strategy.root_device)
-        found = predict_probabilities(model, datamodule.tokenizer, held.texts, datamodule.max_length,
+        found = predict_probabilities(model, datamodule.tokenizer, held.texts, datamodule.settings.max_length,
                                       int(cfg.data.eval_batch_size))
         columns = [datamodule.labels.index(label) for label in labels]
         return found[:, columns].astype(np.float64)

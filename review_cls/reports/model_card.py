@@ -11,7 +11,9 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from review_cls.models.module import upgraded_hyperparameters
 from review_cls.models.pooling import pooling_of
+from review_cls.models.task import task_of_config
 from review_cls.utils.run_folder import HYDRA_CONFIG, REPORT_JSON, RUN_RECORD, SPLIT_JSON, RunFolder
 
 # packaged offline encoders -> their hub names (a card's base_model must be a hub id)
@@ -51,7 +53,7 @@ def read_run_facts(ckpt_path: str | Path, checkpoint: Mapping[str, Any]) -> RunF
     """Read the run folder around ``<run>/checkpoints/<name>.ckpt``: Hydra's config, ``metrics.json``,
     ``classification_report.json`` and ``split.json``; each one that is absent is listed in ``missing``."""
     run = RunFolder.of_checkpoint(ckpt_path)
-    facts = RunFacts(hparams=dict(checkpoint["hyper_parameters"]), epoch=checkpoint.get("epoch"))
+    facts = RunFacts(hparams=upgraded_hyperparameters(checkpoint["hyper_parameters"]), epoch=checkpoint.get("epoch"))
     sources = {"config": HYDRA_CONFIG, "record": RUN_RECORD, "report": REPORT_JSON, "split_counts": SPLIT_JSON}
     for name, file in sources.items():
         value = run.read(file)
@@ -82,16 +84,34 @@ def _score(value: Any) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{float(value):.4f}"
 
 
+def shown(value: Any) -> str:
+    """A stored setting as the card prints it: numbers to 4 significant digits, lists and mappings item by item."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return f"[{', '.join(map(shown, value))}]"
+    if isinstance(value, Mapping):
+        return f"{{{', '.join(f'{key}: {shown(item)}' for key, item in value.items())}}}"
+    return str(value)
+
+
+def task_and_loss_lines(hparams: Mapping[str, Any]) -> list[str]:
+    """The task, and the loss from the settings the checkpoint stores (models/losses.py: alpha as the per-class
+    weights, the multi-label pos_weight, logit_adjustment as its offsets): every one that is on, whichever they are."""
+    multilabel = task_of_config(hparams.get("backbone_config") or {}).multilabel
+    task = (f"multi-label (a sigmoid per label), thresholds chosen on validation: {shown(hparams.get('thresholds'))}"
+            if multilabel else "single-label (a softmax over the labels)")
+    used = [f"{name} {shown(value)}" for name, value in (hparams.get("loss") or {}).items()
+            if value not in (None, 0, False, {}, [])]
+    loss = "binary cross-entropy per label" if multilabel else "cross-entropy"
+    return [f"- task: {task}", f"- loss: {loss}" + (f" with {', '.join(used)}" if used else "")]
+
+
 def recipe_lines(facts: RunFacts) -> list[str]:
-    """Loss, resampling, lr, epochs, max_length, seed: from the checkpoint, plus the run's config where present."""
+    """Task, loss, resampling, lr, epochs, max_length, seed: from the checkpoint (its hyperparameters as
+    :func:`~review_cls.models.module.upgraded_hyperparameters` gives them), plus the run's config where present."""
     hparams, config = facts.hparams, facts.config or {}
-    gamma, alpha = hparams.get("gamma") or 0.0, hparams.get("alpha")
-    loss = f"focal loss (gamma {gamma}, alpha {alpha})" if gamma or alpha is not None else "cross-entropy"
-    if hparams.get("multilabel"):  # several labels per review: a sigmoid each, decided at per-label thresholds
-        per_label = (f"asymmetric loss per label ({hparams['asymmetric_loss']})" if hparams.get("asymmetric_loss")
-                     else "binary cross-entropy per label")
-        loss = (f"{per_label} (multi-label, pos_weight {alpha}); thresholds chosen on validation: "
-                f"{hparams.get('thresholds')}")
+    optimizer = hparams.get("optimizer") or {}
     resampling = (config.get("data") or {}).get("resampling") or {}
     max_epochs = (config.get("trainer") or {}).get("max_epochs")
     best = f"best checkpoint after epoch {facts.epoch}" if facts.epoch is not None else "best epoch unknown"
@@ -100,10 +120,10 @@ def recipe_lines(facts: RunFacts) -> list[str]:
                else f"a moving average of the trained weights (decay {ema.get('decay')})" if ema else "as trained")
     lines = [
         f"- base model: `{hparams.get('pretrained')}`",
-        f"- loss: {loss}",
+        *task_and_loss_lines(hparams),
         f"- resampling: {resampling.get('strategy', 'unknown (no run config)')}",
-        f"- learning rate: {hparams.get('lr')}, weight decay {hparams.get('weight_decay')}, "
-        f"warmup ratio {hparams.get('warmup_ratio')} (AdamW)",
+        f"- learning rate: {optimizer.get('lr')}, weight decay {optimizer.get('weight_decay')}, "
+        f"warmup ratio {optimizer.get('warmup_ratio')} (AdamW)",
         f"- epochs: up to {max_epochs if max_epochs is not None else 'unknown'}; {best}",
         f"- weights: {weights}",
         f"- max_length: {hparams.get('max_length')} tokens (longer reviews are truncated)",

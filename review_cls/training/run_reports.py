@@ -37,7 +37,7 @@ def split_probabilities(trainer: L.Trainer, model: ReviewClassifier, datamodule:
     """
     if trainer.world_size > 1:
         return predict_probabilities(model, datamodule.tokenizer, datamodule.splits[stage].texts,
-                                     datamodule.max_length, datamodule.eval_batch_size, model.task)
+                                     datamodule.settings.max_length, datamodule.settings.eval_batch_size, model.task)
     loader = datamodule.unsharded_loader(stage)
     batches = trainer.predict(model, dataloaders=loader, ckpt_path=ckpt_path, weights_only=True)
     return torch.cat(batches).float().numpy()

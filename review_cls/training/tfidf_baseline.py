@@ -38,14 +38,13 @@ def fit_baseline(data_cfg: DictConfig, tfidf_cfg: DictConfig, seed: int,
     and its run record ``metrics.json`` there. Multi-label data: one
     logistic regression per label (one-vs-rest), each label's threshold chosen on validation as for the fine-tuned
     model."""
-    from hydra.utils import instantiate
-
+    from review_cls.data.datamodule import ReviewDataModule
     from review_cls.data.prepare import save_split
     from review_cls.models.threshold_choice import choose_thresholds
     from review_cls.models.tfidf_store import TFIDF_FILE, save_tfidf
     from review_cls.reports.predictions import write_prediction_reports, write_predictions_table
 
-    datamodule = instantiate(data_cfg)  # clean_splits writes nothing
+    datamodule = ReviewDataModule.from_config(data_cfg)  # clean_splits writes nothing
     splits, labels = datamodule.clean_splits()
     options = OmegaConf.to_container(tfidf_cfg, resolve=True)
     multilabel = splits["train"].multilabel

@@ -168,7 +168,7 @@ def test_insights_numbers_match_the_predictions(csv_run):
     folder = insights_folder(output)
     assert {path.name for path in folder.iterdir()} == {
         "categories.csv", "categories.png", "top_examples.csv", "weekly_counts.csv", "weekly_counts.png", "summary.md",
-        "report.html"}
+        "report.html", "emerging.csv", "topics.csv"}
     categories = pd.read_csv(folder / "categories.csv").set_index("category")
     counts = result["predicted_label"].value_counts()
     assert categories["count"].sum() == 180

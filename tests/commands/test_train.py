@@ -163,7 +163,7 @@ def test_chinese_demo_trains_end_to_end_with_a_char_vocab(compose_train_cfg, tmp
     embeddings = next(value for name, value in state["state_dict"].items() if name.endswith("word_embeddings.weight"))
     assert embeddings.shape[0] == len(vocab) <= 300
     # the experiment trains with class-balanced weights: the demo's rarer categories weigh more
-    weights = state["hyper_parameters"]["alpha"]
+    weights = state["hyper_parameters"]["loss"]["alpha"]
     assert len(weights) == len(state["hyper_parameters"]["labels"]) and max(weights) > min(weights)
     # and its classifier reads the mean of every position (model.pooling=mean), kept in the checkpoint's config
     assert state["hyper_parameters"]["backbone_config"]["classifier_pooling"] == "mean"

@@ -70,7 +70,7 @@ def test_thresholds_are_in_the_checkpoint_and_reload_weights_only(multilabel_run
     assert len(labels) == 6 and stored == [chosen[label] for label in labels]
     assert torch.allclose(raw["state_dict"]["thresholds"], torch.tensor(stored))
     assert raw["hyper_parameters"]["backbone_config"]["problem_type"] == "multi_label_classification"
-    assert raw["hyper_parameters"]["multilabel"] is True and len(raw["hyper_parameters"]["alpha"]) == 6
+    assert len(raw["hyper_parameters"]["loss"]["alpha"]) == 6  # pos_weight, one per label
     model, _ = load_classifier(best)
     assert torch.allclose(model.thresholds, torch.tensor(stored))
 
@@ -136,7 +136,8 @@ def test_export_holds_the_thresholds_and_pipeline_scores_every_label(multilabel_
     chosen = json.loads((out / "thresholds.json").read_text())["thresholds"]
     assert config["problem_type"] == "multi_label_classification"
     assert config["label_thresholds"] == pytest.approx(chosen)
-    assert "binary cross-entropy per label (multi-label" in (folder / "README.md").read_text()
+    card = (folder / "README.md").read_text()
+    assert "- loss: binary cross-entropy per label with alpha [" in card and "- task: multi-label" in card
     scores = pipeline("text-classification", model=str(folder), top_k=None)("the app crashes and costs too much")
     scores = scores[0] if isinstance(scores[0], list) else scores
     assert sorted(item["label"] for item in scores) == sorted(chosen)

@@ -85,7 +85,6 @@ def test_a_run_folder_in_a_read_only_folder_is_named(tmp_path, monkeypatch, caps
     ("audit", ["+audit.fold=3"], "Unknown setting audit.fold (did you mean audit.folds?)"),
     ("evaluate", ["+runtime=onnx"], "Unknown setting runtime: no config of this command has it"),
     ("train", ["+trainer.max_epoch=3"], "Unknown setting trainer.max_epoch (did you mean trainer.max_epochs?)"),
-    ("train", ["+data.text_colum=review"], "Unknown setting data.text_colum (did you mean data.text_column?)"),
     ("predict", ["+insight=false"], "Unknown setting insight (did you mean insights?)"),
     ("audit", ["+foo.bar=1"], "Unknown setting foo: no config of this command has it"),
     ("select", ["+select.extra={_target_:lightning.pytorch.callbacks.Timer}"], "Unknown setting select.extra"),
@@ -102,6 +101,7 @@ def test_an_added_key_nothing_reads_is_refused_naming_it(hydra_config, command, 
     ("train", ["+logger.extra._target_=lightning.pytorch.loggers.CSVLogger", "+logger.extra.save_dir=x"]),
     ("train", ["+callbacks.timer={_target_:lightning.pytorch.callbacks.Timer,interval:epoch}"]),
     ("audit", ["++audit.folds=3"]),
+    ("train", ["+data.text_colum=review", "+model.lrr=1e-4"]),  # their settings objects name them (tested there)
     ("audit", ["+hydra.job.env_set.TOKENIZERS_PARALLELISM=false"]),
 ])
 def test_keys_a_builder_takes_groups_and_hydras_own_pass(hydra_config, command, overrides):

@@ -92,21 +92,30 @@ def test_vocabulary_scripts_names_the_writing_systems():
     assert vocabulary_scripts({"[PAD]": 0, "123": 1}) == ["Latin"]  # bracketed specials start with letters
 
 
-def test_the_recipe_names_the_multilabel_loss_that_trained_the_model():
+def test_the_recipe_names_the_task_and_every_loss_setting_the_checkpoint_holds():
     from review_cls.reports.model_card import RunFacts, recipe_lines
 
-    hparams = {"multilabel": True, "alpha": [2.0, 9.0], "thresholds": [0.4, 0.2], "pretrained": "tiny", "lr": 1e-4}
-    assert "- loss: binary cross-entropy per label (multi-label, pos_weight [2.0, 9.0]); thresholds chosen on " \
-           "validation: [0.4, 0.2]" in recipe_lines(RunFacts(hparams))
-    asymmetric = hparams | {"asymmetric_loss": {"gamma_neg": 4.0, "gamma_pos": 0.0, "clip": 0.05}}
-    assert any(line.startswith("- loss: asymmetric loss per label ({'gamma_neg': 4.0, 'gamma_pos': 0.0, 'clip': 0.05})")
-               for line in recipe_lines(RunFacts(asymmetric)))
+    multilabel = {"backbone_config": {"problem_type": "multi_label_classification"}, "thresholds": [0.4, 0.2],
+                  "pretrained": "tiny", "optimizer": {"lr": 1e-4},
+                  "loss": {"gamma": 0.0, "alpha": [2.0, 9.0], "rdrop_alpha": 0.0, "asymmetric_loss": None}}
+    lines = recipe_lines(RunFacts(multilabel))
+    assert "- task: multi-label (a sigmoid per label), thresholds chosen on validation: [0.4, 0.2]" in lines
+    assert "- loss: binary cross-entropy per label with alpha [2, 9]" in lines
+    asymmetric = multilabel | {"loss": multilabel["loss"] | {"asymmetric_loss": {"gamma_neg": 4.0, "clip": 0.05}}}
+    assert ("- loss: binary cross-entropy per label with alpha [2, 9], asymmetric_loss {gamma_neg: 4, clip: 0.05}"
+            in recipe_lines(RunFacts(asymmetric)))
+    # any setting a checkpoint stores is shown, a loss added later included, without the card knowing it
+    single = {"pretrained": "tiny", "loss": {"gamma": 2, "alpha": None, "logit_offsets": [-0.693147, -0.693147],
+                                             "label_smoothing": 0.1}}
+    assert "- task: single-label (a softmax over the labels)" in recipe_lines(RunFacts(single))
+    assert ("- loss: cross-entropy with gamma 2, logit_offsets [-0.6931, -0.6931], label_smoothing 0.1"
+            in recipe_lines(RunFacts(single)))
 
 
 def test_the_card_says_whether_the_weights_are_a_moving_average():
     from review_cls.reports.model_card import RunFacts, recipe_lines
 
-    hparams = {"pretrained": "tiny", "lr": 1e-4}
+    hparams = {"pretrained": "tiny", "optimizer": {"lr": 1e-4}}
     averaged = {"callbacks": {"ema": {"_target_": "review_cls.training.callbacks.EMAWeights", "decay": 0.99}}}
     assert "- weights: a moving average of the trained weights (decay 0.99)" in recipe_lines(
         RunFacts(hparams, config=averaged))
