@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig
 
-from review_cls.data.label_sets import LabelSpec, check_label_spec
+from review_cls.data.label_sets import LabelSpec, check_label_spec, separator_hint
 from review_cls.data.prepare import LabeledReviews, read_labeled
 from review_cls.errors import DataError
 from review_cls.inference.blended_predictor import predictor_line
@@ -69,9 +69,11 @@ def keep_known_labels(reviews: LabeledReviews, known: list[str], drop_unknown: b
     if not drop_unknown:
         lowered = {label.lower() for label in known}
         case_hint = (" Labels are case-sensitive." if any(label.lower() in lowered for label in unknown) else "")
+        joined = separator_hint([*known, *unknown])  # 'a|b' beside a and b: the separator, not new labels
+        advice = (f"{joined} Otherwise rename" if joined else " Rename")
         raise DataError(
             f"'{reviews.source}' has label(s) the model '{model_source}' was not trained on: {listed}. "
-            f"It knows: {', '.join(map(repr, known))}.{case_hint} Rename those labels in the file, or pass "
+            f"It knows: {', '.join(map(repr, known))}.{case_hint}{advice} those labels in the file, or pass "
             f"drop_unknown_labels=true to leave those {sum(unknown.values())} row(s) out."
         )
     keep = np.array([not unknown.keys() & set(labels) for labels in reviews.label_sets], dtype=bool)

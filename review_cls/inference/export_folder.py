@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from review_cls.errors import CheckpointError, ConfigError
 from review_cls.inference.checkpoints import check_labels
 from review_cls.models.blend import CHECKPOINT_KEY, BlendRecord
 from review_cls.models.pooling import pooling_of
-from review_cls.models.task import DEFAULT_THRESHOLD, Task, task_of
+from review_cls.models.task import MULTI_LABEL, SINGLE_LABEL, Task
 from review_cls.models.tfidf_store import TFIDF_FILE, file_sha256
 from review_cls.utils.run_folder import RunFolder
 
@@ -39,6 +40,7 @@ EXPORT_FILES = ("config.json", "model.safetensors", "model.safetensors.index.jso
                 "chat_template.jinja", "README.md", "model.onnx", TFIDF_FILE)
 # the exported config.json's per-label thresholds of a multi-label model (label -> threshold)
 THRESHOLDS_KEY = "label_thresholds"
+PROBLEM_TYPES = {task.problem_type: task for task in (SINGLE_LABEL, MULTI_LABEL)}
 # the exported config.json's record of the blend review_cls ships (models/blend.py BlendRecord; its file: tfidf.npz)
 BLEND_KEY = "review_cls_blend"
 # the files a tokenizer's vocabulary lives in; without one transformers builds a tokenizer of special tokens only
@@ -192,9 +194,50 @@ def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str],
     labels = [str(config.id2label[i]) for i in sorted(config.id2label)]
     check_labels(labels, config.num_labels, folder / "config.json")
     limit = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
-    task = task_of(config.problem_type == task_of(True).problem_type)
-    thresholds = None
-    if task.multilabel:
-        stored = getattr(config, THRESHOLDS_KEY, None) or {}
-        thresholds = np.asarray([float(stored.get(label, DEFAULT_THRESHOLD)) for label in labels], dtype=np.float32)
+    task, thresholds = exported_task(config, labels, folder / "config.json")
     return tokenizer, labels, int(min(tokenizer.model_max_length, limit)), task, thresholds
+
+
+def exported_task(config: Any, labels: Sequence[str], source: Path) -> tuple[Task, np.ndarray | None]:
+    """The task and (multi-label) per-label thresholds an export's ``config.json`` states, checked: a config edited
+    by hand that no longer says how to decide each label is refused naming the file, never read as 0.5 or softmax.
+    A config with neither ``problem_type`` nor thresholds is single-label (exports written before multi-label
+    models)."""
+    problem_type = getattr(config, "problem_type", None)
+    stored = getattr(config, THRESHOLDS_KEY, None)
+    again = "Restore the file as export wrote it, or export the checkpoint again with `python -m review_cls.export`."
+    if problem_type is None and stored is None:
+        return SINGLE_LABEL, None
+    if problem_type not in PROBLEM_TYPES:
+        found = "no problem_type" if problem_type is None else f"problem_type={problem_type!r}"
+        raise CheckpointError(f"'{source}' has {found}, but per-label thresholds ({THRESHOLDS_KEY}): a multi-label "
+                              f"model's config says problem_type: {MULTI_LABEL.problem_type}. {again}"
+                              if stored is not None else
+                              f"'{source}' has {found}; an export says {' or '.join(PROBLEM_TYPES)}. {again}")
+    task = PROBLEM_TYPES[problem_type]
+    if not task.multilabel:
+        if stored is not None:
+            raise CheckpointError(f"'{source}' says problem_type: {problem_type} but holds per-label thresholds "
+                                  f"({THRESHOLDS_KEY}), which only a multi-label model has. {again}")
+        return task, None
+    return task, checked_thresholds(stored, labels, source, again)
+
+
+def checked_thresholds(stored: Any, labels: Sequence[str], source: Path, again: str) -> np.ndarray:
+    """One threshold in [0, 1] per label, in label order, from the config's label -> threshold mapping."""
+    if not isinstance(stored, dict):
+        raise CheckpointError(f"'{source}' is a multi-label model's config without its per-label thresholds "
+                              f"({THRESHOLDS_KEY}: {stored!r}): each label would be decided at 0.5 instead of the "
+                              f"threshold chosen on validation. {again}")
+    missing = [label for label in labels if label not in stored]
+    if missing:
+        raise CheckpointError(f"'{source}' has no threshold for label(s) {', '.join(map(repr, missing))} in "
+                              f"{THRESHOLDS_KEY}: they would be decided at 0.5 instead of the threshold chosen on "
+                              f"validation. {again}")
+    values = [stored[label] for label in labels]
+    bad = [(label, value) for label, value in zip(labels, values)
+           if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1]
+    if bad:
+        raise CheckpointError(f"'{source}' holds threshold(s) that are not numbers in [0, 1] in {THRESHOLDS_KEY}: "
+                              + ", ".join(f"{label!r}: {value!r}" for label, value in bad) + f". {again}")
+    return np.asarray(values, dtype=np.float32)
