@@ -41,7 +41,8 @@ def test_the_summary_averages_the_model_with_tfidf_from_the_run_folders(tmp_path
     (run / "metrics.json").write_text("{}")
     truth = ["bug", "bug", "ux", "ux"]
     # the model is sure and wrong on row 3, TF-IDF unsure and wrong on row 1: their average gets all four right
-    model = pd.DataFrame({"row_id": range(4), "true_label": truth, "predicted_label": ["bug", "bug", "ux", "bug"],
+    model = pd.DataFrame({"row_id": range(4), "text": ["a", "b", "c", "d"], "true_label": truth,
+                          "predicted_label": ["bug", "bug", "ux", "bug"],
                           "prob_bug": [0.9, 0.9, 0.2, 0.6], "prob_ux": [0.1, 0.1, 0.8, 0.4]})
     tfidf = model.assign(predicted_label=["bug", "ux", "ux", "ux"], prob_bug=[0.8, 0.45, 0.1, 0.1],
                          prob_ux=[0.2, 0.55, 0.9, 0.9])
