@@ -11,8 +11,8 @@ events), so an interrupted ablation keeps what it measured; rerunning skips the 
 
 The Chinese rows (docs/benchmarks/chinese.md): the same runner with the data and experiment swapped, e.g.
 
-    OMP_NUM_THREADS=1 python -m bench.ablation --data shopping_zh --experiments char_minilm char_bert --seeds 42 \
-        --max-epochs 3 --patience 3 --lr 1e-4 --runs bench/results/zh8k_runs --out bench/results/zh8k.jsonl \
+    OMP_NUM_THREADS=1 python -m bench.ablation --data shopping_zh --experiments ablation/char_minilm char_bert \
+        --seeds 42 --max-epochs 3 --patience 3 --lr 1e-4 --runs bench/results/zh8k_runs --out bench/results/zh8k.jsonl \
         data.path=bench/results/cost_work/shopping_8000.csv
 
 (``--lr`` applies to every experiment: pass the experiment's own lr, 1e-4 for char_minilm, 1e-3 for char_bert,
@@ -34,10 +34,12 @@ from pathlib import Path
 
 from bench.common import RESULTS, mean_std, run_review_cls
 
-EXPERIMENTS = ("baseline_ce", "weighted_ce", "focal_only", "undersample_only", "focal_dropout03",
-               # the training levers, each a delta on baseline_ce
-               "logit_adjusted", "posthoc_adjusted", "layer_decay", "class_balanced", "undersample_redrawn",
-               "mean_pooling", "rdrop", "reinit_top")
+# +experiment=NAME of every run: the ablation's reference, its imbalance settings and the recipe reproduction, then
+# the training levers, each a delta on ablation/baseline_ce
+EXPERIMENTS = ("ablation/baseline_ce", "ablation/weighted_ce", "ablation/focal_only", "ablation/undersample_only",
+               "focal_dropout03", "ablation/logit_adjusted", "ablation/posthoc_adjusted", "ablation/layer_decay",
+               "ablation/class_balanced", "ablation/undersample_redrawn", "ablation/mean_pooling", "ablation/rdrop",
+               "ablation/reinit_top")
 
 
 def read_scalars(run_dir: Path, prefix: str) -> dict[str, float]:
@@ -56,7 +58,7 @@ def read_scalars(run_dir: Path, prefix: str) -> dict[str, float]:
 
 def run_one(experiment: str, seed: int, args: argparse.Namespace) -> dict:
     """Train and test one configuration; keep split.json and metrics, drop the checkpoints (MiniLM, ~90 MB each)."""
-    run_dir = args.runs / f"{experiment}_seed{seed}"
+    run_dir = args.runs / f"{experiment.replace('/', '-')}_seed{seed}"
     if run_dir.exists():
         shutil.rmtree(run_dir)
     command = [

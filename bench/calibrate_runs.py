@@ -21,8 +21,7 @@ from bench.common import RESULTS
 
 
 def calibrate_run(run_dir: Path, logit_adjustment: bool, work: Path) -> dict:
-    from hydra.utils import instantiate
-
+    from review_cls.data.datamodule import ReviewDataModule
     from review_cls.training.calibration import calibrate_best_checkpoint
     from review_cls.inference.checkpoints import load_classifier
 
@@ -39,7 +38,7 @@ def calibrate_run(run_dir: Path, logit_adjustment: bool, work: Path) -> dict:
         cfg.data.split_file = str(run_dir / "split.json")
         cfg.data.output_dir = None
         cfg.data.tokenizer = None
-    datamodule = instantiate(cfg.data, tokenizer=tokenizer)
+    datamodule = ReviewDataModule.from_config(cfg.data, tokenizer=tokenizer)
     datamodule.setup("test")
     settings = OmegaConf.create({"temperature": True, "logit_adjustment": logit_adjustment})
     metrics = calibrate_best_checkpoint(settings, model, datamodule, str(copy), str(out_dir))

@@ -36,10 +36,10 @@ def clean_splits(path: Path, text_column: str, label_column: str, seed: int, val
     keep the first)."""
     from review_cls.data.datamodule import ReviewDataModule
 
-    settings = data_settings(path=str(require(path)), text_column=text_column, label_column=label_column,
-                             val_size=val_size, test_size=test_size, seed=seed, task="single")
-    datamodule = ReviewDataModule(**settings)
-    return datamodule.clean_splits()
+    settings = group_settings("data", "demo", path=str(require(path)), text_column=text_column,
+                              label_column=label_column, val_size=val_size, test_size=test_size, seed=seed,
+                              task="single")
+    return ReviewDataModule.from_config(settings).clean_splits()
 
 
 def machine() -> dict[str, Any]:
@@ -71,12 +71,14 @@ def save_result(name: str, payload: dict[str, Any]) -> Path:
     return target
 
 
-def data_settings(**overrides: Any) -> dict[str, Any]:
-    """The demo data group's settings (conf/data/demo.yaml, the project's only defaults) with ``overrides``."""
+def group_settings(group: str, option: str, **overrides: Any) -> dict[str, Any]:
+    """A config group's values as conf/<group>/<option>.yaml gives them (the project's only defaults; a key that reads
+    another group finds none) with ``overrides``."""
     from omegaconf import OmegaConf
 
-    values = OmegaConf.to_container(OmegaConf.load(Path("conf") / "data" / "demo.yaml"))
-    return {key: value for key, value in values.items() if not key.startswith("_")} | {"output_dir": None} | overrides
+    alone = OmegaConf.create({group: OmegaConf.load(Path("conf") / group / f"{option}.yaml")})  # the only group
+    values = OmegaConf.to_container(alone, resolve=True)[group]
+    return {key: value for key, value in values.items() if not key.startswith("_")} | overrides
 
 
 def sample_path(size: int) -> Path:
@@ -148,3 +150,24 @@ def macro_f1_on(pipeline, split, labels: list[str]) -> float:
     predicted = full_probabilities(pipeline, split.texts, len(labels)).argmax(axis=1)
     return float(f1_score(split.label_ids(labels), predicted, average="macro", labels=list(range(len(labels))),
                           zero_division=0))
+
+
+IDEA_YOUTUBE = Path("../shared/data/idea_youtube")
+
+
+def trend_counts(frame: pd.DataFrame, labels: pd.Series, text_column: str = "review", date_column: str | None = "date",
+                 version_column: str | None = None, rating_column: str | None = None, chunk_size: int = 10_000,
+                 **settings: Any):
+    """``frame`` folded into the running counts of emerging issues and topics chunk by chunk, as predict does, with
+    the trends defaults (conf/trends/default.yaml) changed by ``settings``."""
+    from omegaconf import OmegaConf
+
+    from review_cls.monitoring.counts import TrendCounts
+    from review_cls.monitoring.settings import trend_settings
+
+    defaults = OmegaConf.to_container(OmegaConf.load(Path("conf/trends/default.yaml")))
+    counts = TrendCounts(trend_settings({**defaults, **settings}), text_column, date_column, version_column,
+                         rating_column)
+    for start in range(0, len(frame), chunk_size):
+        counts.update(frame.iloc[start:start + chunk_size], labels.iloc[start:start + chunk_size])
+    return counts

@@ -42,7 +42,7 @@ def epoch_padded_tokens(datamodule) -> int:
     """Padded tokens of one training epoch: every batch padded to its own longest review."""
     lengths = datamodule.datasets["train"].lengths
     order = list(iter(datamodule.train_dataloader().sampler))
-    size = datamodule.batch_size
+    size = datamodule.settings.batch_size
     return int(sum(len(order[i : i + size]) * max(lengths[j] for j in order[i : i + size])
                    for i in range(0, len(order), size)))
 

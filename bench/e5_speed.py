@@ -20,9 +20,8 @@ import pandas as pd
 import torch
 
 from bench.common import SHOPPING_ZH, machine, median, require, save_result
-from review_cls.data.tokenizers import load_tokenizer
 from review_cls.data.vocab_pruning import prune_to_seen
-from review_cls.utils.pretrained import resolve_pretrained
+from review_cls.models.pretrained import load_tokenizer, resolve_pretrained
 
 PRUNE_FROM = 6400
 

@@ -10,11 +10,12 @@ every run fits is on the same reviews. Small subsets get more epochs (at least `
 
     # Google Play, MiniLM (the baseline_ce recipe of the ablation)
     OMP_NUM_THREADS=1 python -m bench.label_efficiency --name minilm --sizes 100 250 500 1000 all --seeds 0 \\
-        --out bench/results/label_efficiency_gp.jsonl data=google_play +experiment=baseline_ce model.dropout=0.1
+        --out bench/results/label_efficiency_gp.jsonl data=google_play +experiment=ablation/baseline_ce \\
+        model.dropout=0.1
     # the same from a masked-LM-pretrained folder (python -m review_cls.pretrain data=google_play seed=0)
     OMP_NUM_THREADS=1 python -m bench.label_efficiency --name minilm_tapt --sizes 100 250 500 1000 all --seeds 0 \\
-        --out bench/results/label_efficiency_gp.jsonl data=google_play +experiment=baseline_ce model.dropout=0.1 \\
-        model.pretrained=<pretrain run>/pretrained_model
+        --out bench/results/label_efficiency_gp.jsonl data=google_play +experiment=ablation/baseline_ce \\
+        model.dropout=0.1 model.pretrained=<pretrain run>/pretrained_model
     python -m bench.label_efficiency --plot docs/label_efficiency.png bench/results/label_efficiency_*.jsonl
 """
 
@@ -39,12 +40,12 @@ BATCH_SIZE = 32
 def base_splits(overrides: list[str], seed: int):
     """The clean train/val/test reviews a training run with these overrides and seed splits into."""
     from hydra import compose, initialize_config_dir
-    from hydra.utils import instantiate
+
+    from review_cls.data.datamodule import ReviewDataModule
 
     with initialize_config_dir(version_base="1.3", config_dir=str(Path("conf").resolve())):
         cfg = compose("train", overrides=[*overrides, f"seed={seed}", "paths.output_dir=null"])
-    datamodule = instantiate(cfg.data, output_dir=None)
-    splits, _ = datamodule.clean_splits()
+    splits, _ = ReviewDataModule.from_config(cfg.data).clean_splits()
     return splits
 
 

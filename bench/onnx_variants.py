@@ -86,7 +86,7 @@ def session_predictor(path: Path, reference):
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return OnnxPredictor(session, reference.tokenizer, reference.labels, reference.max_length)
+    return OnnxPredictor(reference.tokenizer, reference.labels, reference.max_length, session=session)
 
 
 def measure(predictor, reviews: list[str], test: pd.DataFrame) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
@@ -116,7 +116,7 @@ def main() -> None:
     paths = export_variants(args.ckpt, work)
     reviews = pd.read_excel(require(GOOGLE_PLAY))["review"].astype(str).tolist()[: args.n]
     test = pd.read_csv(args.ckpt.parent.parent / "test_predictions.csv")
-    reference = load_predictor(args.ckpt)
+    reference = load_predictor(args.ckpt, device="cpu", blend=False)
     result = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}, "runs": []}
     run, expected, expected_test = measure(reference, reviews, test)
     result["runs"].append({"variant": "pytorch", **run})

@@ -17,7 +17,7 @@ import time
 import torch
 from transformers import DataCollatorForLanguageModeling
 
-from bench.common import GOOGLE_PLAY, MINILM, SHOPPING_ZH, clean_splits, machine, median, save_result
+from bench.common import GOOGLE_PLAY, MINILM, SHOPPING_ZH, clean_splits, group_settings, machine, median, save_result
 from review_cls.models.masked_lm import masked_lm_loss
 
 
@@ -47,8 +47,10 @@ def main() -> None:
     parser.add_argument("--char-bert", action="store_true", help="the Chinese 2 x 256 model with a 6,000-char vocab")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    from review_cls.data.tokenizers import build_char_tokenizer, load_tokenizer
+    from review_cls.data.tokenizers import build_char_tokenizer
     from review_cls.models.masked_lm import build_masked_lm_module
+    from review_cls.models.pretrained import load_tokenizer
+    from review_cls.models.model_settings import ModelSettings
 
     if args.char_bert:
         splits, _ = clean_splits(SHOPPING_ZH, "review", "cat", seed=0)
@@ -59,11 +61,10 @@ def main() -> None:
         splits, _ = clean_splits(GOOGLE_PLAY, "review", "label", seed=0)
         texts = splits["train"].texts
         tokenizer, architecture = load_tokenizer(MINILM), None
-    module = build_masked_lm_module(
-        vocab_size=len(tokenizer), pretrained=MINILM, from_scratch=args.char_bert, architecture=architecture,
-        dropout=0.0, lr=1e-4, weight_decay=0.01, warmup_ratio=0.0, betas=[0.9, 0.999], fused_optimizer=True,
-        new_embeddings=False, train_only_embeddings=False,
-    )
+    model_group = group_settings("model", "minilm", pretrained=MINILM, from_scratch=args.char_bert,
+                                 architecture=architecture, dropout=0.0, warmup_ratio=0.0)
+    settings = ModelSettings.from_config(model_group)
+    module = build_masked_lm_module(settings, len(tokenizer), new_embeddings=False, train_only_embeddings=False)
     model = module.model
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
     batches = batches_of(texts, tokenizer, args.batches, seed=0)

@@ -132,14 +132,14 @@ def inner_batches(models: dict[str, tuple[str, Path]], texts: list[str], repeats
     requests hands a worker) cut into length-sorted passes of 8, 16 or 32 reviews; interleaved, the worker's threads."""
     import torch
 
-    from review_cls.jobs.predict import load_for_runtime
+    from review_cls.inference.predictor import load_predictor
 
     torch.set_num_threads(threads)
     sample = texts[:192]
     rates: dict[str, dict[str, list]] = {name: {} for name in models}
     for _ in range(repeats):
         for name, (runtime, model) in models.items():
-            predictor = load_for_runtime(str(model), runtime, "cpu")
+            predictor = load_predictor(model, runtime, "cpu", blend=False)
             for size in (1, 8, 16, 32):
                 started = time.perf_counter()
                 for start in range(0, len(sample), 32 if size > 1 else 1):

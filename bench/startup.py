@@ -20,6 +20,7 @@ import time
 import lightning as L
 
 from bench.common import machine, median, save_result
+from review_cls.command_help import COMMANDS
 
 STAMP = "STARTUP_STAMP"
 
@@ -49,9 +50,6 @@ def first_step(data: str) -> dict[str, float]:
     started, stdout = timed(command)
     stamps = {line.split()[1]: float(line.split()[2]) for line in stdout.splitlines() if line.startswith(STAMP)}
     return {"to_fit_start": stamps["fit_start"] - started, "to_first_step": stamps["first_step"] - started}
-
-
-COMMANDS = ("train", "evaluate", "predict", "export", "baseline", "pretrain", "audit", "select")
 
 
 def seconds(command: list[str]) -> float:

@@ -195,7 +195,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from review_cls.data.tokenizers import load_tokenizer
+    from review_cls.models.pretrained import load_tokenizer
 
     splits, labels = clean_splits(GOOGLE_PLAY, "review", "label", args.seed)
     tokenizer = load_tokenizer(MINILM)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from bench.common import GOOGLE_PLAY, MINILM, clean_splits, mean_std
 
-# the ablation's recipe (bench/ablation.py with --max-epochs 5 --lr 1e-4 model.dropout=0.1, +experiment=baseline_ce)
+# the ablation's recipe (bench/ablation.py with --max-epochs 5 --lr 1e-4 model.dropout=0.1,
+# +experiment=ablation/baseline_ce)
 BATCH, LR, WEIGHT_DECAY, WARMUP, DROPOUT, EPOCHS, MAX_LENGTH = 32, 1e-4, 0.1, 0.1, 0.1, 5, 128
 
 
@@ -34,8 +35,8 @@ def train_and_test(sampler: str, seed: int, workdir: Path) -> dict:
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
     from review_cls.data.batching import TokenizedReviews, tokenize_texts
-    from review_cls.data.tokenizers import load_tokenizer
     from review_cls.models.backbone import backbone_config, build_classifier
+    from review_cls.models.pretrained import load_tokenizer
 
     splits, labels = clean_splits(GOOGLE_PLAY, "review", "label", seed)
     tokenizer = load_tokenizer(MINILM)

@@ -9,19 +9,24 @@ import string
 import subprocess
 import sys
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
 from review_cls.errors import ReviewClsError
+from review_cls.models.task import SINGLE_LABEL, Task
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO_ROOT / "conf"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 DEMO_CSV = REPO_ROOT / "review_cls" / "data" / "demo" / "shopping_app_reviews_en.csv"
 ZH_DEMO = REPO_ROOT / "review_cls" / "data" / "demo" / "shopping_app_reviews_zh_tw.csv"
+# checkpoints written with flat hyperparameters, and what they predicted (its README.md)
+FLAT_HPARAMS = REPO_ROOT / "tests" / "fixtures" / "flat_hparams"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 COMMON_WORDS = (
@@ -134,26 +139,34 @@ def imbalanced_frame() -> pd.DataFrame:
 
 
 def group_settings(group: str, option: str, **overrides) -> dict:
-    """A config group's values as conf/<group>/<option>.yaml gives them (the project's only defaults), with
-    ``overrides``: what the code receives from Hydra, for tests that build one object directly."""
-    values = OmegaConf.to_container(OmegaConf.load(CONF_DIR / group / f"{option}.yaml"))
+    """A config group's values as conf/<group>/<option>.yaml gives them (the project's only defaults; a key that
+    reads another group's finds none: ``data.tokenizer`` is null), with ``overrides``: what the code receives from
+    Hydra, for tests that build one object directly."""
+    alone = OmegaConf.create({group: OmegaConf.load(CONF_DIR / group / f"{option}.yaml")})  # the only group
+    values = OmegaConf.to_container(alone, resolve=True)[group]
     return {key: value for key, value in values.items() if not key.startswith("_") and key != "defaults"} | overrides
 
 
 def data_module(**overrides):
-    """A :class:`ReviewDataModule` with the demo data group's settings and ``overrides`` (no output folder)."""
+    """A :class:`ReviewDataModule` from the demo data group's settings and ``overrides`` (a partial ``resampling`` is
+    merged into the group's), with seed 42 and no output folder unless given."""
     from review_cls.data.datamodule import ReviewDataModule
 
-    return ReviewDataModule(**group_settings("data", "demo", seed=42, output_dir=None) | overrides)
+    values = group_settings("data", "demo", seed=42, output_dir=None)
+    resampling = values["resampling"] | overrides.pop("resampling", {})
+    return ReviewDataModule.from_config(values | overrides | {"resampling": resampling})
 
 
-def review_classifier(labels: list[str], train_label_ids: list[int], max_length: int, pretrained: str, **overrides):
-    """``build_review_classifier`` with the default model group's settings (conf/model/minilm.yaml) and ``overrides``."""
+def review_classifier(labels: list[str], train_targets: list, max_length: int, pretrained: str,
+                      multilabel: bool = False, vocab_size: int | None = None, token_vocab: dict | None = None,
+                      **overrides):
+    """``build_review_classifier`` with the default model group's settings (conf/model/minilm.yaml) and ``overrides``
+    of its keys (``lr=1e-3``, ``gamma=2``...)."""
     from review_cls.models.factory import build_review_classifier
+    from review_cls.models.model_settings import ModelSettings
 
-    data_given = {"vocab_size": None, "token_vocab": None, "multilabel": False}
-    settings = group_settings("model", "minilm", pretrained=pretrained, **data_given) | overrides
-    return build_review_classifier(labels, train_label_ids, max_length, **settings)
+    settings = ModelSettings.from_config(group_settings("model", "minilm", pretrained=pretrained) | overrides)
+    return build_review_classifier(settings, labels, train_targets, max_length, multilabel, vocab_size, token_vocab)
 
 
 def venv_borrowing_packages(venv: Path, python: str = sys.executable) -> Path:
@@ -180,3 +193,24 @@ def site_folders() -> list[str]:
     if site.ENABLE_USER_SITE and Path(site.getusersitepackages()).is_dir():
         folders.append(site.getusersitepackages())
     return [folder for folder in dict.fromkeys(folders) if Path(folder).is_dir()]
+
+
+@dataclass(frozen=True)
+class KeywordPredictor:
+    """A Predictor without a model or tokenizer, as a wrapper or a remote worker would be: a label scores high when
+    its name occurs in the text (softmax over the labels; multi-label 0.9 or 0.1 each)."""
+
+    labels: list[str]
+    task: Task = SINGLE_LABEL
+    thresholds: np.ndarray | None = None
+    max_length: int = 32
+
+    def predict_probabilities(self, texts: list[str], batch_size: int) -> np.ndarray:
+        hits = np.array([[label in text for label in self.labels] for text in texts], dtype=np.float32)
+        if self.task.multilabel:
+            return 0.1 + 0.8 * hits
+        scores = np.exp(3 * hits)
+        return (scores / scores.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def to(self, device) -> KeywordPredictor:
+        return self

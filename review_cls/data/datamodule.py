@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,9 @@ import pandas as pd
 from torch.utils.data import DataLoader, Sampler
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
-from review_cls.data.batching import EpochSampler, TokenizedReviews, tokenize_texts
+from review_cls.data.batching import EpochSampler, TokenizedReviews, require_known_pieces, tokenize_texts
 from review_cls.data.distributed import eval_sampler
-from review_cls.data.label_sets import LabelSpec, check_resampling_task
+from review_cls.data.label_sets import check_resampling_task
 from review_cls.data.prepare import (
     SPLITS,
     LabeledReviews,
@@ -25,13 +25,16 @@ from review_cls.data.prepare import (
     read_labeled,
     save_split,
     stratified_split,
+    write_label_conflicts,
 )
 from review_cls.data.resampling import resample_indices
+from review_cls.data.data_settings import DataSettings
 from review_cls.data.stratify import iterative_split
-from review_cls.data.tokenizers import build_char_tokenizer, char_vocab_size, load_tokenizer
+from review_cls.data.tokenizers import build_char_tokenizer, char_vocab_size
 from review_cls.data.vocab_pruning import prune_to_seen
 from review_cls.errors import ConfigError, DataError
-from review_cls.utils.run_files import SPLIT_JSON
+from review_cls.models.pretrained import load_tokenizer
+from review_cls.utils.run_folder import SPLIT_JSON
 
 log = logging.getLogger(__name__)
 
@@ -42,55 +45,29 @@ class ReviewDataModule(L.LightningDataModule):
     The split is either a seeded stratified split (``val_size``/``test_size``), a saved ``split.json`` from an
     earlier run (``split_file``), or user-supplied files per split (``split_paths``). Only the training split is
     resampled; the split's row ids are written to ``output_dir/split.json``. Multi-label data (``task``,
-    ``label_separator``, ``label_columns``: review_cls/data/label_sets.py) is split by iterative stratification. Every argument comes from the data
-    config (its defaults live in conf/data/demo.yaml), checked before anything is read (review_cls/data/settings.py).
+    ``label_separator``, ``label_columns``: review_cls/data/label_sets.py) is split by iterative stratification.
+    ``settings`` is the data group, checked before anything is read (review_cls/data/data_settings.py); the run gives its
+    ``seed``, its folder (``output_dir``, where split.json and a built tokenizer go) and, to reuse one, a
+    ``tokenizer`` in place of ``settings.tokenizer``.
     """
 
-    def __init__(
-        self,
-        path: str,
-        text_column: str,
-        label_column: str,
-        task: str,
-        label_separator: str | None,
-        label_columns: Sequence[str] | None,
-        tokenizer: str | PreTrainedTokenizerBase,
-        prune_vocab: bool,
-        sheet_name: str | int | None,
-        encoding: str,
-        sep: str | None,
-        val_size: float,
-        test_size: float,
-        split_file: str | None,
-        split_paths: Mapping[str, str] | None,
-        min_class_count: int,
-        resampling: Mapping[str, Any],
-        max_length: int,
-        batch_size: int,
-        eval_batch_size: int,
-        group_by_length: bool,
-        num_workers: int,
-        seed: int,
-        output_dir: str | None,
-    ) -> None:
+    def __init__(self, settings: DataSettings, seed: int | None, output_dir: str | None = None,
+                 tokenizer: PreTrainedTokenizerBase | None = None) -> None:
         super().__init__()
-        # what to read
-        self.path, self.text_column, self.label_column = path, text_column, label_column
-        self.label_spec = LabelSpec(task, label_separator, tuple(label_columns or ()))
-        self.sheet_name, self.encoding, self.sep, self.tokenizer_source = sheet_name, encoding, sep, tokenizer
-        self.prune_vocab = bool(prune_vocab)
-        # how to split and rebalance
-        self.val_size, self.test_size, self.seed = val_size, test_size, seed
-        self.split_file, self.split_paths = split_file, dict(split_paths) if split_paths else None
-        self.min_class_count, self.resampling = min_class_count, dict(resampling)
-        # how to batch, and where split.json (and a built tokenizer) go
-        self.max_length, self.batch_size, self.eval_batch_size = max_length, batch_size, eval_batch_size
-        self.group_by_length, self.num_workers = group_by_length, num_workers
+        self.settings, self.seed = settings, seed
+        self.tokenizer_source: str | PreTrainedTokenizerBase | None = (
+            tokenizer if tokenizer is not None else settings.tokenizer)
         self.output_dir = Path(output_dir) if output_dir else None
         self.labels: list[str] = []
         self.splits: dict[str, LabeledReviews] = {}
         self.datasets: dict[str, TokenizedReviews] = {}
         self._tokenizer: PreTrainedTokenizerBase | None = None
+
+    @classmethod
+    def from_config(cls, data: Mapping[str, Any], tokenizer: PreTrainedTokenizerBase | None = None
+                    ) -> ReviewDataModule:
+        """From the data group (``cfg.data``) with the seed and output folder the run filled in."""
+        return cls(DataSettings.from_config(data), data.get("seed"), data.get("output_dir"), tokenizer)
 
     @property
     def tokenizer(self) -> PreTrainedTokenizerBase:
@@ -105,7 +82,7 @@ class ReviewDataModule(L.LightningDataModule):
                     self._tokenizer.save_pretrained(self.output_dir / "char_tokenizer")
             else:
                 self._tokenizer = load_tokenizer(source)
-                if self.prune_vocab:
+                if self.settings.prune_vocab:
                     self._tokenizer = prune_to_seen(self._tokenizer, self.training_texts("model.prune_vocab=true"))
         return self._tokenizer
 
@@ -133,26 +110,31 @@ class ReviewDataModule(L.LightningDataModule):
         self.splits = self._split_reviews()
         self.labels = label_order(self.splits["train"])
         self._check_labels_known()
-        check_resampling_task(self.resampling["strategy"], self.multilabel)
+        check_resampling_task(self.settings.resampling.strategy, self.multilabel)
         if self.output_dir is not None:
-            save_split(self.output_dir / SPLIT_JSON, {name: split.row_ids for name, split in self.splits.items()}, self.path)
-        if not self.resampling.get("every_epoch"):
+            save_split(self.output_dir / SPLIT_JSON, {name: split.row_ids for name, split in self.splits.items()},
+                       self.settings.path)
+            write_label_conflicts(self.splits.values(), self.output_dir)
+        if not self.settings.resampling.every_epoch:
             self.splits["train"] = self.splits["train"].take(self.resample(0))
         for name, split in self.splits.items():
-            ids = tokenize_texts(self.tokenizer, split.texts, self.max_length)
+            ids = tokenize_texts(self.tokenizer, split.texts, self.settings.max_length)
+            if name == "train":
+                require_known_pieces(ids, self.tokenizer, self.settings.path)
             self.datasets[name] = TokenizedReviews(ids, split.label_ids(self.labels))
         log.info("Split sizes: %s", {name: len(data) for name, data in self.datasets.items()})
 
     def resample(self, epoch: int) -> np.ndarray:
         """Positions of the clean training split to train on: its one draw (epoch 0), or a fresh draw each epoch
         with ``resampling.every_epoch`` (seeded by seed + epoch, so resumed runs redraw the same)."""
-        return resample_indices(self.splits["train"].labels, self.resampling["strategy"],
-                                self.resampling["sampling_strategy"], self.seed + epoch)
+        resampling = self.settings.resampling
+        return resample_indices(self.splits["train"].labels, resampling.strategy, resampling.sampling_strategy,
+                                self.seed + epoch)
 
     @property
     def epoch_draw(self) -> Callable[[int], np.ndarray] | None:
         """What the training sampler draws from each epoch, when the training split is resampled every epoch."""
-        return self.resample if self.resampling.get("every_epoch") else None
+        return self.resample if self.settings.resampling.every_epoch else None
 
     def clean_splits(self) -> tuple[dict[str, LabeledReviews], list[str]]:
         """The clean train/val/test reviews (no resampling, no tokenizing) and the label order: what a baseline needs."""
@@ -160,26 +142,28 @@ class ReviewDataModule(L.LightningDataModule):
         return splits, label_order(splits["train"])
 
     def _split_reviews(self) -> dict[str, LabeledReviews]:
-        if self.split_paths:
-            splits = {name: self._read_clean(self.split_paths[name]) for name in SPLITS}
+        settings = self.settings
+        if settings.split_paths:
+            splits = {name: self._read_clean(settings.split_paths[name]) for name in SPLITS}
             if any(split.multilabel for split in splits.values()):  # data.task=auto decides per file: one decides all
                 splits = {name: split if split.multilabel else split.as_multilabel() for name, split in splits.items()}
             return splits
-        reviews = self._read_clean(self.path)
-        if self.min_class_count:
-            reviews = drop_rare_classes(reviews, self.min_class_count)
-        if self.split_file:
-            positions = _positions_of(reviews.row_ids, load_split(self.split_file), self.split_file)
+        reviews = self._read_clean(settings.path)
+        if settings.min_class_count:
+            reviews = drop_rare_classes(reviews, settings.min_class_count)
+        if settings.split_file:
+            positions = _positions_of(reviews.row_ids, load_split(settings.split_file), settings.split_file)
         else:
-            check_class_counts(reviews, self.val_size, self.test_size)
-            positions = (iterative_split(reviews.label_ids(label_order(reviews)), self.val_size, self.test_size,
-                                         self.seed) if reviews.multilabel
-                         else stratified_split(reviews.labels, self.val_size, self.test_size, self.seed))
+            val_size, test_size = settings.val_size, settings.test_size
+            check_class_counts(reviews, val_size, test_size)
+            positions = (iterative_split(reviews.label_ids(label_order(reviews)), val_size, test_size, self.seed)
+                         if reviews.multilabel else stratified_split(reviews.labels, val_size, test_size, self.seed))
         return {name: reviews.take(index) for name, index in positions.items()}
 
     def _read_clean(self, path: str) -> LabeledReviews:
-        return read_labeled(path, self.text_column, self.label_column, self.sheet_name, self.encoding,
-                            self.sep, self.label_spec)
+        settings = self.settings
+        return read_labeled(path, settings.text_column, settings.label_column, settings.sheet_name, settings.encoding,
+                            settings.sep, settings.label_spec)
 
     def _check_labels_known(self) -> None:
         """Val/test labels never seen in training cannot be predicted; say which ones."""
@@ -194,8 +178,10 @@ class ReviewDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         dataset = self.datasets["train"]
-        sampler = EpochSampler(dataset.lengths, self.batch_size, self.seed, self.group_by_length, draw=self.epoch_draw)
-        return self._loader(dataset, self.batch_size, sampler)
+        batch_size = self.settings.batch_size
+        sampler = EpochSampler(dataset.lengths, batch_size, self.seed, self.settings.group_by_length,
+                               draw=self.epoch_draw)
+        return self._loader(dataset, batch_size, sampler)
 
     def val_dataloader(self) -> DataLoader:
         return self._eval_loader("val")
@@ -205,17 +191,17 @@ class ReviewDataModule(L.LightningDataModule):
 
     def _eval_loader(self, name: str) -> DataLoader:
         dataset = self.datasets[name]
-        return self._loader(dataset, self.eval_batch_size, eval_sampler(dataset))
+        return self._loader(dataset, self.settings.eval_batch_size, eval_sampler(dataset))
 
     def unsharded_loader(self, name: str) -> DataLoader:
         """Every review of split ``name`` in this process, also under DDP: what rank 0 calibrates and chooses
         thresholds on after the fit (the Trainer's val/test loaders give each rank a shard)."""
-        return self._loader(self.datasets[name], self.eval_batch_size, None)
+        return self._loader(self.datasets[name], self.settings.eval_batch_size, None)
 
     def _loader(self, dataset: TokenizedReviews, batch_size: int, sampler: Sampler[int] | None) -> DataLoader:
         return DataLoader(
             dataset, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=self.collator,
-            num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
+            num_workers=self.settings.num_workers, persistent_workers=self.settings.num_workers > 0,
         )
 
 

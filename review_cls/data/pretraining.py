@@ -26,12 +26,14 @@ log = logging.getLogger(__name__)
 def pretraining_texts(data: ReviewDataModule) -> list[str]:
     """The training split's texts when the file has ``data.label_column`` (the split a fine-tune with the same data
     settings and seed uses, so its val/test reviews stay unseen); every clean text of a file without labels."""
-    if not data.split_paths:
-        frame = read_table(data.path, data.sheet_name, data.encoding)
-        if data.label_column not in frame.columns or blank_labels(frame[data.label_column]).any():
-            texts = clean_reviews(frame, data.text_column, None, str(data.path)).texts
+    settings = data.settings
+    if not settings.split_paths:
+        frame = read_table(settings.path, settings.sheet_name, settings.encoding)
+        label_column = settings.label_column
+        if label_column not in frame.columns or blank_labels(frame[label_column]).any():
+            texts = clean_reviews(frame, settings.text_column, None, str(settings.path)).texts
             log.info("'%s' has no label column '%s', or blanks in it (a file not fully labeled, which no fine-tune "
-                     "splits): pretraining on all %d clean texts.", data.path, data.label_column, len(texts))
+                     "splits): pretraining on all %d clean texts.", settings.path, label_column, len(texts))
             return texts
     splits, _ = data.clean_splits()
     log.info("Pretraining on the %d texts of the training split (val %d and test %d reviews left out).",

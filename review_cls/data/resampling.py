@@ -28,7 +28,7 @@ def resample_indices(
     if strategy == "none":  # multi-label data too, which only this strategy accepts (data/label_sets.py)
         return positions
     label_array = np.asarray(labels)
-    sampler_class = SAMPLERS[strategy]  # the name was checked with the data settings (review_cls/data/settings.py)
+    sampler_class = SAMPLERS[strategy]  # the name was checked with the data settings (review_cls/data/data_settings.py)
     if hasattr(sampling_strategy, "items"):
         sampling_strategy = dict(sampling_strategy.items())
     sampler = sampler_class(sampling_strategy=sampling_strategy, random_state=seed)

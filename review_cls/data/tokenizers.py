@@ -17,20 +17,11 @@ from pathlib import Path
 from transformers import AutoTokenizer, BertTokenizer, PreTrainedTokenizerBase
 
 from review_cls.errors import ConfigError
-from review_cls.utils.pretrained import load_hint, resolve_pretrained
+from review_cls.models.pretrained import load_tokenizer
 
 CHAR_VOCAB_PREFIX = "char_vocab:"
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 CONTINUED = string.ascii_lowercase + string.digits
-
-
-def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
-    """Load the fast tokenizer of ``name`` (never running remote code)."""
-    source = resolve_pretrained(name)
-    try:
-        return AutoTokenizer.from_pretrained(source, use_fast=True, trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(load_hint(name, source, exc)) from exc
 
 
 def tokenizer_files(tokenizer: PreTrainedTokenizerBase) -> dict[str, str]:

@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from review_cls.errors import CheckpointError
-from review_cls.utils.run_files import HYDRA_CONFIG, RunFolder
+from review_cls.errors import CheckpointError, ConfigError
+from review_cls.utils.run_folder import HYDRA_CONFIG, RunFolder
 
 LAST = "last"
 REQUIRED_HPARAMS = ("backbone_config", "labels")
@@ -91,15 +91,19 @@ def check_labels(labels: Any, outputs: int, source: str | Path) -> None:
 
 def load_classifier(path: str | Path):
     """The trained classifier (eval mode, CPU) and its own tokenizer, from a review_cls checkpoint."""
-    from review_cls.data.tokenizers import tokenizer_from_files
-    from review_cls.models.module import ReviewClassifier
+    return classifier_of(read_checkpoint(path), path)
 
-    checkpoint = read_checkpoint(path)
-    hparams = dict(checkpoint["hyper_parameters"], init_from_pretrained=False)
+
+def classifier_of(checkpoint: dict[str, Any], path: str | Path):
+    """The classifier (eval mode, CPU) and tokenizer a checkpoint read by :func:`read_checkpoint` holds; ``path``
+    names it in errors."""
+    from review_cls.data.tokenizers import tokenizer_from_files
+    from review_cls.models.module import ReviewClassifier, upgraded_hyperparameters
+
     try:
-        model = ReviewClassifier(**hparams)
+        model = ReviewClassifier(**upgraded_hyperparameters(checkpoint["hyper_parameters"]))
         model.load_state_dict(checkpoint["state_dict"])
-    except (RuntimeError, TypeError, ValueError, KeyError) as exc:
+    except (RuntimeError, TypeError, ValueError, KeyError, ConfigError) as exc:
         raise CheckpointError(
             f"Checkpoint '{path}' does not rebuild into a review_cls classifier (its weights or settings do not fit "
             f"its own model config; made by another model or version?): {exc}"

@@ -3,7 +3,7 @@ axes, optionally int8 dynamic quantization), and a predictor that runs it with t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,8 +12,9 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from review_cls.errors import CheckpointError, ConfigError
-from review_cls.inference.predictor import exported_metadata, length_sorted_probabilities
-from review_cls.models.task import SINGLE_LABEL, Task
+from review_cls.inference.export_folder import exported_metadata
+from review_cls.inference.predictor import TokenizedPredictor
+from review_cls.utils.hardware import AUTO
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
@@ -75,30 +76,21 @@ def down_projections(path: Path) -> list[str]:
     return [node.name for node in model.graph.node if node.op_type == "MatMul" and node.input[1] in wider_in]
 
 
-@dataclass(frozen=True)
-class OnnxPredictor:
-    """Like :class:`~review_cls.inference.predictor.Predictor`, but the logits come from an onnxruntime session."""
+@dataclass(frozen=True, kw_only=True)
+class OnnxPredictor(TokenizedPredictor):
+    """A :class:`~review_cls.inference.predictor.Predictor` whose logits come from an onnxruntime CPU session."""
 
-    session: InferenceSession
-    tokenizer: PreTrainedTokenizerBase
-    labels: list[str]
-    max_length: int
-    task: Task = SINGLE_LABEL
-    thresholds: np.ndarray | None = None
+    session: InferenceSession = field(repr=False)
 
     def to(self, device: torch.device | str) -> OnnxPredictor:
         """ONNX inference here is CPU only: any other device is a config error."""
-        if torch.device(device).type != "cpu":
+        if str(device) != AUTO and torch.device(device).type != "cpu":
             raise ConfigError(f"runtime=onnx runs on the CPU; got device={device}. Use device=cpu or runtime=torch.")
         return self
 
     def logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         feed = {name: tensor.numpy().astype(np.int64) for name, tensor in zip(INPUT_NAMES, (input_ids, attention_mask))}
         return torch.from_numpy(self.session.run(["logits"], feed)[0])
-
-    def predict_probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Class probabilities (N x C, float32) in the order of ``texts``, truncated as in training."""
-        return length_sorted_probabilities(self.logits, self.tokenizer, texts, self.max_length, batch_size, self.task)
 
 
 def load_onnx_predictor(folder: str | Path, threads: int | None = None) -> OnnxPredictor:
@@ -121,7 +113,7 @@ def load_onnx_predictor(folder: str | Path, threads: int | None = None) -> OnnxP
         import onnxruntime
     except ImportError as exc:
         raise ConfigError(INSTALL_HINT) from exc
-    tokenizer, labels, max_length, task, thresholds = exported_metadata(folder)
+    metadata = exported_metadata(folder)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads or torch.get_num_threads()
     options.inter_op_num_threads = 1
@@ -129,4 +121,4 @@ def load_onnx_predictor(folder: str | Path, threads: int | None = None) -> OnnxP
         session = onnxruntime.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types on a damaged file
         raise CheckpointError(f"ONNX Runtime cannot load '{folder / ONNX_FILE}': {exc}") from exc
-    return OnnxPredictor(session, tokenizer, labels, max_length, task, thresholds)
+    return OnnxPredictor(*metadata, session=session)

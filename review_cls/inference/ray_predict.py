@@ -20,9 +20,13 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig
 
 from review_cls.errors import ConfigError, ReviewClsError
+from review_cls.inference.batch_predict import start_summary
+from review_cls.inference.blended_predictor import predictor_line
+from review_cls.inference.prediction_columns import predict_chunk
 from review_cls.inference.prediction_files import insights_folder
 from review_cls.inference.prediction_parts import check_output_folder, give_parts_one_schema, part_chunks, part_files
-from review_cls.jobs.predict import load_for_runtime, predict_chunk, start_summary
+from review_cls.inference.predictor import load_predictor
+from review_cls.monitoring.embeddings import model_embedder
 from review_cls.reports.html_report import write_report
 from review_cls.utils.atomic import atomic_dir
 from review_cls.utils.settings import number, whole_number
@@ -78,11 +82,13 @@ class RaySettings:
 
 @dataclass(frozen=True)
 class ReplicaJob:
-    """What every actor needs: the model to load, its threads, and the predict settings that shape the columns."""
+    """What every actor needs: the model to load (blended with its TF-IDF baseline, as the local predict ships it,
+    unless ``blend`` is off), its threads, and the predict settings that shape the columns."""
 
     ckpt_path: str
     runtime: str
     device: str
+    blend: bool
     threads: int
     text_column: str
     batch_size: int
@@ -98,7 +104,7 @@ class PredictActor:
 
         torch.set_num_threads(job.threads)
         self.job = job
-        self.predictor = load_for_runtime(job.ckpt_path, job.runtime, job.device)
+        self.predictor = load_predictor(job.ckpt_path, job.runtime, job.device, job.blend)
 
     def __call__(self, rows: pd.DataFrame) -> pa.Table:
         """``rows`` with the local predict's columns added, as the Arrow table a part is written from."""
@@ -215,11 +221,12 @@ def run_ray_prediction(cfg: DictConfig) -> dict[str, Any]:
     check_output_folder(output, files, cfg.insights, cfg.overwrite)
     reading = TableReading(cfg.chunk_size, cfg.sheet_name, cfg.encoding, cfg.get("sep"))
     head = first_chunk(files, reading)
-    predictor = load_for_runtime(cfg.ckpt_path, cfg.runtime, "cpu")  # a bad checkpoint fails here, before Ray
-    summary = start_summary(head, cfg, predictor.labels, files[0], predictor.task.multilabel)
-    del predictor  # the actors load their own
-    job = ReplicaJob(str(cfg.ckpt_path), cfg.runtime, cfg.device, settings.cpus_per_actor, cfg.text_column,
-                     cfg.batch_size, cfg.label_separator, cfg.low_confidence_margin)
+    # a bad checkpoint fails here, before Ray; the actors load their own, this one embeds the insights' topics
+    predictor = load_predictor(cfg.ckpt_path, cfg.runtime, "cpu", cfg.blend)
+    log.info("Predicting with %s.", predictor_line(predictor))
+    summary = start_summary(head, cfg, predictor, files[0])
+    job = ReplicaJob(str(cfg.ckpt_path), cfg.runtime, cfg.device, cfg.blend, settings.cpus_per_actor,
+                     cfg.text_column, cfg.batch_size, cfg.label_separator, cfg.low_confidence_margin)
     source = str(cfg.input) if len(files) > 1 else files[0].name
     log.info("engine=ray: %d file(s), %d actor(s) x %d CPU(s).", len(files), settings.actors, settings.cpus_per_actor)
     with atomic_dir(output) as temporary:
@@ -235,7 +242,7 @@ def run_ray_prediction(cfg: DictConfig) -> dict[str, Any]:
             summary.update(chunk)
         if cfg.insights:
             with atomic_dir(insights_folder(output)) as folder:
-                summary.write(folder, source)
+                summary.write(folder, source, model_embedder(predictor, cfg.batch_size))
                 if cfg.report:
                     write_report(summary, folder / "report.html", source, str(cfg.ckpt_path))
     rows = summary.predicted + summary.empty

@@ -1,36 +1,19 @@
-"""The ``review_cls.audit`` job: out-of-sample probabilities per stratified fold (TF-IDF or the fine-tuned
-encoder), cleanlab's suspected label errors, ``label_issues.csv`` and ``label_issues.md`` in the run folder."""
+"""The ``review_cls.audit`` job: audit's settings checked, then every review scored out of fold and cleanlab's
+suspected label errors written to the run folder (review_cls/labeling/label_audit.py)."""
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from typing import Any
 
-import lightning as L
-import numpy as np
-import pandas as pd
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig
 
-from review_cls.data.prepare import LabeledReviews, drop_rare_classes, read_labeled
-from review_cls.data.settings import check_data_settings
+from review_cls.data.data_settings import DataSettings
 from review_cls.errors import ConfigError
-from review_cls.labeling.folds import FitPredict, check_fold_counts, fold_of_rows, out_of_sample_probabilities
-from review_cls.labeling.issues import (
-    FILTERS,
-    ISSUES_CSV,
-    ISSUES_MD,
-    issue_report,
-    rank_label_issues,
-    write_issue_report,
-    write_issue_table,
-)
-from review_cls.models.tfidf import build_tfidf_pipeline, check_tfidf_settings, full_probabilities
+from review_cls.labeling.issues import FILTERS
+from review_cls.labeling.label_audit import MODES, audit_labels
+from review_cls.models.tfidf import check_tfidf_settings
 from review_cls.training.preflight import check_encoder_settings
-from review_cls.utils.settings import whole_number
-
-log = logging.getLogger(__name__)
-MODES = ("tfidf", "finetune")
+from review_cls.utils.settings import flag, whole_number
 
 
 def check_audit_settings(cfg: DictConfig) -> None:
@@ -41,67 +24,13 @@ def check_audit_settings(cfg: DictConfig) -> None:
     if cfg.audit.filter_by not in FILTERS:
         raise ConfigError(f"audit.filter_by={cfg.audit.filter_by} is not one of cleanlab's filters: {', '.join(FILTERS)}.")
     whole_number(cfg.audit, "examples", 0, "audit.")
+    blended = flag(cfg.audit, "blend", "audit.")
     if cfg.audit.model == "tfidf":
-        check_data_settings(OmegaConf.to_container(cfg.data, resolve=True))
-        check_tfidf_settings(cfg.tfidf)
+        DataSettings.from_config(cfg.data)  # the data group checked before any file is read
     else:
         check_encoder_settings(cfg)
-
-
-def tfidf_fold(cfg: DictConfig, labels: list[str]) -> FitPredict:
-    """The baseline's TF-IDF + logistic regression (conf/tfidf/), fitted on each fold's training reviews."""
-    options = OmegaConf.to_container(cfg.tfidf, resolve=True)
-
-    def fit_predict(train: LabeledReviews, held: LabeledReviews, folder: Path) -> np.ndarray:
-        pipeline = build_tfidf_pipeline(**options, seed=int(cfg.seed))
-        pipeline.fit(train.texts, train.label_ids(labels))
-        return full_probabilities(pipeline, held.texts, len(labels))
-
-    return fit_predict
-
-
-def finetune_fold(cfg: DictConfig, labels: list[str]) -> FitPredict:
-    """The configured encoder trained on each fold's training reviews by the training job's own builders (the
-    trainer.* settings, no checkpoints, loggers or validation), then scoring the held-out reviews."""
-    from review_cls.inference.predictor import predict_probabilities
-    from review_cls.training.builders import build_datamodule, build_model, build_trainer
-
-    def fit_predict(train: LabeledReviews, held: LabeledReviews, folder: Path) -> np.ndarray:
-        fold_cfg = fold_training_config(cfg, folder, write_fold_tables(cfg, train, held, folder))
-        L.seed_everything(int(cfg.seed), workers=True)
-        trainer = build_trainer(fold_cfg, [], [])
-        datamodule = build_datamodule(fold_cfg)
-        model = build_model(fold_cfg, datamodule)
-        trainer.fit(model, datamodule=datamodule)
-        # Lightning hands the model back on the CPU after fit: score the held-out reviews where it trained
-        model = model.eval().to(trainer.strategy.root_device)
-        found = predict_probabilities(model, datamodule.tokenizer, held.texts, datamodule.max_length,
-                                      int(cfg.data.eval_batch_size))
-        columns = [datamodule.labels.index(label) for label in labels]
-        return found[:, columns].astype(np.float64)
-
-    return fit_predict
-
-
-def write_fold_tables(cfg: DictConfig, train: LabeledReviews, held: LabeledReviews, folder: Path) -> dict[str, str]:
-    """The fold's reviews as CSV files in the data's own column names: the data module reads them as split files."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, part in (("train", train), ("held_out", held)):
-        path = folder / f"{name}.csv"
-        pd.DataFrame({cfg.data.text_column: part.texts, cfg.data.label_column: part.labels}).to_csv(path, index=False)
-        paths[name] = str(path)
-    return {"train": paths["train"], "val": paths["held_out"], "test": paths["held_out"]}
-
-
-def fold_training_config(cfg: DictConfig, folder: Path, split_paths: dict[str, str]) -> DictConfig:
-    """The run's config for one fold: its split files (read as plain UTF-8 CSV) and a Trainer that only fits."""
-    fold_cfg = cfg.copy()
-    with open_dict(fold_cfg):
-        fold_cfg.data.update(split_paths=split_paths, sheet_name=None, encoding="utf-8", sep=None)
-        fold_cfg.trainer.update(default_root_dir=str(folder), enable_checkpointing=False, limit_val_batches=0,
-                                enable_progress_bar=False, enable_model_summary=False)
-    return fold_cfg
+    if cfg.audit.model == "tfidf" or blended:
+        check_tfidf_settings(cfg.tfidf)
 
 
 def interrupted_note(cfg: DictConfig) -> str:
@@ -113,23 +42,5 @@ def interrupted_note(cfg: DictConfig) -> str:
 def run_audit(cfg: DictConfig) -> dict[str, Any]:
     """The ``review_cls.audit`` job: every review scored out of fold, cleanlab's ranking written to the run folder;
     each finished fold is saved, so a rerun of the same settings goes on from there."""
-    output_dir = Path(cfg.paths.output_dir)
     check_audit_settings(cfg)
-    folds, mode = int(cfg.audit.folds), str(cfg.audit.model)
-    data = cfg.data
-    reviews = read_labeled(data.path, data.text_column, data.label_column, data.sheet_name, data.encoding,
-                           data.get("sep"))
-    if data.min_class_count:
-        reviews = drop_rare_classes(reviews, int(data.min_class_count))
-    check_fold_counts(reviews, folds)
-    labels = sorted(set(reviews.labels))
-    fold = fold_of_rows(reviews.labels, folds, int(cfg.seed))
-    fit_predict = (tfidf_fold if mode == "tfidf" else finetune_fold)(cfg, labels)
-    probabilities = out_of_sample_probabilities(reviews, labels, fold, output_dir / "folds" / mode, fit_predict)
-    issues = rank_label_issues(reviews, labels, probabilities, fold, str(cfg.audit.filter_by))
-    write_issue_table(issues, output_dir / ISSUES_CSV)
-    report = issue_report(issues, len(reviews), str(data.path), mode, folds, int(cfg.audit.examples))
-    write_issue_report(report, output_dir / ISSUES_MD)
-    log.info("%d of %d reviews look mislabeled -> %s", len(issues), len(reviews), output_dir / ISSUES_CSV)
-    print(f"audit: {len(issues)} suspected label errors in {len(reviews)} reviews -> {output_dir / ISSUES_CSV}")
-    return {"reviews": len(reviews), "issues": len(issues), "output": str(output_dir / ISSUES_CSV)}
+    return audit_labels(cfg)

@@ -15,6 +15,7 @@ from review_cls.data.pretraining import MaskedReviewsDataModule, pretraining_tex
 from review_cls.data.tokenizers import tokenizer_files, tokenizer_for
 from review_cls.errors import ConfigError
 from review_cls.models.masked_lm import MaskedLanguageModel, save_encoder_folder
+from review_cls.models.model_settings import ModelSettings
 from review_cls.training.builders import build_trainer, instantiate_callbacks, instantiate_loggers
 from review_cls.training.interrupts import best_checkpoint, fit_or_interrupt, stop
 from review_cls.training.preflight import check_pretraining_settings, prepare_run
@@ -27,15 +28,17 @@ FOLDER = "pretrained_model"
 def run_pretraining(cfg: DictConfig) -> dict[str, float]:
     """Pretrain, then write the best checkpoint (lowest held-out masked-LM loss) as a Hugging Face folder."""
     ckpt_path = prepare_run(cfg, check_pretraining_settings)
-    reviews: ReviewDataModule = instantiate(cfg.data)
+    reviews = ReviewDataModule.from_config(cfg.data)
     texts = pretraining_texts(reviews)
     tokenizer = tokenizer_for(reviews.tokenizer_source, texts)
+    data = reviews.settings
     datamodule = MaskedReviewsDataModule(
-        texts, tokenizer, reviews.max_length, reviews.batch_size, reviews.eval_batch_size, int(cfg.seed),
-        float(cfg.mlm.holdout), float(cfg.mlm.probability), reviews.group_by_length,
+        texts, tokenizer, data.max_length, data.batch_size, data.eval_batch_size, int(cfg.seed),
+        float(cfg.mlm.holdout), float(cfg.mlm.probability), data.group_by_length,
     )
     datamodule.setup("fit")  # texts with nothing to mask stop here, before the Trainer writes anything
-    model: MaskedLanguageModel = instantiate(cfg.mlm.module)(vocab_size=len(tokenizer))
+    model: MaskedLanguageModel = instantiate(cfg.mlm.module)(ModelSettings.from_config(cfg.model),
+                                                             vocab_size=len(tokenizer))
     model.tokenizer_files = tokenizer_files(tokenizer)
     trainer = build_trainer(cfg, instantiate_callbacks(cfg.get("callbacks")), instantiate_loggers(cfg.get("logger")))
     interrupted = fit_or_interrupt(trainer, model, datamodule, ckpt_path)

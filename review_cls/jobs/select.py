@@ -1,37 +1,22 @@
-"""The ``review_cls.select`` job: score an unlabeled pool with a trained model, pick the next reviews to label
-(uncertainty, optional k-means spread, per-class quota), write them as a table and as Label Studio tasks; or turn
-a Label Studio export back into a training table."""
+"""The ``review_cls.select`` job: select's settings checked, then the next reviews to label picked from an unlabeled
+pool (review_cls/labeling/selection.py); or a Label Studio export turned back into a training table."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from omegaconf import DictConfig
 
-from review_cls.data.io import check_encoding, checked_sep, existing_table, read_table
-from review_cls.data.writers import TableWriter, output_format
-from review_cls.errors import ConfigError, DataError
-from review_cls.inference.prediction_files import check_output_locations, check_texts_are_words
-from review_cls.inference.predictor import load_predictor
-from review_cls.labeling.label_studio import annotated_reviews, import_tasks, write_tasks
-from review_cls.labeling.strategies import STRATEGIES, cluster_representatives, pick, preference_order, uncertainty
-from review_cls.reports.insights import CONFIDENCE, PREDICTED
-from review_cls.utils.atomic import atomic_file
+from review_cls.data.io import check_encoding, checked_sep
+from review_cls.errors import ConfigError
+from review_cls.labeling.label_studio import write_labeled_table
+from review_cls.labeling.selection import select_for_labeling
+from review_cls.labeling.strategies import STRATEGIES
 from review_cls.utils.hardware import resolve_device
 from review_cls.utils.settings import column_name, flag, path_value, require_settings, whole_number
 
-log = logging.getLogger(__name__)
 USAGE = "python -m review_cls.select ckpt_path=best.ckpt input=unlabeled.csv n=200"
-UNCERTAINTY, CLUSTER = "uncertainty", "cluster"
-
-
-def label_studio_file(output: Path) -> Path:
-    """``to_label.csv`` -> ``to_label_label_studio.json`` in the same folder."""
-    return output.with_name(f"{output.stem}_label_studio.json")
 
 
 def check_select_settings(cfg: DictConfig) -> None:
@@ -42,6 +27,7 @@ def check_select_settings(cfg: DictConfig) -> None:
     whole_number(cfg, "batch_size", 1)
     whole_number(cfg, "seed", 0)
     flag(cfg, "overwrite")
+    flag(cfg, "blend")
     column_name(cfg, "text_column")
     check_encoding(str(cfg.encoding), "encoding")
     checked_sep(cfg.get("sep"), "sep")
@@ -56,98 +42,12 @@ def check_select_settings(cfg: DictConfig) -> None:
         path_value(choice, "labeled", "select.")
 
 
-def pool_reviews(cfg: DictConfig, source: Path) -> tuple[pd.DataFrame, list[str]]:
-    """The pool's rows with a text, each text once, none that ``select.labeled`` already holds; and their texts."""
-    frame = read_table(source, cfg.sheet_name, cfg.encoding, cfg.get("sep"), prefix="")
-    texts = text_column_of(frame, cfg.text_column, source, "text_column")
-    check_texts_are_words(frame[cfg.text_column], cfg.text_column, source, list(frame.columns))
-    keep = texts.ne("") & ~texts.duplicated()
-    if cfg.select.labeled is not None:
-        keep &= ~texts.isin(set(labeled_texts(cfg)))
-    log.info("Pool: %d rows, %d with a text not labeled yet (empty texts, repeats and labeled texts left out).",
-             len(frame), int(keep.sum()))
-    return frame[keep.to_numpy()], texts[keep].tolist()
-
-
-def labeled_texts(cfg: DictConfig) -> pd.Series:
-    path = existing_table(cfg.select.labeled, "select.labeled")
-    column = cfg.select.labeled_text_column or cfg.text_column
-    setting = "select.labeled_text_column" if cfg.select.labeled_text_column else "text_column"
-    return text_column_of(read_table(path, prefix=""), column, path, setting)
-
-
-def text_column_of(frame: pd.DataFrame, column: str, source: Path, setting: str) -> pd.Series:
-    """The column's cells as stripped text (missing -> empty), the way training cleans them."""
-    if column not in frame.columns:
-        raise DataError(f"'{source}' has no text column '{column}'. Columns: {', '.join(frame.columns)}. "
-                        f"Set {setting}=<name>.")
-    return frame[column].map(lambda value: value.strip() if isinstance(value, str) else "")
-
-
-def check_pool_size(cfg: DictConfig, pool: int, classes: int) -> None:
-    """``n`` must fit the pool, and the per-class quotas must fit ``n``."""
-    if cfg.n > pool:
-        left_out = " after leaving out select.labeled's texts" if cfg.select.labeled is not None else ""
-        raise ConfigError(f"n={cfg.n} is larger than the pool: '{cfg.input}' has {pool} review(s) to pick from"
-                          f"{left_out}. Lower n to {pool} or less.")
-    quota = int(cfg.select.per_class_quota)
-    if quota * classes > cfg.n:
-        raise ConfigError(f"select.per_class_quota={quota} for {classes} classes reserves {quota * classes} picks, "
-                          f"more than n={cfg.n}. Raise n or lower the quota.")
-
-
-def choose(cfg: DictConfig, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Positions of the picks in choosing order, every review's uncertainty, and its k-means cluster (diverse)."""
-    scores = uncertainty(probabilities, cfg.select.strategy, int(cfg.seed))
-    clusters, first = None, None
-    if cfg.select.diverse:
-        clusters, first = cluster_representatives(probabilities, scores, int(cfg.n), int(cfg.seed))
-    order = preference_order(scores, first)
-    return pick(order, probabilities.argmax(axis=1), int(cfg.n), int(cfg.select.per_class_quota)), scores, clusters
-
-
 def run_selection(cfg: DictConfig) -> dict[str, Any]:
     """The ``review_cls.select`` job (or, with ``select.from_label_studio``, the export -> table conversion)."""
     if cfg.select.from_label_studio is not None:
-        return convert_label_studio_export(cfg)
+        export = Path(path_value(cfg.select, "from_label_studio", "select.")).expanduser()
+        output = Path(path_value(cfg.select, "labeled_output", "select.")).expanduser()
+        return write_labeled_table(export, output, flag(cfg, "overwrite"))
     require_settings(cfg, ("ckpt_path", "input"), USAGE)
     check_select_settings(cfg)
-    source = existing_table(cfg.input, "input")
-    output = Path(str(cfg.output)).expanduser()
-    output_format(output)
-    tasks_path = label_studio_file(output)
-    for target in (output, tasks_path):
-        check_output_locations(target, source, False, cfg.overwrite)
-    pool, texts = pool_reviews(cfg, source)
-    predictor = load_predictor(cfg.ckpt_path).to(resolve_device(cfg.device))
-    check_pool_size(cfg, len(pool), len(predictor.labels))
-    probabilities = predictor.predict_probabilities(texts, int(cfg.batch_size))
-    picks, scores, clusters = choose(cfg, probabilities)
-    labels = np.asarray(predictor.labels, dtype=object)
-    chosen = pool.iloc[picks].assign(**{PREDICTED: labels[probabilities[picks].argmax(axis=1)],
-                                        CONFIDENCE: probabilities[picks].max(axis=1), UNCERTAINTY: scores[picks]})
-    if clusters is not None:
-        chosen[CLUSTER] = clusters[picks]
-    with atomic_file(output) as temporary, TableWriter(temporary, output_format(output), output) as writer:
-        writer.write(chosen)
-    write_tasks(import_tasks([texts[i] for i in picks], chosen[PREDICTED].tolist(), chosen[CONFIDENCE].tolist(),
-                             str(cfg.ckpt_path)), tasks_path)
-    log.info("Picked %d of %d reviews (%s%s) -> %s and %s", len(picks), len(pool), cfg.select.strategy,
-             ", diverse" if cfg.select.diverse else "", output, tasks_path)
-    return {"pool": len(pool), "picked": len(picks), "output": str(output), "label_studio": str(tasks_path)}
-
-
-def convert_label_studio_export(cfg: DictConfig) -> dict[str, Any]:
-    """A Label Studio JSON export's annotated tasks -> ``select.labeled_output`` (text,label): ready for
-    ``data=file data.path=...`` once joined to the training table, and for ``select.labeled=...``."""
-    export = Path(path_value(cfg.select, "from_label_studio", "select.")).expanduser()
-    output = Path(path_value(cfg.select, "labeled_output", "select.")).expanduser()
-    flag(cfg, "overwrite")
-    check_output_locations(output, export, False, cfg.overwrite)
-    reviews = annotated_reviews(export)
-    if reviews.empty:
-        raise DataError(f"No task in '{export}' has an annotation choosing a label; nothing to write.")
-    with atomic_file(output) as temporary, TableWriter(temporary, output_format(output), output) as writer:
-        writer.write(reviews)
-    log.info("%d labeled review(s) from '%s' -> %s", len(reviews), export, output)
-    return {"labeled": len(reviews), "output": str(output)}
+    return select_for_labeling(cfg)

@@ -16,7 +16,8 @@ from typing import Any
 from omegaconf import DictConfig
 
 from review_cls.errors import ConfigError
-from review_cls.jobs.predict import load_for_runtime
+from review_cls.inference.blended_predictor import predictor_line
+from review_cls.inference.predictor import load_predictor
 from review_cls.serving.settings import ServeSettings
 from review_cls.utils.settings import require_settings
 
@@ -97,12 +98,13 @@ def run_server(cfg: DictConfig) -> None:
         import litserve  # noqa: F401 - only to say which extra is missing
     except ImportError as exc:
         raise ConfigError(INSTALL_HINT) from exc
-    predictor = load_for_runtime(settings.ckpt_path, settings.runtime, "cpu")  # checked here, not in a worker
+    # checked here, not in a worker: a bad checkpoint or TF-IDF file is an error line, not a worker that dies
+    predictor = load_predictor(settings.ckpt_path, settings.runtime, "cpu", settings.blend)
     metadata = {"labels": predictor.labels, "multilabel": predictor.task.multilabel, "model": settings.ckpt_path,
-                "runtime": settings.runtime}
+                "runtime": settings.runtime, "predictor": predictor_line(predictor)}
     del predictor  # each worker loads its own
     server = build_server(settings, metadata)
-    log.info("Serving %s on http://%s:%d (POST /predict, GET /health, docs at /docs).", settings.ckpt_path,
+    log.info("Serving %s on http://%s:%d (POST /predict, GET /health, docs at /docs).", metadata["predictor"],
              settings.host, settings.port)
     with stops_drain(server):
         server.run(host=settings.host, port=settings.port, generate_client_file=False, access_log=False)

@@ -18,12 +18,20 @@ positives the annotator missed), positives by ``(1 - p)^gamma_pos``.
 R-Drop (Liang et al. 2021): each training review goes through the model twice, with two dropout masks, and the
 symmetric KL divergence between the two predictions is added to the loss, so the model cannot lean on any one
 dropout sub-network; a regulariser for small, noisy training sets, at twice the training cost.
+
+Every choice among them is made in one place, :func:`build_loss`, from the model group's loss keys
+(:class:`LossSettings`) once :func:`loss_hyperparameters` has resolved what depends on the training split (class
+weights, log-prior offsets). A new loss adds its field to :class:`LossSettings`, its line to :func:`build_loss` and its
+key to conf/model/minilm.yaml: checkpoints store the resolved values as plain hyperparameters, and the model card
+lists whatever they hold.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,6 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from review_cls.errors import ConfigError
+from review_cls.utils.settings import number
 
 log = logging.getLogger(__name__)
 # alpha: adaptive weighs classes once the largest has this many times the reviews of the smallest
@@ -40,6 +49,105 @@ ADAPTIVE_IMBALANCE = 4.0
 ADAPTIVE_BETA = 0.999
 # the alpha values a config may give, as error messages name them
 ALPHA_CHOICES = "null, 'auto', 'adaptive', 'effective:<beta>'"
+# a multi-label label on fewer training reviews than this share is rare enough that plain BCE neglects it
+RARE_LABEL_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class LossSettings:
+    """The loss keys of the model group (conf/model/minilm.yaml), checked when built: a bad value is a ConfigError
+    naming ``model.<key>``. Their per-class values need the training split: :func:`loss_hyperparameters`."""
+
+    gamma: float
+    alpha: str | tuple[float, ...] | None
+    logit_adjustment: float
+    rdrop_alpha: float
+    asymmetric_loss: dict[str, float] | None
+
+    def __post_init__(self) -> None:
+        values = vars(self)
+        if number(values, "model", "gamma") < 0:
+            raise ConfigError(f"model.gamma (focal loss) must be >= 0, got {self.gamma}.")
+        check_alpha_setting(self.alpha)
+        if isinstance(self.alpha, Sequence) and not isinstance(self.alpha, str):
+            object.__setattr__(self, "alpha", tuple(self.alpha))
+        if number(values, "model", "logit_adjustment") < 0:
+            raise ConfigError(f"model.logit_adjustment (tau) must be >= 0, got {self.logit_adjustment}.")
+        if number(values, "model", "rdrop_alpha") < 0:
+            raise ConfigError(f"model.rdrop_alpha (R-Drop) must be >= 0 (0 = off), got {self.rdrop_alpha}.")
+        object.__setattr__(self, "asymmetric_loss", asymmetric_settings(self.asymmetric_loss))
+
+
+def check_alpha_setting(alpha: Any) -> None:
+    """``alpha`` is null, ``auto``, ``adaptive``, ``effective:<beta>``, or a list of non-negative per-class weights
+    (its length is checked once the classes are known)."""
+    if alpha is None or alpha in ("auto", ADAPTIVE) or (isinstance(alpha, str) and effective_beta(alpha) is not None):
+        return
+    if isinstance(alpha, str) or not isinstance(alpha, Sequence):
+        raise ConfigError(f"model.alpha must be {ALPHA_CHOICES} or a list with one weight per class, got {alpha!r}.")
+    for value in alpha:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ConfigError(f"model.alpha must hold non-negative numbers, one per class; got {list(alpha)}.")
+
+
+def loss_hyperparameters(settings: LossSettings, labels: Sequence[str], train_targets: Sequence[Any],
+                         multilabel: bool) -> dict[str, Any]:
+    """The loss settings with what depends on the training split resolved: ``alpha`` as one weight per class (the
+    multi-label ``pos_weight``) and ``logit_adjustment`` as per-class ``logit_offsets``. Plain values, so a checkpoint
+    stores them and :func:`build_loss` rebuilds the same loss from them alone. ``train_targets`` are the training
+    label ids, or their 0/1 rows for multi-label data."""
+    if multilabel:
+        check_single_label_levers(settings)
+        if settings.alpha is None:
+            warn_unweighted_rare_labels(train_targets, labels)
+    elif settings.asymmetric_loss is not None:
+        raise ConfigError("model.asymmetric_loss is a multi-label loss (a sigmoid per label), but this data is "
+                          "single-label: set model.asymmetric_loss=null, or model.gamma for focal loss.")
+    values = dataclasses.asdict(settings)
+    tau = values.pop("logit_adjustment")
+    values["alpha"] = (positive_weights(settings.alpha, train_targets, labels) if multilabel
+                       else resolve_alpha(settings.alpha, train_targets, labels))
+    values["logit_offsets"] = None if multilabel else log_prior_offsets(train_targets, labels, float(tau))
+    return values
+
+
+def build_loss(loss: Mapping[str, Any], multilabel: bool) -> nn.Module:
+    """The training loss from the values :func:`loss_hyperparameters` resolved (a checkpoint's ``loss``): focal loss
+    with class weights, or BCE / the asymmetric loss per label with ``pos_weight``; logit-adjusted; R-Drop around it.
+    A key a checkpoint lacks is a loss that did not exist when it was written: off."""
+    weights = loss.get("alpha")
+    if multilabel:
+        pos_weight = None if weights is None else torch.as_tensor(list(weights), dtype=torch.float32)
+        asymmetric = loss.get("asymmetric_loss")
+        criterion: nn.Module = (SigmoidBCE(pos_weight=pos_weight) if asymmetric is None
+                                else AsymmetricLoss(**asymmetric, pos_weight=pos_weight))
+    else:
+        criterion = FocalLoss(gamma=loss.get("gamma", 0.0), alpha=weights)
+    if loss.get("logit_offsets") is not None:
+        criterion = LogitAdjusted(criterion, loss["logit_offsets"])
+    if loss.get("rdrop_alpha"):
+        criterion = RDrop(criterion, float(loss["rdrop_alpha"]))
+    return criterion
+
+
+def check_single_label_levers(settings: LossSettings) -> None:
+    """Focal loss, the logit-adjusted loss and R-Drop's KL are defined on one softmax over the classes."""
+    used = [f"model.{name}={value}" for name, value in (("gamma", settings.gamma), ("logit_adjustment",
+            settings.logit_adjustment), ("rdrop_alpha", settings.rdrop_alpha)) if value]
+    if used:
+        raise ConfigError(f"{', '.join(used)}: defined on a softmax over single labels, but this data is multi-label "
+                          "(a sigmoid per label). Set it to 0, and weight rare labels with model.alpha=auto.")
+
+
+def warn_unweighted_rare_labels(targets: Sequence[Sequence[float]], labels: Sequence[str]) -> None:
+    """Plain BCE lets a rare label's many negatives outweigh its few positives: on the multi-label CLAP reviews
+    (SECURITY on 2% of them) test macro-F1 was 0.43 with it and 0.71 with ``model.alpha=auto`` (docs/multilabel.md)."""
+    shares = np.asarray(targets, dtype=float).reshape(len(targets), -1).mean(axis=0)
+    rare = {str(labels[index]): round(float(shares[index]), 3) for index in np.flatnonzero(shares < RARE_LABEL_SHARE)}
+    if rare:
+        log.warning("Label(s) on fewer than %d%% of the training reviews (share %s) with model.alpha=null (plain BCE): "
+                    "set model.alpha=auto to weight each label's positives by its negatives / positives.",
+                    round(100 * RARE_LABEL_SHARE), rare)
 
 
 class FocalLoss(nn.Module):
@@ -186,8 +294,6 @@ def positive_weights(alpha: str | Sequence[float] | None, targets: np.ndarray, l
 
 def log_prior_offsets(label_ids: Sequence[int], labels: Sequence[str], tau: float) -> list[float] | None:
     """``tau * log(class frequency)`` of the training labels; None when ``tau`` is 0 (plain loss)."""
-    if tau < 0:
-        raise ConfigError(f"model.logit_adjustment (tau) must be >= 0, got {tau}.")
     if not tau:
         return None
     return (tau * class_log_prior(label_ids, labels, "model.logit_adjustment")).tolist()
@@ -263,6 +369,21 @@ def asymmetric_settings(setting: Mapping[str, Any] | None) -> dict[str, float] |
                               f"got {value!r}.")
         values[key] = float(value)
     return values
+
+
+class RDrop(nn.Module):
+    """R-Drop around a per-pass loss: in training the module passes each batch twice in one forward pass (each copy
+    its own dropout mask) and this loss takes the logits of both, stacked; it is the mean of the two per-pass losses
+    plus ``alpha`` times their symmetric KL. Validation and test score one pass with ``per_pass``."""
+
+    def __init__(self, per_pass: nn.Module, alpha: float) -> None:
+        super().__init__()
+        self.per_pass, self.alpha = per_pass, alpha
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        first, second = logits.chunk(2)
+        loss = (self.per_pass(first, target) + self.per_pass(second, target)) / 2
+        return loss + self.alpha * rdrop_penalty(first, second)
 
 
 def rdrop_penalty(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,8 @@ learns the words of app reviews before it learns their categories."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,10 @@ from transformers import AutoModelForMaskedLM, PreTrainedModel
 
 from review_cls.models.backbone import encoder_config, load_model, with_dropout
 from review_cls.models.factory import check_vocab_size
-from review_cls.models.optim import adamw_with_warmup
+from review_cls.models.optim import OptimizerSettings, adamw_with_warmup
+from review_cls.models.pretrained import resolve_pretrained
+from review_cls.models.model_settings import ModelSettings
 from review_cls.models.tokenizer_checkpoint import TokenizerInCheckpoint
-from review_cls.utils.pretrained import resolve_pretrained
 
 # the attribute holding the masked-LM head: BERT-family, RoBERTa-family
 MLM_HEADS = ("cls", "lm_head")
@@ -34,15 +37,12 @@ class MaskedLanguageModel(TokenizerInCheckpoint, L.LightningModule):
         backbone_config: dict[str, Any],
         pretrained: str | None,
         init_from_pretrained: bool,
-        lr: float,
-        weight_decay: float,
-        warmup_ratio: float,
-        betas: tuple[float, float] | list[float],
-        fused_optimizer: bool,
+        optimizer: Mapping[str, Any],
         train_only_embeddings: bool,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(logger=False)
+        self.optimizer_settings = OptimizerSettings(**optimizer)
         self.model = load_masked_lm(backbone_config, pretrained if init_from_pretrained else None)
         self.model.train()  # from_pretrained returns eval mode: dropout would be off
         if train_only_embeddings:
@@ -68,7 +68,7 @@ class MaskedLanguageModel(TokenizerInCheckpoint, L.LightningModule):
         self.val_loss.reset()
 
     def configure_optimizers(self) -> dict[str, Any]:
-        return adamw_with_warmup(self)
+        return adamw_with_warmup(self, self.optimizer_settings)
 
 
 def masked_lm_loss(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -93,34 +93,25 @@ def masked_tokens(batch: dict[str, torch.Tensor]) -> int:
 
 
 def build_masked_lm_module(
-    vocab_size: int,
-    pretrained: str,
-    from_scratch: bool,
-    architecture: dict[str, int] | None,
-    dropout: float | None,
-    lr: float,
-    weight_decay: float,
-    warmup_ratio: float,
-    betas: list[float],
-    fused_optimizer: bool,
-    new_embeddings: bool,
-    train_only_embeddings: bool,
+    settings: ModelSettings, vocab_size: int, new_embeddings: bool, train_only_embeddings: bool
 ) -> MaskedLanguageModel:
-    """Load the masked-LM once, sized for the tokenizer; every setting was checked before any data was read
+    """Load the masked-LM once, sized for the tokenizer; the model settings were checked before any data was read
     (review_cls/training/preflight.py), only the tokenizer's size needs the data.
 
     ``new_embeddings`` keeps ``pretrained``'s body and gives the tokenizer (e.g. ``char_vocab:6000``) a fresh embedding
     matrix; ``from_scratch`` takes only the architecture (reshaped by ``architecture``) and starts from random weights.
+    Every layer trains at ``model.lr``: the fine-tuning levers (``layer_decay``, ``embedding_lr``,
+    ``frozen_body_epochs``) do not apply to pretraining.
     """
-    config = with_dropout(encoder_config(pretrained), dropout).to_dict()
-    if new_embeddings or from_scratch:
+    config = with_dropout(encoder_config(settings.pretrained), settings.dropout).to_dict()
+    if new_embeddings or settings.from_scratch:
         config["vocab_size"] = vocab_size
-    check_vocab_size(vocab_size, config.get("vocab_size"), from_scratch, pretrained)
-    config.update({key: int(value) for key, value in (architecture or {}).items()})
+    check_vocab_size(vocab_size, config.get("vocab_size"), settings.from_scratch, settings.pretrained)
+    config.update(settings.architecture or {})
+    optimizer = dataclasses.replace(settings.optimizer, layer_decay=1.0, embedding_lr=None, frozen_body_epochs=0)
     return MaskedLanguageModel(
-        backbone_config=config, pretrained=pretrained, init_from_pretrained=not from_scratch, lr=lr,
-        weight_decay=weight_decay, warmup_ratio=warmup_ratio, betas=list(betas), fused_optimizer=fused_optimizer,
-        train_only_embeddings=train_only_embeddings,
+        backbone_config=config, pretrained=settings.pretrained, init_from_pretrained=not settings.from_scratch,
+        optimizer=dataclasses.asdict(optimizer), train_only_embeddings=train_only_embeddings,
     )
 
 

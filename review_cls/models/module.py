@@ -1,4 +1,5 @@
-"""LightningModule: a BERT-family sequence classifier trained with focal loss, AdamW and linear warmup."""
+"""LightningModule: a BERT-family sequence classifier trained with the configured loss (models/losses.py), AdamW and
+linear warmup."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from typing import Any
 import lightning as L
 import torch
 from torchmetrics import MeanMetric
+from transformers import PreTrainedModel
 
 from review_cls.models.backbone import build_classifier
-from review_cls.models.losses import AsymmetricLoss, FocalLoss, LogitAdjusted, SigmoidBCE, rdrop_penalty
-from review_cls.models.optim import adamw_with_warmup
-from review_cls.models.task import DEFAULT_THRESHOLD, task_of
-from review_cls.models.thresholds import TunedOnValidation
+from review_cls.models.losses import RDrop, build_loss
+from review_cls.models.optim import OptimizerSettings, adamw_with_warmup
+from review_cls.models.task import DEFAULT_THRESHOLD, task_of_config
+from review_cls.models.threshold_choice import TunedOnValidation
 from review_cls.models.tokenizer_checkpoint import TokenizerInCheckpoint
 from review_cls.models.vocab_transfer import set_body_trainable
+from review_cls.utils.settings import field_names
 
 STAGES = ("train", "val", "test")
 
@@ -23,56 +26,44 @@ STAGES = ("train", "val", "test")
 class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
     """Holds only plain hyperparameters, so checkpoints reload with ``torch.load(weights_only=True)``.
 
-    ``backbone_config`` is the encoder's config as a dict (labels included); ``pretrained`` names where the
-    starting weights came from and is only read when ``init_from_pretrained`` is true (a fresh run, not a reload).
-    ``max_length`` is the truncation length used in training, kept so inference truncates the same way. Every value
-    comes from :func:`review_cls.models.factory.build_review_classifier` (the model config) or from a checkpoint.
+    ``backbone_config`` is the encoder's config as a dict (labels and ``problem_type``, the task, included);
+    ``max_length`` is the truncation length used in training, kept so inference truncates the same way;
+    ``optimizer`` holds :class:`~review_cls.models.optim.OptimizerSettings`' values and ``loss`` the loss values
+    :func:`~review_cls.models.losses.loss_hyperparameters` resolved on the training split; ``pretrained`` names where
+    the starting weights came from. :func:`review_cls.models.factory.build_review_classifier` passes them from the
+    model settings with ``model``, the Hugging Face classifier it built; without it (a checkpoint being reloaded)
+    the classifier is built from ``backbone_config`` and the checkpoint's weights fill it.
 
-    ``multilabel``: a sigmoid per label trained with ``BCEWithLogitsLoss`` (``alpha`` is then its ``pos_weight``);
-    ``thresholds`` (one per label, chosen on validation after training: training/thresholds.py) live in the
-    ``thresholds`` buffer, so ``trainer.test(ckpt_path=...)`` scores with the checkpoint's own. Validation metrics
-    are at the thresholds each epoch's validation chooses (models/thresholds.py :class:`TunedOnValidation`), test
-    metrics at the stored ones; both are also logged at a global 0.5 (``val/f1_macro_at_0.5``, ``test/...``).
+    Multi-label (``problem_type``): a sigmoid per label trained with ``BCEWithLogitsLoss`` (``alpha`` is then its
+    ``pos_weight``); ``thresholds`` (one per label, chosen on validation after training:
+    training/checkpoint_thresholds.py) live in the ``thresholds`` buffer, so ``trainer.test(ckpt_path=...)`` scores
+    with the checkpoint's own. Validation metrics are at the thresholds each epoch's validation chooses
+    (models/threshold_choice.py :class:`TunedOnValidation`), test metrics at the stored ones; both are also logged at
+    a global 0.5 (``val/f1_macro_at_0.5``, ``test/...``).
     """
 
     def __init__(
         self,
         backbone_config: dict[str, Any],
         labels: Sequence[str],
-        pretrained: str | None,
-        init_from_pretrained: bool,
         max_length: int,
-        lr: float,
-        weight_decay: float,
-        warmup_ratio: float,
-        betas: Sequence[float],
-        gamma: float,
-        alpha: Sequence[float] | None,
-        fused_optimizer: bool = True,  # checkpoints written before this setting existed used the fused step too
-        # optional training levers; checkpoints written before they existed trained without them
-        new_word_embeddings: bool = False,
-        frozen_body_epochs: int = 0,
-        embedding_lr: float | None = None,
-        layer_decay: float = 1.0,
-        logit_offsets: Sequence[float] | None = None,
-        rdrop_alpha: float = 0.0,
-        multilabel: bool = False,
+        optimizer: Mapping[str, Any],
+        loss: Mapping[str, Any],
+        pretrained: str | None = None,
         thresholds: Sequence[float] | None = None,
-        asymmetric_loss: Mapping[str, float] | None = None,
+        model: PreTrainedModel | None = None,
     ) -> None:
         super().__init__()
         # logger=False: the run logs its own flat HPARAMS with final metrics (reports/tensorboard.py)
-        self.save_hyperparameters(logger=False)
+        self.save_hyperparameters(ignore="model", logger=False)
         self.labels = list(labels)
-        self.model = build_classifier(backbone_config, pretrained if init_from_pretrained else None,
-                                      new_word_embeddings=new_word_embeddings)
+        self.optimizer_settings = OptimizerSettings(**optimizer)
+        self.model = model if model is not None else build_classifier(backbone_config, None)
         self.model.train()  # from_pretrained returns eval mode, and Lightning keeps submodule modes: dropout would be off
-        self.task = task_of(multilabel)
+        self.task = task_of_config(backbone_config)
         num_classes = len(self.labels)
-        if multilabel:
-            pos_weight = None if alpha is None else torch.as_tensor(list(alpha), dtype=torch.float32)
-            self.loss_fn: torch.nn.Module = (SigmoidBCE(pos_weight=pos_weight) if asymmetric_loss is None
-                                             else AsymmetricLoss(**asymmetric_loss, pos_weight=pos_weight))
+        self.loss_fn = build_loss(loss, self.task.multilabel)
+        if self.task.multilabel:
             self.register_buffer("thresholds", torch.as_tensor(
                 list(thresholds) if thresholds is not None else [DEFAULT_THRESHOLD] * num_classes, dtype=torch.float32))
             at_default = self.task.summary_metrics(num_classes)
@@ -80,10 +71,7 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
                 {f"{stage}_": at_default.clone(prefix=f"{stage}/", postfix="_at_0.5") for stage in ("val", "test")})
             self.tuned = TunedOnValidation()
         else:
-            self.loss_fn = FocalLoss(gamma=gamma, alpha=alpha)
             self.thresholds = self.at_default = self.tuned = None
-        if logit_offsets is not None:
-            self.loss_fn = LogitAdjusted(self.loss_fn, logit_offsets)
         summary = self.task.summary_metrics(num_classes)
         # keyed "<stage>_" because nn.Module already has a `train` attribute
         self.metrics = torch.nn.ModuleDict({f"{stage}_": summary.clone(prefix=f"{stage}/") for stage in STAGES})
@@ -97,11 +85,7 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
     def _shared_step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
-        if stage == "train" and self.hparams.rdrop_alpha:
-            logits, loss = self._rdrop_logits_and_loss(batch)
-        else:
-            logits = self(batch["input_ids"], batch["attention_mask"])
-            loss = self.loss_fn(logits, batch["labels"])
+        logits, loss = self._logits_and_loss(batch, stage)
         predictions = self.task.predictions(logits, self.thresholds)
         targets = self.task.targets(batch["labels"])
         batch_size = batch["labels"].shape[0]
@@ -123,14 +107,18 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
         if f"{stage}_" in self.per_class:
             self.per_class[f"{stage}_"].update(predictions, targets)
 
-    def _rdrop_logits_and_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """R-Drop (models/losses.py): the batch twice in one forward pass, so each copy gets its own dropout mask; the
-        loss is the mean of the two losses plus ``rdrop_alpha`` times their symmetric KL. The first copy's logits
-        feed the training metrics."""
-        logits = self(batch["input_ids"].repeat(2, 1), batch["attention_mask"].repeat(2, 1))
-        first, second = logits.chunk(2)
-        loss = (self.loss_fn(first, batch["labels"]) + self.loss_fn(second, batch["labels"])) / 2
-        return first, loss + self.hparams.rdrop_alpha * rdrop_penalty(first, second)
+    def _logits_and_loss(self, batch: dict[str, torch.Tensor], stage: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """One pass, scored by the loss; in training with R-Drop (models/losses.py :class:`RDrop`) the batch twice in
+        one forward pass, so each copy gets its own dropout mask, and the first copy's logits feed the metrics."""
+        input_ids, attention_mask, labels = batch["input_ids"], batch["attention_mask"], batch["labels"]
+        if isinstance(self.loss_fn, RDrop):
+            if stage == "train":
+                logits = self(input_ids.repeat(2, 1), attention_mask.repeat(2, 1))
+                return logits.chunk(2)[0], self.loss_fn(logits, labels)
+            logits = self(input_ids, attention_mask)
+            return logits, self.loss_fn.per_pass(logits, labels)
+        logits = self(input_ids, attention_mask)
+        return logits, self.loss_fn(logits, labels)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self._shared_step(batch, "train")
@@ -147,8 +135,9 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
 
     def on_train_epoch_start(self) -> None:
         """Keep the transformer layers fixed for the first ``frozen_body_epochs`` (new embeddings learn first)."""
-        if self.hparams.frozen_body_epochs:
-            set_body_trainable(self.model, self.current_epoch >= self.hparams.frozen_body_epochs)
+        frozen_epochs = self.optimizer_settings.frozen_body_epochs
+        if frozen_epochs:
+            set_body_trainable(self.model, self.current_epoch >= frozen_epochs)
 
     def on_train_epoch_end(self) -> None:
         self._log_epoch_metrics("train")
@@ -176,6 +165,26 @@ class ReviewClassifier(TokenizerInCheckpoint, L.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         """Layers frozen only for the first epochs are in the optimizer too: with no gradient AdamW skips them."""
-        if self.hparams.frozen_body_epochs:
+        if self.optimizer_settings.frozen_body_epochs:
             set_body_trainable(self.model, True)  # on_train_epoch_start freezes it again while it should be
-        return adamw_with_warmup(self, self.hparams.layer_decay, self.hparams.embedding_lr)
+        return adamw_with_warmup(self, self.optimizer_settings)
+
+
+# what a checkpoint written before the optimizer settings became one group trained with where it lacks a key
+FLAT_OPTIMIZER_DEFAULTS = {"fused_optimizer": True, "layer_decay": 1.0, "embedding_lr": None, "frozen_body_epochs": 0}
+FLAT_LOSS_KEYS = ("gamma", "alpha", "logit_offsets", "rdrop_alpha", "asymmetric_loss")
+# what only building the first model needed: the weights come from the checkpoint, the task from problem_type
+FLAT_BUILD_KEYS = ("init_from_pretrained", "new_word_embeddings", "multilabel")
+
+
+def upgraded_hyperparameters(saved: Mapping[str, Any]) -> dict[str, Any]:
+    """A checkpoint's hyperparameters as :class:`ReviewClassifier` takes them. Checkpoints written before the module
+    took its optimizer and loss settings as two groups hold them flat (``lr``, ``gamma``, ``logit_offsets``...), with
+    the keys of :data:`FLAT_BUILD_KEYS`; mapped here, so predict, evaluate, export and the model card keep reading
+    them. Today's checkpoints come back unchanged."""
+    if "loss" in saved:
+        return dict(saved)
+    flat = {key: value for key, value in saved.items() if key not in FLAT_BUILD_KEYS}
+    optimizer = FLAT_OPTIMIZER_DEFAULTS | {key: flat.pop(key) for key in field_names(OptimizerSettings) if key in flat}
+    loss = {key: flat.pop(key) for key in FLAT_LOSS_KEYS if key in flat}
+    return flat | {"optimizer": optimizer, "loss": loss}

@@ -5,34 +5,75 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import lightning as L
 import torch
 from transformers import get_linear_schedule_with_warmup
 
+from review_cls.errors import ConfigError
+from review_cls.utils.settings import flag, number
+
 log = logging.getLogger(__name__)
 NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
 LAYER_INDEX = re.compile(r"\.layer\.(\d+)\.")
 
 
-def adamw_with_warmup(module: L.LightningModule, layer_decay: float = 1.0, embedding_lr: float | None = None
-                      ) -> dict[str, Any]:
-    """AdamW over :func:`optimizer_groups`; linear warmup over ``warmup_ratio`` of the real step count.
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """The optimizer keys of the model group (conf/model/minilm.yaml), checked when built: AdamW's step, its warmup,
+    and which weights move how fast and when (``layer_decay``, ``embedding_lr``, ``frozen_body_epochs``)."""
 
-    Reads ``lr``, ``weight_decay``, ``betas``, ``warmup_ratio`` and ``fused_optimizer`` from ``module.hparams``.
-    """
-    hparams = module.hparams
+    lr: float
+    weight_decay: float
+    warmup_ratio: float
+    betas: tuple[float, float]
+    fused_optimizer: bool
+    layer_decay: float
+    embedding_lr: float | None
+    frozen_body_epochs: int
+
+    def __post_init__(self) -> None:
+        values = vars(self)
+        if not number(values, "model", "lr") > 0:
+            raise ConfigError(f"model.lr must be > 0, got {self.lr}.")
+        if number(values, "model", "weight_decay") < 0:
+            raise ConfigError(f"model.weight_decay must be >= 0, got {self.weight_decay}.")
+        if not 0 <= number(values, "model", "warmup_ratio") < 1:
+            raise ConfigError(f"model.warmup_ratio must be in [0, 1), got {self.warmup_ratio}.")
+        object.__setattr__(self, "betas", checked_betas(self.betas))
+        flag(values, "fused_optimizer", "model.")
+        if not 0 < number(values, "model", "layer_decay") <= 1:
+            raise ConfigError(f"model.layer_decay must be in (0, 1] (1 = the same lr for every layer), got "
+                              f"{self.layer_decay}.")
+        if self.embedding_lr is not None and not number(values, "model", "embedding_lr") > 0:
+            raise ConfigError(f"model.embedding_lr must be > 0 or null, got {self.embedding_lr}.")
+        epochs = self.frozen_body_epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+            raise ConfigError(f"model.frozen_body_epochs must be a whole number >= 0, got {epochs!r}.")
+
+
+def checked_betas(betas: Sequence[float]) -> tuple[float, float]:
+    """AdamW's two moment decays, each in [0, 1)."""
+    if (isinstance(betas, str) or not isinstance(betas, Sequence) or len(betas) != 2
+            or not all(not isinstance(b, bool) and isinstance(b, (int, float)) and 0 <= b < 1 for b in betas)):
+        raise ConfigError(f"model.betas must be two numbers in [0, 1), e.g. [0.9, 0.999]; got {betas!r}.")
+    return float(betas[0]), float(betas[1])
+
+
+def adamw_with_warmup(module: L.LightningModule, settings: OptimizerSettings) -> dict[str, Any]:
+    """AdamW over :func:`optimizer_groups`; linear warmup over ``warmup_ratio`` of the real step count."""
     optimizer = torch.optim.AdamW(
-        optimizer_groups(module.named_parameters(), hparams.lr, hparams.weight_decay,
-                         module.model.config.num_hidden_layers, layer_decay, embedding_lr),
-        lr=hparams.lr,
-        betas=tuple(hparams.betas),
-        fused=_fused(module),
+        optimizer_groups(module.named_parameters(), settings.lr, settings.weight_decay,
+                         module.model.config.num_hidden_layers, settings.layer_decay, settings.embedding_lr),
+        lr=settings.lr,
+        betas=settings.betas,
+        fused=_fused(settings.fused_optimizer, module.trainer.precision),
     )
     total_steps = max(int(module.trainer.estimated_stepping_batches), 1)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(hparams.warmup_ratio * total_steps), total_steps)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_ratio * total_steps), total_steps)
     return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
 
@@ -63,11 +104,10 @@ def optimizer_groups(
     return [{"params": params, "lr": group_lr, "weight_decay": decay} for (group_lr, decay), params in groups.items()]
 
 
-def _fused(module: L.LightningModule) -> bool:
+def _fused(fused: bool, precision: Any) -> bool:
     """Fused AdamW (one kernel instead of a loop over tensors: ~8x faster steps on CPU, docs/benchmarks/speed.md), except
     under mixed precision: it unscales gradients itself, and Lightning then refuses gradient clipping."""
-    fused = bool(module.hparams.fused_optimizer)
-    if fused and "mixed" in str(module.trainer.precision):
-        log.info("precision=%s: AdamW runs unfused so gradients can be clipped.", module.trainer.precision)
+    if fused and "mixed" in str(precision):
+        log.info("precision=%s: AdamW runs unfused so gradients can be clipped.", precision)
         return False
     return fused

@@ -7,7 +7,9 @@ subset accuracy too). Everything else (data, batching, training loop, reports) i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torchmetrics import Metric, MetricCollection
@@ -77,3 +79,8 @@ SINGLE_LABEL, MULTI_LABEL = Task(False), Task(True)
 
 def task_of(multilabel: bool) -> Task:
     return MULTI_LABEL if multilabel else SINGLE_LABEL
+
+
+def task_of_config(config: Mapping[str, Any]) -> Task:
+    """The task a classifier's config (a dict, as checkpoints store it) was built for: its ``problem_type``."""
+    return task_of(config.get("problem_type") == MULTI_LABEL.problem_type)

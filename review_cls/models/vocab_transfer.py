@@ -15,8 +15,7 @@ from collections.abc import Mapping
 import torch
 from transformers import AutoModel, PreTrainedModel
 
-from review_cls.data.tokenizers import load_tokenizer
-from review_cls.utils.pretrained import resolve_pretrained
+from review_cls.models.pretrained import load_tokenizer, resolve_pretrained
 
 
 def pretrained_word_embeddings(name: str) -> tuple[torch.Tensor, dict[str, int]]:

@@ -11,6 +11,7 @@ import heapq
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,11 @@ from matplotlib import colormaps
 
 from review_cls.errors import DataError
 from review_cls.reports.figures import new_figure, save_png
+
+if TYPE_CHECKING:
+    from review_cls.monitoring.counts import TrendCounts
+    from review_cls.monitoring.results import TrendResults
+    from review_cls.monitoring.topics import Embed
 
 PREDICTED = "predicted_label"
 CONFIDENCE = "confidence"
@@ -29,7 +35,7 @@ DATE_NAMES = ("date", "at", "timestamp")
 RATING_NAMES = ("rating", "score", "stars")
 # every file InsightSummary.write may put in its folder: predict replaces a folder holding nothing else
 INSIGHT_FILES = ("categories.csv", "categories.png", "top_examples.csv", "weekly_counts.csv", "weekly_counts.png",
-                 "summary.md", "report.html")
+                 "summary.md", "report.html", "emerging.csv", "topics.csv")
 
 
 def pick_column(columns: Sequence[str], wanted: str | None, candidates: Sequence[str], setting: str) -> str | None:
@@ -65,13 +71,17 @@ def label_rows(chunk: pd.DataFrame, labels: Sequence[str], separator: str) -> pd
 
 class InsightSummary:
     """Running per-category statistics over prediction chunks (columns ``predicted_label`` and ``confidence``, or
-    a multi-label model's ``labels`` and ``prob_<label>`` when ``label_separator`` is given)."""
+    a multi-label model's ``labels`` and ``prob_<label>`` when ``label_separator`` is given). With ``trends``, the
+    counts for emerging issues and topics are fed too (``write`` then adds ``emerging.csv`` and ``topics.csv``)."""
 
     def __init__(
         self, labels: Sequence[str], text_column: str, top_k: int, date_column: str | None, rating_column: str | None,
-        sample_rows: int = 0, label_separator: str | None = None,
+        sample_rows: int = 0, label_separator: str | None = None, trends: TrendCounts | None = None,
+        made_by: str = "",
     ) -> None:
         self.labels = list(labels)
+        # which predictor made the predictions (the blend with TF-IDF or the model alone), one line for the reports
+        self.made_by = made_by
         self.label_separator = label_separator
         # reviews with a prediction, and (multi-label) those of them that carry none of the labels
         self.reviews = self.no_label = 0
@@ -94,6 +104,8 @@ class InsightSummary:
         self.sample_rows = sample_rows
         self.sample: list[tuple[float, int, str, str, float]] = []
         self._random = np.random.default_rng(0)
+        self.trends = trends
+        self.trend_results: TrendResults | None = None
 
     def update(self, chunk: pd.DataFrame) -> None:
         """Fold one chunk of predictions (index = input row number) into the running statistics."""
@@ -127,6 +139,8 @@ class InsightSummary:
             self.rating_count.update(totals["count"].to_dict())
             self.stars.update(pd.DataFrame({"label": labels[rated], "stars": ratings[rated].round().astype(int)})
                               .value_counts().to_dict())
+        if self.trends is not None:
+            self.trends.update(predicted, labels)
 
     def _update_sample(self, predicted: pd.DataFrame, labels: pd.Series) -> None:
         if not self.sample_rows:
@@ -180,8 +194,14 @@ class InsightSummary:
         rows = sorted((row, label, text, confidence) for _, row, label, text, confidence in self.sample)
         return pd.DataFrame(rows, columns=["row", "category", "text", "confidence"])
 
-    def write(self, folder: Path, source: str) -> None:
-        """CSV tables, PNG charts and ``summary.md`` into ``folder`` (which must exist)."""
+    def write(self, folder: Path, source: str, embed: Embed | None = None) -> None:
+        """CSV tables, PNG charts and ``summary.md`` into ``folder`` (which must exist); with trends, what changed
+        and the topics (sentence vectors from ``embed``, TF-IDF without it)."""
+        if self.trends is not None:
+            from review_cls.monitoring.results import trend_results, write_trend_files
+
+            self.trend_results = trend_results(self.trends, embed)
+            write_trend_files(self.trend_results, folder)
         categories = self.category_table()
         categories.to_csv(folder / "categories.csv", index=False)
         plot_categories(categories, folder / "categories.png", title=self.share_title("Reviews per category"))
@@ -212,6 +232,7 @@ class InsightSummary:
             "",
             f"{self.predicted:,} reviews classified; {self.empty:,} rows with an empty text got no prediction.",
             "",
+            *([f"Predicted by {self.made_by}.", ""] if self.made_by else []),
             *([f"Multi-label model: a review counts once under each label it carries, so the shares add up to more "
                f"than 100%; {self.no_label:,} reviews carry none of the labels.", ""] if self.multilabel else []),
             markdown_table(shown),
@@ -225,6 +246,10 @@ class InsightSummary:
                       ""]
             if len(weekly):
                 lines += ["![reviews per week](weekly_counts.png)", ""]
+        if self.trend_results is not None:
+            from review_cls.monitoring.results import trend_markdown
+
+            lines += trend_markdown(self.trend_results)
         lines += [f"## Most confident reviews per category (top {self.top_k})", ""]
         for label, group in examples.groupby("category", sort=False):
             lines += [f"### {label}", ""]

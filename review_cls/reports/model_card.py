@@ -1,5 +1,6 @@
-"""The ``README.md`` model card of an exported folder: labels, test scores beside the TF-IDF baseline, data, recipe,
-limitations. Numbers come from the checkpoint's own run folder; a missing file becomes a note, never a guess."""
+"""The ``README.md`` model card of an exported folder: what ``review_cls.predict`` ships (the blend with TF-IDF, or
+the model alone), labels, test scores of the model, the TF-IDF baseline and the blend, data, recipe, limitations.
+Numbers come from the checkpoint and its own run folder; a missing file becomes a note, never a guess."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from review_cls.models.blend import BlendRecord
+from review_cls.models.module import upgraded_hyperparameters
 from review_cls.models.pooling import pooling_of
-from review_cls.utils.run_files import HYDRA_CONFIG, REPORT_JSON, RUN_RECORD, SPLIT_JSON, RunFolder
+from review_cls.models.task import task_of_config
+from review_cls.utils.run_folder import HYDRA_CONFIG, REPORT_JSON, RUN_RECORD, SPLIT_JSON, RunFolder
 
 # packaged offline encoders -> their hub names (a card's base_model must be a hub id)
 PACKAGED_HUB_NAMES = {"packaged:all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
@@ -51,7 +55,7 @@ def read_run_facts(ckpt_path: str | Path, checkpoint: Mapping[str, Any]) -> RunF
     """Read the run folder around ``<run>/checkpoints/<name>.ckpt``: Hydra's config, ``metrics.json``,
     ``classification_report.json`` and ``split.json``; each one that is absent is listed in ``missing``."""
     run = RunFolder.of_checkpoint(ckpt_path)
-    facts = RunFacts(hparams=dict(checkpoint["hyper_parameters"]), epoch=checkpoint.get("epoch"))
+    facts = RunFacts(hparams=upgraded_hyperparameters(checkpoint["hyper_parameters"]), epoch=checkpoint.get("epoch"))
     sources = {"config": HYDRA_CONFIG, "record": RUN_RECORD, "report": REPORT_JSON, "split_counts": SPLIT_JSON}
     for name, file in sources.items():
         value = run.read(file)
@@ -82,16 +86,34 @@ def _score(value: Any) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{float(value):.4f}"
 
 
+def shown(value: Any) -> str:
+    """A stored setting as the card prints it: numbers to 4 significant digits, lists and mappings item by item."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return f"[{', '.join(map(shown, value))}]"
+    if isinstance(value, Mapping):
+        return f"{{{', '.join(f'{key}: {shown(item)}' for key, item in value.items())}}}"
+    return str(value)
+
+
+def task_and_loss_lines(hparams: Mapping[str, Any]) -> list[str]:
+    """The task, and the loss from the settings the checkpoint stores (models/losses.py: alpha as the per-class
+    weights, the multi-label pos_weight, logit_adjustment as its offsets): every one that is on, whichever they are."""
+    multilabel = task_of_config(hparams.get("backbone_config") or {}).multilabel
+    task = (f"multi-label (a sigmoid per label), thresholds chosen on validation: {shown(hparams.get('thresholds'))}"
+            if multilabel else "single-label (a softmax over the labels)")
+    used = [f"{name} {shown(value)}" for name, value in (hparams.get("loss") or {}).items()
+            if value not in (None, 0, False, {}, [])]
+    loss = "binary cross-entropy per label" if multilabel else "cross-entropy"
+    return [f"- task: {task}", f"- loss: {loss}" + (f" with {', '.join(used)}" if used else "")]
+
+
 def recipe_lines(facts: RunFacts) -> list[str]:
-    """Loss, resampling, lr, epochs, max_length, seed: from the checkpoint, plus the run's config where present."""
+    """Task, loss, resampling, lr, epochs, max_length, seed: from the checkpoint (its hyperparameters as
+    :func:`~review_cls.models.module.upgraded_hyperparameters` gives them), plus the run's config where present."""
     hparams, config = facts.hparams, facts.config or {}
-    gamma, alpha = hparams.get("gamma") or 0.0, hparams.get("alpha")
-    loss = f"focal loss (gamma {gamma}, alpha {alpha})" if gamma or alpha is not None else "cross-entropy"
-    if hparams.get("multilabel"):  # several labels per review: a sigmoid each, decided at per-label thresholds
-        per_label = (f"asymmetric loss per label ({hparams['asymmetric_loss']})" if hparams.get("asymmetric_loss")
-                     else "binary cross-entropy per label")
-        loss = (f"{per_label} (multi-label, pos_weight {alpha}); thresholds chosen on validation: "
-                f"{hparams.get('thresholds')}")
+    optimizer = hparams.get("optimizer") or {}
     resampling = (config.get("data") or {}).get("resampling") or {}
     max_epochs = (config.get("trainer") or {}).get("max_epochs")
     best = f"best checkpoint after epoch {facts.epoch}" if facts.epoch is not None else "best epoch unknown"
@@ -100,10 +122,10 @@ def recipe_lines(facts: RunFacts) -> list[str]:
                else f"a moving average of the trained weights (decay {ema.get('decay')})" if ema else "as trained")
     lines = [
         f"- base model: `{hparams.get('pretrained')}`",
-        f"- loss: {loss}",
+        *task_and_loss_lines(hparams),
         f"- resampling: {resampling.get('strategy', 'unknown (no run config)')}",
-        f"- learning rate: {hparams.get('lr')}, weight decay {hparams.get('weight_decay')}, "
-        f"warmup ratio {hparams.get('warmup_ratio')} (AdamW)",
+        f"- learning rate: {optimizer.get('lr')}, weight decay {optimizer.get('weight_decay')}, "
+        f"warmup ratio {optimizer.get('warmup_ratio')} (AdamW)",
         f"- epochs: up to {max_epochs if max_epochs is not None else 'unknown'}; {best}",
         f"- weights: {weights}",
         f"- max_length: {hparams.get('max_length')} tokens (longer reviews are truncated)",
@@ -112,22 +134,50 @@ def recipe_lines(facts: RunFacts) -> list[str]:
     return lines
 
 
-def evaluation_lines(facts: RunFacts, labels: list[str]) -> list[str]:
-    """The macro-F1 table (model vs TF-IDF baseline) and the per-class test table."""
+def evaluation_lines(facts: RunFacts, labels: list[str], blend: BlendRecord | None) -> list[str]:
+    """The macro-F1 table (the model alone, the TF-IDF baseline, and the blend review_cls ships when there is one)
+    and the per-class test table."""
     metrics = facts.metrics
-    lines = ["| split | macro-F1 | TF-IDF + logistic regression |", "|---|---|---|"]
-    for split, model_key in (("validation", "val/f1_macro_best"), ("test", "test/f1_macro")):
-        baseline = metrics.get(f"baseline/{'val' if split == 'validation' else 'test'}_f1_macro")
-        lines.append(f"| {split} | {_score(metrics.get(model_key))} | {_score(baseline)} |")
+    rows = {"model": ("fine-tuned model alone", "val/f1_macro_best", "test/f1_macro"),
+            "tfidf": ("TF-IDF + logistic regression", "baseline/val_f1_macro", "baseline/test_f1_macro")}
+    if blend is not None:
+        rows["blend"] = (f"blend: {blend_weights(blend)} (what `review_cls.predict` ships)", "blend/val_f1_macro",
+                         "blend/test_f1_macro")
+    lines = ["| predictor | validation macro-F1 | test macro-F1 |", "|---|---|---|"]
+    for row, (name, val_key, test_key) in rows.items():
+        test = blend.test_f1_macro.get(row) if blend is not None else metrics.get(test_key)
+        lines.append(f"| {name} | {_score(metrics.get(val_key))} | {_score(test)} |")
     if facts.report is None:
         return [*lines, "", "Per-class test scores: not available (no classification_report.json in the run folder)."]
-    lines += ["", "Per-class scores on the test split:", "",
+    lines += ["", "Per-class scores of the fine-tuned model on the test split:", "",
               "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for label in labels:
         row = facts.report.get(label, {})
         lines.append(f"| {label} | {_score(row.get('precision'))} | {_score(row.get('recall'))} | "
                      f"{_score(row.get('f1-score'))} | {int(row.get('support', 0))} |")
     return lines
+
+
+def blend_weights(blend: BlendRecord) -> str:
+    """``0.50 model + 0.50 TF-IDF, weight chosen on validation by rule f1``."""
+    weight = blend.blend.weight
+    return f"{weight:.2f} model + {1 - weight:.2f} TF-IDF, weight chosen on validation by rule {blend.blend.rule}"
+
+
+def shipped_lines(blend: BlendRecord | None) -> list[str]:
+    """What ``review_cls.predict`` (and evaluate, select) gives from this folder, and what plain transformers gives."""
+    if blend is None:
+        return ["`review_cls.predict` predicts with the fine-tuned model alone: this folder holds no blend with the "
+                "TF-IDF baseline (the checkpoint recorded none, or it was exported with `blend=false`). "
+                "`transformers.pipeline()` and `AutoModelForSequenceClassification` give the same model."]
+    thresholds = (" Each label is decided at the threshold chosen on the blended validation probabilities (in "
+                  "`config.json`, `review_cls_blend`)." if blend.blend.thresholds is not None else "")
+    return [f"`python -m review_cls.predict ckpt_path=path/to/this/folder` (and `evaluate`, `select`) predicts with "
+            f"the model blended with its TF-IDF baseline: `p = {blend.blend.weight:.2f} * p_model + "
+            f"{1 - blend.blend.weight:.2f} * p_tfidf`, the TF-IDF pipeline in `tfidf.npz`, the model's share chosen "
+            f"on the validation split by rule `{blend.blend.rule}`.{thresholds} `transformers.pipeline()` and "
+            "`AutoModelForSequenceClassification` give the fine-tuned model alone (the first row of the table below), as does "
+            "`review_cls.predict ... blend=false`."]
 
 
 def limitation_lines(facts: RunFacts, labels: list[str], scripts: list[str]) -> list[str]:
@@ -157,7 +207,7 @@ def usage_lines(pooling: str) -> list[str]:
 
 
 def build_model_card(facts: RunFacts, labels: list[str], vocab: Mapping[str, int], language: str | None,
-                     has_onnx: bool) -> ModelCard:
+                     has_onnx: bool, blend: BlendRecord | None = None) -> ModelCard:
     """The card text and its metadata (pipeline_tag, language, base model, metrics with eval results)."""
     scripts = vocabulary_scripts(vocab)
     language = language or next((SCRIPT_LANGUAGE[s] for s in scripts if s in SCRIPT_LANGUAGE), None)
@@ -182,7 +232,8 @@ def build_model_card(facts: RunFacts, labels: list[str], vocab: Mapping[str, int
         f"Sorts app-store reviews into {len(labels)} categories. Fine-tuned from `{pretrained}` with "
         "review_cls (PyTorch Lightning + Hydra).", "",
         "## Labels", "", *[f"- `{label}`" for label in labels], "",
-        "## Evaluation", "", *evaluation_lines(facts, labels), "",
+        "## What `review_cls.predict` ships", "", *shipped_lines(blend), "",
+        "## Evaluation", "", *evaluation_lines(facts, labels, blend), "",
         "## Training data", "", f"- file: `{data_file or 'unknown (no run config or split.json)'}`", f"- {rows}", "",
         "## Training recipe", "", *recipe_lines(facts), "",
         "## Limitations", "", *limitation_lines(facts, labels, scripts), "",

@@ -16,7 +16,7 @@ from review_cls.reports.confusion import confusion_counts, plot_confusion_matrix
 from review_cls.reports.figures import save_png
 from review_cls.reports.multilabel import multilabel_predictions_frame, write_multilabel_reports
 from review_cls.utils.atomic import atomic_file
-from review_cls.utils.run_files import CONFUSION_PNG, REPORT_JSON, REPORT_TXT
+from review_cls.utils.run_folder import CONFUSION_PNG, REPORT_JSON, REPORT_TXT
 
 CONFUSION_MATRIX = CONFUSION_PNG
 

@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 from litserve import LitAPI
 
-from review_cls.jobs.predict import load_for_runtime, predict_chunk
+from review_cls.inference.prediction_columns import predict_chunk
+from review_cls.inference.predictor import load_predictor
 from review_cls.serving.requests import PREDICT_PATH, PredictRequest
 from review_cls.serving.settings import ServeSettings
 
@@ -31,10 +32,11 @@ class ReviewAPI(LitAPI):
         requests in flight are answered."""
         import torch
 
+        settings = self.settings
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if self.settings.threads:
-            torch.set_num_threads(self.settings.threads)
-        self.predictor = load_for_runtime(self.settings.ckpt_path, self.settings.runtime, device)
+        if settings.threads:
+            torch.set_num_threads(settings.threads)
+        self.predictor = load_predictor(settings.ckpt_path, settings.runtime, device, settings.blend)
 
     def decode_request(self, request: PredictRequest) -> PredictRequest:
         return request

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from omegaconf import DictConfig
 
 from review_cls.errors import ConfigError
+from review_cls.inference.prediction_columns import multilabel_settings
+from review_cls.inference.predictor import check_runtime
 from review_cls.utils.hardware import resolve_device
-from review_cls.utils.settings import path_value, whole_number
+from review_cls.utils.settings import flag, path_value, whole_number
 
-RUNTIMES = ("torch", "onnx")
 # the interfaces LitServe binds: this machine only, or every IPv4 / IPv6 interface
 HOSTS = ("127.0.0.1", "0.0.0.0", "::")
 
@@ -30,9 +31,13 @@ class RequestLimits:
 
 @dataclass(frozen=True)
 class ServeSettings:
+    """conf/serve.yaml: the model served (blended with its TF-IDF baseline, as predict ships it, unless ``blend`` is
+    off), where the server listens, how requests are batched and how large one may be."""
+
     ckpt_path: str
     runtime: str
     device: str
+    blend: bool
     host: str
     port: int
     workers: int
@@ -48,8 +53,7 @@ class ServeSettings:
     @classmethod
     def from_config(cls, cfg: DictConfig) -> ServeSettings:
         """Every setting's type and range, before the model is loaded or a port is taken."""
-        if cfg.runtime not in RUNTIMES:
-            raise ConfigError(f"runtime={cfg.runtime} is not a runtime; use runtime=torch or runtime=onnx.")
+        check_runtime(cfg.runtime)
         device = str(cfg.device)
         resolve_device(device)
         if cfg.host not in HOSTS:
@@ -63,15 +67,11 @@ class ServeSettings:
         if timeout <= 0 or not 0 <= batch_timeout < timeout:
             raise ConfigError(f"timeout must be > 0 and batch_timeout in [0, timeout), got timeout={timeout}, "
                               f"batch_timeout={batch_timeout}.")
-        if not isinstance(cfg.label_separator, str) or not cfg.label_separator:
-            raise ConfigError(f"label_separator must be a non-empty string such as '|', got {cfg.label_separator!r}.")
-        margin = cfg.low_confidence_margin
-        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < 1:
-            raise ConfigError(f"low_confidence_margin must be a number in [0, 1), got {margin!r}.")
+        label_separator, margin = multilabel_settings(cfg)
         limits = RequestLimits(whole_number(cfg, "max_texts", 1), whole_number(cfg, "max_text_chars", 1))
-        return cls(path_value(cfg, "ckpt_path"), cfg.runtime, device, cfg.host, port, whole_number(cfg, "workers", 1),
-                   threads, whole_number(cfg, "max_batch_size", 1), batch_timeout, whole_number(cfg, "batch_size", 1),
-                   limits, timeout, cfg.label_separator, margin)
+        return cls(path_value(cfg, "ckpt_path"), cfg.runtime, device, flag(cfg, "blend"), cfg.host, port,
+                   whole_number(cfg, "workers", 1), threads, whole_number(cfg, "max_batch_size", 1), batch_timeout,
+                   whole_number(cfg, "batch_size", 1), limits, timeout, label_separator, margin)
 
     @property
     def accelerator(self) -> str:

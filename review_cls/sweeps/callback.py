@@ -13,7 +13,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from review_cls.errors import USER_ERROR_EXIT_CODE
-from review_cls.sweeps.record import OK
+from review_cls.utils.run_folder import OK
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +40,7 @@ class SweepSummary(Callback):
     @staticmethod
     def _write(config: DictConfig) -> pd.DataFrame | None:
         """Rank in the sweeper's direction (Optuna's ``direction``; a grid sweep maximises)."""
-        from review_cls.sweeps.summary import write_sweep_summary
+        from review_cls.sweeps.sweep_summary import write_sweep_summary
 
         direction = str(OmegaConf.select(config, "hydra.sweeper.direction", default="maximize"))
         try:
@@ -57,7 +57,7 @@ def stop_if_no_trial_finished(config: DictConfig, frame: pd.DataFrame) -> None:
     The Optuna plugin would next ask its study for the best trial, and end in optuna's bare ``ValueError: No trials
     are completed yet`` and a traceback, though the summary already says what went wrong in each trial.
     """
-    from review_cls.sweeps.summary import SUMMARY_MD
+    from review_cls.sweeps.sweep_summary import SUMMARY_MD
 
     trials = OmegaConf.select(config, "hydra.sweeper.n_trials")
     if trials is None or len(frame) < trials or frame["status"].eq(OK).any():

@@ -13,8 +13,11 @@ from omegaconf import DictConfig, OmegaConf
 from review_cls.data.datamodule import ReviewDataModule
 from review_cls.data.tokenizers import tokenizer_files
 from review_cls.errors import ConfigError
+from review_cls.models.factory import build_review_classifier
 from review_cls.models.module import ReviewClassifier
+from review_cls.models.model_settings import ModelSettings
 from review_cls.utils.hardware import resolve_precision
+from review_cls.utils.settings import whole_number
 
 
 def instantiate_callbacks(callbacks_cfg: DictConfig | None) -> list[L.Callback]:
@@ -47,29 +50,28 @@ def logger_failure(name: str, entry: DictConfig, cause: BaseException) -> str:
     return f"logger.{name} ({entry._target_}) could not start: {type(cause).__name__}: {cause}.{where}"
 
 
-def check_max_epochs(max_epochs: Any) -> None:
-    """A whole number >= 1: -1 (endless), 0 (an untrained model tested as if trained) and text are refused."""
+def trainer_arguments(trainer_cfg: DictConfig) -> dict[str, Any]:
+    """The trainer group, checked, as the Trainer's arguments: ``max_epochs`` a whole number >= 1 (-1 trains
+    endlessly, 0 tests an untrained model as if trained), ``accumulate_grad_batches`` one too (0 divides by zero
+    inside Lightning), and ``precision: auto`` resolved for the hardware at hand."""
+    arguments = OmegaConf.to_container(trainer_cfg, resolve=True)
+    max_epochs = arguments.get("max_epochs")
     if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
         raise ConfigError(
             f"trainer.max_epochs must be a whole number >= 1, got {max_epochs!r}. To test a checkpoint without "
             "training, pass train=false ckpt_path=<checkpoint>."
         )
-
-
-def check_accumulation(value: Any) -> None:
-    """Batches per optimizer step: a whole number >= 1 (0 divides by zero inside Lightning)."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ConfigError(f"trainer.accumulate_grad_batches must be a whole number >= 1, got {value!r}.")
+    if arguments.get("accumulate_grad_batches") is not None:
+        whole_number(arguments, "accumulate_grad_batches", 1, "trainer.")
+    arguments["precision"] = resolve_precision(arguments["precision"], arguments["accelerator"])
+    return arguments
 
 
 def build_trainer(cfg: DictConfig, callbacks: list[L.Callback], loggers: list[Any]) -> L.Trainer:
-    """The Trainer from config, with ``precision: auto`` resolved for the hardware at hand."""
-    trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
-    check_max_epochs(trainer_cfg.get("max_epochs"))
-    check_accumulation(trainer_cfg.get("accumulate_grad_batches"))
-    trainer_cfg["precision"] = resolve_precision(trainer_cfg["precision"], trainer_cfg["accelerator"])
+    """The Trainer from the trainer group (:func:`trainer_arguments`), with the run's callbacks and loggers."""
+    arguments = trainer_arguments(cfg.trainer)
     try:
-        return instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False)
+        return instantiate(arguments, callbacks=callbacks, logger=loggers or False)
     except InstantiationException as exc:
         raise ConfigError(
             f"The trainer settings are not usable: {exc.__cause__ or exc}. Check the trainer.* overrides "
@@ -78,16 +80,18 @@ def build_trainer(cfg: DictConfig, callbacks: list[L.Callback], loggers: list[An
 
 
 def build_datamodule(cfg: DictConfig) -> ReviewDataModule:
-    datamodule: ReviewDataModule = instantiate(cfg.data)
+    """The data module of the data group, its data read, split and tokenized."""
+    datamodule = ReviewDataModule.from_config(cfg.data)
     datamodule.setup("fit")
     return datamodule
 
 
 def build_model(cfg: DictConfig, datamodule: ReviewDataModule) -> ReviewClassifier:
-    model: ReviewClassifier = instantiate(cfg.model)(
-        labels=datamodule.labels, train_label_ids=datamodule.train_label_ids, max_length=datamodule.max_length,
-        vocab_size=len(datamodule.tokenizer), token_vocab=datamodule.tokenizer.get_vocab(),
-        multilabel=datamodule.multilabel,
+    """The classifier of the model group for the data's labels, class counts and tokenizer, which it carries."""
+    tokenizer = datamodule.tokenizer
+    model = build_review_classifier(
+        ModelSettings.from_config(cfg.model), datamodule.labels, datamodule.train_label_ids,
+        datamodule.settings.max_length, datamodule.multilabel, len(tokenizer), tokenizer.get_vocab(),
     )
-    model.tokenizer_files = tokenizer_files(datamodule.tokenizer)
+    model.tokenizer_files = tokenizer_files(tokenizer)
     return model

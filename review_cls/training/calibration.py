@@ -30,7 +30,7 @@ from review_cls.models.module import ReviewClassifier
 from review_cls.reports.figures import save_png
 from review_cls.reports.reliability import plot_reliability
 from review_cls.utils.atomic import atomic_file
-from review_cls.utils.run_files import CALIBRATION_JSON, RELIABILITY_PNG
+from review_cls.utils.run_folder import CALIBRATION_JSON, RELIABILITY_PNG
 
 log = logging.getLogger(__name__)
 PREFIX = "calibration/"

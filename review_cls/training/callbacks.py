@@ -60,10 +60,11 @@ class FiniteLoss(L.Callback):
 
 
 def _stop(trainer: L.Trainer, pl_module: L.LightningModule, what: str) -> None:
+    lr = (pl_module.hparams.get("optimizer") or {}).get("lr")
     raise TrainingDivergedError(
         f"{what} at epoch {trainer.current_epoch}, step {trainer.global_step}. Training stopped; checkpoints "
         "written before this step are kept. Usual causes: a learning rate too high (lower model.lr, now "
-        f"{pl_module.hparams.get('lr')}), fp16 overflow (use trainer.precision=bf16-mixed or 32-true), or broken "
+        f"{lr}), fp16 overflow (use trainer.precision=bf16-mixed or 32-true), or broken "
         "input data. Fix it and rerun, or resume from the last good checkpoint with ckpt_path=...."
     )
 

@@ -17,7 +17,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from review_cls.errors import ReviewClsError
 from review_cls.utils.atomic import atomic_file
-from review_cls.utils.run_files import ERROR_TXT, SPLIT_JSON
+from review_cls.utils.run_folder import ERROR_TXT, SPLIT_JSON
 
 log = logging.getLogger(__name__)
 ERROR_FILE = ERROR_TXT

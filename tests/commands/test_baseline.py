@@ -36,6 +36,18 @@ def test_baseline_metrics_match_its_report_files(small_reviews_csv: Path, tmp_pa
     assert 0.0 <= metrics["val/f1_macro"] <= 1.0
 
 
+def test_baseline_keeps_its_fitted_pipeline_which_scores_the_test_split_again(small_reviews_csv: Path,
+                                                                              tmp_path: Path) -> None:
+    from review_cls.models.tfidf_store import TFIDF_FILE, load_tfidf
+
+    run_baseline(compose_baseline(small_reviews_csv, tmp_path))
+    predictions = pd.read_csv(tmp_path / "test_predictions.csv")
+    stored = load_tfidf(tmp_path / TFIDF_FILE)
+    columns = [f"prob_{label}" for label in stored.labels]
+    assert stored.predict_probabilities(predictions["text"].tolist()) == pytest.approx(predictions[columns].to_numpy(),
+                                                                                    abs=1e-12)
+
+
 def test_baseline_follows_a_given_split_file(small_reviews_csv: Path, tmp_path: Path) -> None:
     """A hand-made split (every 5th row is test) is used as given, not re-drawn from the seed."""
     rows = list(range(len(pd.read_csv(small_reviews_csv))))
@@ -66,7 +78,7 @@ def test_training_run_without_baseline(compose_train_cfg) -> None:
 
 def test_a_baseline_sweep_ranks_its_runs_as_finished(small_reviews_csv: Path, tmp_path: Path) -> None:
     """metrics.json of a baseline run is the run record training writes, so the sweep summary reads it as ok."""
-    from review_cls.sweeps.summary import SUMMARY_CSV
+    from review_cls.sweeps.sweep_summary import SUMMARY_CSV
 
     command = [sys.executable, "-m", "review_cls.baseline", "-m", f"data.path={small_reviews_csv}", "seed=1,2",
                f"paths.log_dir={tmp_path}"]

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from review_cls.command_help import COMMANDS, SCRIPT_PREFIX
 from tests.helpers import REPO_ROOT, venv_borrowing_packages
-
-COMMANDS = ["train", "evaluate", "predict", "export", "baseline", "pretrain", "audit", "select", "serve"]
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +31,12 @@ def scripts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_pyproject_declares_one_script_per_command():
     declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert declared == {f"review-cls-{name}": f"review_cls.{name}:main" for name in COMMANDS}
+    assert declared == {f"{SCRIPT_PREFIX}{name}": f"review_cls.{name}:main" for name in COMMANDS}
 
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_script_shows_the_commands_help(scripts, name):
-    result = subprocess.run([str(scripts / f"review-cls-{name}"), "--help"], capture_output=True, text=True,
+    result = subprocess.run([str(scripts / f"{SCRIPT_PREFIX}{name}"), "--help"], capture_output=True, text=True,
                             timeout=120, cwd=scripts.parent)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"python -m review_cls.{name} " in result.stdout and f"conf/{name}.yaml" in result.stdout

@@ -8,16 +8,15 @@ import pandas as pd
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
-from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 from safetensors.torch import load_file
 
 from review_cls.data.datamodule import ReviewDataModule
 from review_cls.data.pretraining import pretraining_texts
-from review_cls.data.tokenizers import load_tokenizer
 from review_cls.errors import ConfigError
 from review_cls.jobs.pretrain import FOLDER, run_pretraining
 from review_cls.jobs.train import run_training
+from review_cls.models.pretrained import load_tokenizer
 from tests.helpers import CONF_DIR, tiny_overrides
 
 
@@ -75,7 +74,7 @@ def test_training_fine_tunes_from_the_pretrained_folder(pretrained_run, compose_
 
 def test_a_labeled_file_is_pretrained_on_its_training_split_only(small_reviews_csv, tiny_bert_dir, tmp_path):
     cfg = compose_pretrain(tiny_bert_dir, small_reviews_csv, tmp_path, "seed=7")
-    data: ReviewDataModule = instantiate(cfg.data, output_dir=None)
+    data = ReviewDataModule.from_config(cfg.data)  # conf/pretrain.yaml: no output folder
     texts = pretraining_texts(data)
     splits, _ = data.clean_splits()
     assert sorted(texts) == sorted(splits["train"].texts)
@@ -90,7 +89,7 @@ def test_a_partly_labeled_file_is_pretrained_on_all_its_texts(small_reviews_csv,
     path = tmp_path / "partly_labeled.csv"
     frame.to_csv(path, index=False)
     cfg = compose_pretrain(tiny_bert_dir, path, tmp_path / "run")
-    texts = pretraining_texts(instantiate(cfg.data, output_dir=None))
+    texts = pretraining_texts(ReviewDataModule.from_config(cfg.data))
     assert sorted(texts) == sorted(frame["review"])
 
 

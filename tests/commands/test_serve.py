@@ -22,7 +22,8 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from review_cls.errors import CheckpointError, ConfigError
-from review_cls.jobs.predict import load_for_runtime, predict_chunk
+from review_cls.inference.prediction_columns import predict_chunk
+from review_cls.inference.predictor import load_predictor
 from review_cls.jobs.serve import run_server
 from review_cls.serving.settings import RequestLimits
 from tests.guarantees.test_faults import finish, start
@@ -78,16 +79,17 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tiny_checkpoint, tmp_path_factory.mktemp("serve"))
+def server(blended_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The checkpoint that records a blend: the server ships what predict ships, the model and its TF-IDF."""
+    running = Server(blended_checkpoint, tmp_path_factory.mktemp("serve"))
     yield running
     running.stop()
 
 
 @pytest.fixture(scope="module")
-def expected(tiny_checkpoint: Path) -> pd.DataFrame:
+def expected(blended_checkpoint: Path) -> pd.DataFrame:
     """predict's columns for TEXTS, computed in this process as ``review_cls.predict`` computes them."""
-    predictor = load_for_runtime(str(tiny_checkpoint), "torch", "cpu")
+    predictor = load_predictor(blended_checkpoint, "torch", "cpu")
     return predict_chunk(predictor, pd.DataFrame({"review": TEXTS}), "review", 64).drop(columns="review")
 
 
@@ -154,11 +156,12 @@ def test_a_bad_request_gets_a_4xx_naming_the_field_and_the_server_serves_on(serv
     assert "Traceback" not in server.log.read_text()
 
 
-def test_health_info_and_the_openapi_page(server, tiny_checkpoint):
+def test_health_info_and_the_openapi_page(server, blended_checkpoint):
     health = httpx.get(f"{server.url}/health", timeout=10)
     assert (health.status_code, health.text) == (200, "ok")
-    assert httpx.get(f"{server.url}/info", timeout=10).json()["model"]["labels"] == load_for_runtime(
-        str(tiny_checkpoint), "torch", "cpu").labels
+    model = httpx.get(f"{server.url}/info", timeout=10).json()["model"]
+    assert model["labels"] == load_predictor(blended_checkpoint, "torch", "cpu").labels
+    assert model["predictor"].startswith("the model blended with its TF-IDF baseline")
     schema = httpx.get(f"{server.url}/openapi.json", timeout=10).json()
     body = schema["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/PredictRequest"}
@@ -237,6 +240,7 @@ def compose_serve(*overrides: str) -> DictConfig:
     (["max_batch_size=0"], ConfigError, "max_batch_size must be a whole number >= 1"),
     (["batch_timeout=60"], ConfigError, "batch_timeout in [0, timeout)"),
     (["runtime=tensorrt"], ConfigError, "runtime=tensorrt is not a runtime"),
+    (["blend=maybe"], ConfigError, "blend must be true or false"),
     (["ckpt_path=MISSING"], CheckpointError, "does not exist"),
 ])
 def test_bad_settings_and_checkpoints_stop_before_a_port_is_taken(tiny_checkpoint, tmp_path, overrides, error,

@@ -58,6 +58,6 @@ def test_exports_predict_what_the_checkpoint_predicts(chinese_run, tmp_path):
     model, tokenizer = load_classifier(checkpoint)
     expected = predict_probabilities(model, tokenizer, TEXTS, model.hparams.max_length, 2)
     folder = export_model(checkpoint, tmp_path / "hf", export_format="onnx")
-    np.testing.assert_allclose(load_predictor(folder).predict_probabilities(TEXTS, 2), expected, atol=1e-5)
+    np.testing.assert_allclose(load_predictor(folder, device="cpu").predict_probabilities(TEXTS, 2), expected, atol=1e-5)
     np.testing.assert_allclose(load_onnx_predictor(folder, threads=1).predict_probabilities(TEXTS, 2), expected,
                                atol=1e-5)

@@ -1,5 +1,6 @@
 """A multi-label run end to end on the tiny BERT: demo reviews of two categories joined into one text labelled 'a|b',
-trained for one epoch with ``data=file data.label_separator='|'``; then predict, evaluate and export on it."""
+trained for one epoch with ``data=file data.label_separator='|'``; its blend with the one-vs-rest TF-IDF and the
+blend's own thresholds; then predict, evaluate and export on it."""
 
 from __future__ import annotations
 
@@ -40,6 +41,21 @@ def multilabel_run(tiny_bert_dir, multilabel_csv, tmp_path_factory):
     return metrics, out, next((out / "checkpoints").glob("best-epoch*.ckpt"))
 
 
+def test_the_blend_is_chosen_with_its_own_thresholds_on_validation(multilabel_run):
+    from review_cls.models.blend import fit_blend
+    from review_cls.training.run_blend import read_run_predictions
+
+    metrics, out, best = multilabel_run
+    val = read_run_predictions(out, "val")
+    assert val.targets.shape == (len(val.texts), 6)
+    expected = fit_blend(val.model, val.tfidf, val.targets, "f1")
+    record = torch.load(best, weights_only=True)["blend"]
+    assert record["weight"] == expected.weight == metrics["blend/weight"]
+    np.testing.assert_allclose(record["thresholds"], expected.thresholds)
+    for name in ("blend/test_f1_macro", "blend/test_f1_micro", "blend/test_f1_samples"):
+        assert 0.0 <= json.loads((out / "metrics.json").read_text())["metrics"][name] <= 1.0, name
+
+
 def test_metrics_json_holds_the_multilabel_metrics(multilabel_run):
     metrics, out, _ = multilabel_run
     record = json.loads((out / "metrics.json").read_text())["metrics"]
@@ -70,7 +86,7 @@ def test_thresholds_are_in_the_checkpoint_and_reload_weights_only(multilabel_run
     assert len(labels) == 6 and stored == [chosen[label] for label in labels]
     assert torch.allclose(raw["state_dict"]["thresholds"], torch.tensor(stored))
     assert raw["hyper_parameters"]["backbone_config"]["problem_type"] == "multi_label_classification"
-    assert raw["hyper_parameters"]["multilabel"] is True and len(raw["hyper_parameters"]["alpha"]) == 6
+    assert len(raw["hyper_parameters"]["loss"]["alpha"]) == 6  # pos_weight, one per label
     model, _ = load_classifier(best)
     assert torch.allclose(model.thresholds, torch.tensor(stored))
 
@@ -85,8 +101,11 @@ def test_predict_writes_labels_by_the_stored_thresholds(multilabel_run, multilab
                                                          f"input={multilabel_csv}", f"output={output}"])
     summary = run_prediction(cfg)
     frame = pd.read_csv(output, keep_default_na=False)
-    labels = torch.load(best, weights_only=True)["hyper_parameters"]["labels"]
-    thresholds = json.loads((out / "thresholds.json").read_text())["thresholds"]
+    checkpoint = torch.load(best, weights_only=True)
+    labels = checkpoint["hyper_parameters"]["labels"]
+    # what predict ships is the blend: each label decided at the threshold chosen on the blended validation split
+    thresholds = dict(zip(labels, checkpoint["blend"]["thresholds"]))
+    assert thresholds != json.loads((out / "thresholds.json").read_text())["thresholds"]  # not the model's own
     assert summary["predicted"] == len(frame)
     for _, row in frame.head(20).iterrows():
         scores = {label: float(row[f"prob_{label}"]) for label in labels}
@@ -136,7 +155,8 @@ def test_export_holds_the_thresholds_and_pipeline_scores_every_label(multilabel_
     chosen = json.loads((out / "thresholds.json").read_text())["thresholds"]
     assert config["problem_type"] == "multi_label_classification"
     assert config["label_thresholds"] == pytest.approx(chosen)
-    assert "binary cross-entropy per label (multi-label" in (folder / "README.md").read_text()
+    card = (folder / "README.md").read_text()
+    assert "- loss: binary cross-entropy per label with alpha [" in card and "- task: multi-label" in card
     scores = pipeline("text-classification", model=str(folder), top_k=None)("the app crashes and costs too much")
     scores = scores[0] if isinstance(scores[0], list) else scores
     assert sorted(item["label"] for item in scores) == sorted(chosen)
@@ -168,10 +188,15 @@ def test_onnx_export_predicts_the_same_sigmoids_and_thresholds(multilabel_run, t
 
     _, _, best = multilabel_run
     folder = export_model(best, tmp_path / "onnx", export_format="onnx")
-    onnx, torch_model = load_onnx_predictor(folder), load_predictor(best)
+    onnx, torch_model = load_onnx_predictor(folder), load_predictor(best, device="cpu", blend=False)
     assert onnx.task.multilabel and np.allclose(onnx.thresholds, torch_model.thresholds)
     texts = ["the app crashes at login", "coupon did not apply and the parcel came late"]
     assert np.allclose(onnx.predict_probabilities(texts, 8), torch_model.predict_probabilities(texts, 8), atol=1e-4)
+    # and what predict ships from it: the blend, with the blend's thresholds, as from the checkpoint
+    shipped_onnx, shipped = load_predictor(folder, runtime="onnx"), load_predictor(best)
+    np.testing.assert_allclose(shipped_onnx.thresholds, shipped.thresholds)
+    assert not np.allclose(shipped.thresholds, torch_model.thresholds)
+    assert np.allclose(shipped_onnx.predict_probabilities(texts, 8), shipped.predict_probabilities(texts, 8), atol=1e-4)
 
 
 def test_baseline_command_fits_one_vs_rest_on_multilabel_data(multilabel_csv, tmp_path):

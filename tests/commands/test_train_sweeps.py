@@ -12,7 +12,7 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
-from review_cls.sweeps.summary import SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG
+from review_cls.sweeps.sweep_summary import SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG
 from tests.helpers import CONF_DIR, PNG_MAGIC, REPO_ROOT
 
 
@@ -65,20 +65,22 @@ def assert_summary_matches_run_records(sweep_dir: Path) -> pd.DataFrame:
 
 
 def test_glob_experiment_grid_sweep_in_parallel_survives_a_nan_trial(tiny_bert_dir, small_reviews_csv, tmp_path):
-    """`+experiment=glob(...)` times a 2-point grid, 2 trials at a time (joblib launcher); lr=1e30 makes the loss
-    NaN: those trials are recorded as failed, the others finish and are ranked."""
+    """`+experiment/ablation=glob(...)` (ablations picked from their folder) times a 2-point grid, 2 trials at a time
+    (joblib launcher); lr=1e30 makes the loss NaN: those trials are recorded as failed, the others finish and are
+    ranked."""
     log_dir = tmp_path / "logs"
     multirun(*tiny_cli_overrides(tiny_bert_dir, small_reviews_csv, log_dir), "hydra/launcher=local_parallel",
-             "hydra.launcher.n_jobs=2", "+experiment=glob(*_only)", "model.lr=1e-3,1e30")
+             "hydra.launcher.n_jobs=2", "+experiment/ablation=glob(*_only)", "model.lr=1e-3,1e30")
 
     sweep_dir = only_sweep_dir(log_dir)
     table = assert_summary_matches_run_records(sweep_dir)
     assert sorted(run.split("_", 1)[0] for run in table["run"]) == ["0", "1", "2", "3"]
-    assert sorted(run.split("_", 1)[1] for run in table["run"]) == ["focal_only"] * 2 + ["undersample_only"] * 2
+    names = ["ablation-focal_only"] * 2 + ["ablation-undersample_only"] * 2
+    assert sorted(run.split("_", 1)[1] for run in table["run"]) == names
     for row in table.itertuples():  # each trial runs in a folder named after its own experiment
-        assert f"+experiment={row.run.split('_', 1)[1]}" in row.swept.split()
+        assert f"+experiment/ablation={row.run.split('_', 1)[1].removeprefix('ablation-')}" in row.swept.split()
     failed = table[table["status"] == "failed"]
-    expected = [f"+experiment={name} model.lr=1e+30" for name in ("focal_only", "undersample_only")]
+    expected = [f"+experiment/ablation={name} model.lr=1e+30" for name in ("focal_only", "undersample_only")]
     assert sorted(failed["swept"]) == expected
     assert failed["error"].str.contains("TrainingDivergedError: Training loss became nan").all()
     finished = table[table["status"] == "ok"]

@@ -57,7 +57,7 @@ def test_a_two_process_multilabel_run_chooses_thresholds_on_the_whole_validation
     import torch
 
     from review_cls.inference.checkpoints import load_classifier
-    from review_cls.models.thresholds import choose_thresholds
+    from review_cls.models.threshold_choice import choose_thresholds
     from review_cls.training.calibration import split_logits
     from tests.helpers import data_module, multilabel_frame
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from review_cls.sweeps.summary import write_sweep_summary
+from review_cls.sweeps.sweep_summary import write_sweep_summary
 from tests.helpers import DEMO_CSV, REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"

@@ -18,7 +18,7 @@ from review_cls.cli import run_command
 from review_cls.errors import CheckpointError, ConfigError, DataError
 from review_cls.inference.checkpoints import read_checkpoint
 from review_cls.inference.prediction_files import insights_folder
-from review_cls.inference.predictor import Predictor, load_predictor
+from review_cls.inference.predictor import TorchPredictor, load_predictor
 from review_cls.inference.export_folder import export_model
 from review_cls.jobs.predict import interrupted_note, run_prediction
 from review_cls.reports.insights import INSIGHT_FILES
@@ -175,7 +175,7 @@ def test_ctrl_c_in_predict_is_one_line_and_exit_130(tiny_checkpoint, tmp_path, s
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Predictor, "predict_probabilities", interrupted)
+    monkeypatch.setattr(TorchPredictor, "predict_probabilities", interrupted)
     with pytest.raises(SystemExit) as caught:  # as the predict command starts it
         run_command(run_prediction, predict_cfg(tiny_checkpoint, source, output, "overwrite=true"),
                     interrupted=interrupted_note)

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from review_cls.data.batching import tokenize_texts
 from review_cls.data.io import read_table
 from review_cls.data.prepare import check_class_counts, clean_reviews, drop_rare_classes, stratified_split
-from review_cls.data.tokenizers import load_tokenizer
 from review_cls.errors import ReviewClsError
+from review_cls.models.pretrained import load_tokenizer
 
 FORMATS = (".csv", ".tsv", ".jsonl", ".parquet", ".xlsx")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,7 @@ import time
 import pytest
 from omegaconf import OmegaConf
 
-from review_cls.cli import run_command
+from review_cls.cli import refuse_options_in_subfolders, run_command
 from review_cls.command_help import CONF, help_text
 from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, DataError
 from tests.helpers import REPO_ROOT
@@ -26,6 +26,23 @@ def test_run_command_turns_project_errors_into_exit_2(capsys):
         run_command(job, None)
     assert caught.value.code == 2
     assert "error: Data file 'x.csv' does not exist." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["+experiment=rdrop"], ["-m", "+experiment=chinese, rdrop", "seed=1"]])
+def test_an_option_typed_without_its_subfolder_stops_with_an_error_naming_the_one_to_type(argv, capsys):
+    with pytest.raises(SystemExit) as caught:
+        refuse_options_in_subfolders("train", argv)
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.strip() == ("error: +experiment=rdrop: there is no conf/experiment/rdrop.yaml; "
+                                               "use +experiment=ablation/rdrop (conf/experiment/ablation/rdrop.yaml)")
+
+
+@pytest.mark.parametrize("argv", [["+experiment=ablation/rdrop"], ["+experiment=focal_dropout03,chinese"],
+                                  ["+experiment=nope"], ["+experiment/ablation=glob(*)"], ["model.rdrop_alpha=1"]])
+def test_options_that_exist_and_unknown_ones_go_on_to_hydra(argv, capsys):
+    refuse_options_in_subfolders("train", argv)
+    refuse_options_in_subfolders("predict", ["+experiment=rdrop"])  # a command without appended groups
+    assert capsys.readouterr().err == ""
 
 
 def test_help_lists_every_group_option_and_setting_of_the_command():
@@ -64,6 +81,25 @@ def test_sigterm_stops_a_command_as_ctrl_c_does_and_the_handler_is_put_back(caps
     assert caught.value.code == TERMINATED_EXIT_CODE
     assert "interrupted: export stopped (SIGTERM); nothing was written." in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_worker_forked_by_the_job_dies_of_sigterm_without_a_traceback(capfd):
+    """Worker pools (cleanlab's) inherit the command's SIGTERM handler and are stopped with SIGTERM when done."""
+    import multiprocessing
+
+    exitcodes = []
+
+    def job(cfg):
+        worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,))
+        worker.start()
+        time.sleep(0.5)  # the worker sleeps inside time.sleep, where the signal lands
+        worker.terminate()
+        worker.join(10)
+        exitcodes.append(worker.exitcode)
+
+    run_command(job, OmegaConf.create({}))
+    assert exitcodes == [-signal.SIGTERM], "killed by the signal, as without the command's handler"
+    assert "Terminated" not in capfd.readouterr().err
 
 
 def test_training_commands_leave_sigterm_to_lightning_and_ctrl_c_gets_one_line(capsys):

@@ -117,13 +117,13 @@ def test_impossible_sep_is_refused_before_reading(compose_train_cfg, sep):
 
 
 def test_data_sep_reaches_the_datamodule(compose_train_cfg, tmp_path):
-    from hydra.utils import instantiate
+    from review_cls.data.datamodule import ReviewDataModule
 
     frame = pd.DataFrame({"review": [f"review {i}; with a semicolon" for i in range(30)],
                           "category": ["bug", "price", "ui"] * 10})
     path = tmp_path / "reviews.csv"
     frame.to_csv(path, sep="|", index=False)
-    splits, labels = instantiate(compose_train_cfg("data.sep='|'", data_path=path).data).clean_splits()
+    splits, labels = ReviewDataModule.from_config(compose_train_cfg("data.sep='|'", data_path=path).data).clean_splits()
     assert labels == ["bug", "price", "ui"] and sum(len(split) for split in splits.values()) == 30
 
 

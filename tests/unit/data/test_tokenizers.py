@@ -9,11 +9,11 @@ from review_cls.data.tokenizers import (
     build_char_tokenizer,
     char_vocab_size,
     char_vocabulary,
-    load_tokenizer,
     tokenizer_files,
     tokenizer_from_files,
 )
 from review_cls.errors import ConfigError
+from review_cls.models.pretrained import load_tokenizer
 
 
 def test_vocab_keeps_the_most_frequent_characters() -> None:

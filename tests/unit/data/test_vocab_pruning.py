@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import AutoModel, PreTrainedTokenizerFast
 
-from review_cls.data.tokenizers import load_tokenizer, tokenizer_files, tokenizer_from_files
+from review_cls.data.tokenizers import tokenizer_files, tokenizer_from_files
 from review_cls.data.vocab_pruning import is_single_character, prune_to_seen
 from review_cls.errors import ConfigError
 from review_cls.inference.checkpoints import load_classifier
@@ -17,6 +17,7 @@ from review_cls.inference.export_folder import export_model
 from review_cls.inference.predictor import load_predictor, predict_probabilities
 from review_cls.jobs.train import run_training
 from review_cls.models.e5_folder import write_transformers_folder
+from review_cls.models.pretrained import load_tokenizer
 from review_cls.training.builders import build_datamodule
 from review_cls.training.preflight import check_training_settings
 from tests.e5_files import tiny_e5_model
@@ -124,5 +125,5 @@ def test_an_english_run_trains_predicts_and_exports_on_the_pruned_vocab(compose_
     texts = ["the app crashes after the update", "refund please"]
     expected = predict_probabilities(model, tokenizer, texts, model.hparams.max_length, 2)
     folder = export_model(checkpoint, tmp_path / "export")
-    assert torch.allclose(torch.as_tensor(load_predictor(folder).predict_probabilities(texts, 2)),
+    assert torch.allclose(torch.as_tensor(load_predictor(folder, device="cpu").predict_probabilities(texts, 2)),
                           torch.as_tensor(expected), atol=1e-5)

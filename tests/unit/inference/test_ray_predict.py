@@ -74,16 +74,17 @@ def with_ids(reviews: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="module")
-def local_run(tiny_checkpoint: Path, with_ids: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def local_run(blended_checkpoint: Path, with_ids: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The local predict of the checkpoint that records a blend: what predict ships, the model and its TF-IDF."""
     output = tmp_path_factory.mktemp("local") / "predictions.parquet"
-    predict(tiny_checkpoint, with_ids, output)
+    predict(blended_checkpoint, with_ids, output)
     return output
 
 
-def test_predictions_columns_order_and_insights_equal_the_local_predicts(local_ray, tiny_checkpoint, with_ids,
+def test_predictions_columns_order_and_insights_equal_the_local_predicts(local_ray, blended_checkpoint, with_ids,
                                                                          local_run, tmp_path):
     output = tmp_path / "predictions"
-    summary = predict(tiny_checkpoint, with_ids, output, "engine=ray", "chunk_size=40", "ray.batch_rows=16")
+    summary = predict(blended_checkpoint, with_ids, output, "engine=ray", "chunk_size=40", "ray.batch_rows=16")
     assert (summary["rows"], summary["predicted"], summary["empty"]) == (180, 176, 4)
     assert all(part.name.startswith("part-") and part.suffix == ".parquet" for part in output.iterdir())
     local = pd.read_parquet(local_run)
@@ -127,7 +128,7 @@ def predicting_actors() -> list[psutil.Process]:
             if ACTOR in title(process) and title(process).endswith(".submit")]
 
 
-def test_a_killed_actor_is_replaced_and_every_row_is_written_once(local_ray, tiny_checkpoint, reviews, local_run,
+def test_a_killed_actor_is_replaced_and_every_row_is_written_once(local_ray, blended_checkpoint, reviews, local_run,
                                                                   tmp_path):
     source = tmp_path / "many.csv"
     many = pd.concat([reviews] * 6, ignore_index=True)
@@ -148,7 +149,7 @@ def test_a_killed_actor_is_replaced_and_every_row_is_written_once(local_ray, tin
     killer = threading.Thread(target=kill_one_predicting_actor, daemon=True)
     killer.start()
     try:
-        predict(tiny_checkpoint, source, tmp_path / "out", "engine=ray", "insights=false", "chunk_size=40",
+        predict(blended_checkpoint, source, tmp_path / "out", "engine=ray", "insights=false", "chunk_size=40",
                 "ray.batch_rows=8")
     finally:
         running.clear()

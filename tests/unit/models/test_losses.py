@@ -49,7 +49,7 @@ def test_logit_adjustment_reaches_the_training_loss(compose_train_cfg) -> None:
 def test_layer_decay_gives_lower_layers_smaller_steps(compose_train_cfg) -> None:
     model, fit = built_model(compose_train_cfg, "model.layer_decay=0.5", steps=1)
     fit()
-    lr = model.hparams.lr
+    lr = model.optimizer_settings.lr
     lr_of = {id(p): group["initial_lr"] for group in model.trainer.optimizers[0].param_groups for p in group["params"]}
     named = dict(model.named_parameters())
     assert lr_of[id(named["model.classifier.weight"])] == pytest.approx(lr)

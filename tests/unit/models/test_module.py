@@ -1,12 +1,13 @@
 """The LightningModule's optimizer: weight decay groups, warmup on the real step count, fused AdamW, frozen
-embeddings."""
+embeddings; a checkpoint's flat hyperparameters mapped to today's groups."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from review_cls.models.module import ReviewClassifier
+from review_cls.models.backbone import backbone_config
+from review_cls.models.module import ReviewClassifier, upgraded_hyperparameters
 from review_cls.training.builders import build_datamodule, build_model, build_trainer
 from tests.helpers import review_classifier
 
@@ -75,3 +76,22 @@ def test_linear_warmup_uses_real_step_count(tiny_bert_dir):
         scheduler.step()
     assert lrs[0] == 0.0 and max(lrs) == pytest.approx(1e-3) and lrs.index(max(lrs)) == 20
     assert lrs[-1] < 1e-4
+
+
+def test_flat_hyperparameters_are_mapped_to_the_optimizer_and_loss_groups(tiny_bert_dir):
+    """What checkpoints written before the groups hold; settings they lack were off (or fused) when they trained."""
+    config = backbone_config(str(tiny_bert_dir), 2, {0: "a", 1: "b"}, None)
+    flat = {"backbone_config": config, "labels": ["a", "b"],
+            "pretrained": "tiny", "init_from_pretrained": True, "max_length": 64, "lr": 1e-3, "weight_decay": 0.01,
+            "warmup_ratio": 0.1, "betas": [0.9, 0.999], "gamma": 2.0, "alpha": [0.5, 1.5], "multilabel": False}
+    upgraded = upgraded_hyperparameters(flat)
+    assert upgraded == {
+        "backbone_config": flat["backbone_config"], "labels": ["a", "b"], "pretrained": "tiny", "max_length": 64,
+        "optimizer": {"lr": 1e-3, "weight_decay": 0.01, "warmup_ratio": 0.1, "betas": [0.9, 0.999],
+                      "fused_optimizer": True, "layer_decay": 1.0, "embedding_lr": None, "frozen_body_epochs": 0},
+        "loss": {"gamma": 2.0, "alpha": [0.5, 1.5]},
+    }
+    assert upgraded_hyperparameters(upgraded) == upgraded  # today's layout comes back as it is
+    model = ReviewClassifier(**upgraded)  # a checkpoint's weights would then fill it
+    assert model.loss_fn.gamma == 2.0 and model.loss_fn.alpha.tolist() == [0.5, 1.5]
+    assert model.optimizer_settings.betas == (0.9, 0.999)

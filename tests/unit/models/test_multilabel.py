@@ -10,7 +10,7 @@ import torch
 from review_cls.errors import ConfigError
 from review_cls.models.losses import AsymmetricLoss, asymmetric_settings, positive_weights
 from review_cls.models.task import MULTI_LABEL, SINGLE_LABEL
-from review_cls.models.thresholds import TunedOnValidation, choose_thresholds, per_label_f1
+from review_cls.models.threshold_choice import TunedOnValidation, choose_thresholds, per_label_f1
 from tests.helpers import review_classifier
 
 
@@ -135,8 +135,8 @@ def test_multilabel_model_trains_with_the_asymmetric_loss_and_keeps_it_in_plain_
                               asymmetric_loss=settings, alpha="auto")
     assert isinstance(model.loss_fn, AsymmetricLoss) and model.loss_fn.pos_weight is not None
     assert (model.loss_fn.gamma_neg, model.loss_fn.gamma_pos, model.loss_fn.clip) == (4.0, 1.0, 0.05)
-    assert model.hparams.asymmetric_loss == {"gamma_neg": 4.0, "gamma_pos": 1.0, "clip": 0.05}
-    assert type(model.hparams.asymmetric_loss) is dict
+    assert model.hparams.loss["asymmetric_loss"] == {"gamma_neg": 4.0, "gamma_pos": 1.0, "clip": 0.05}
+    assert type(model.hparams.loss["asymmetric_loss"]) is dict
 
 
 @pytest.mark.parametrize("setting, message", [

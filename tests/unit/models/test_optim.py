@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from review_cls.models.optim import adamw_with_warmup, layer_depth, optimizer_groups
+from review_cls.models.optim import OptimizerSettings, adamw_with_warmup, layer_depth, optimizer_groups
 
 
 def named(*names: str, frozen: tuple[str, ...] = ()) -> list[tuple[str, torch.nn.Parameter]]:
@@ -59,25 +59,28 @@ def test_frozen_parameters_are_left_out_of_every_group():
 
 
 class Stand(torch.nn.Module):
-    """What adamw_with_warmup reads of a LightningModule: hparams, parameters, model.config and trainer."""
+    """What adamw_with_warmup reads of a LightningModule: parameters, model.config and trainer."""
 
-    def __init__(self, precision: str, fused: bool, steps: int) -> None:
+    def __init__(self, precision: str, steps: int) -> None:
         super().__init__()
         self.model = torch.nn.Linear(2, 2)
         self.model.config = SimpleNamespace(num_hidden_layers=1)
-        self.hparams = SimpleNamespace(lr=0.1, weight_decay=0.0, betas=[0.9, 0.999], warmup_ratio=0.25,
-                                       fused_optimizer=fused)
         self.trainer = SimpleNamespace(estimated_stepping_batches=steps, precision=precision)
+
+
+def settings(fused: bool) -> OptimizerSettings:
+    return OptimizerSettings(lr=0.1, weight_decay=0.0, warmup_ratio=0.25, betas=(0.9, 0.999), fused_optimizer=fused,
+                             layer_decay=1.0, embedding_lr=None, frozen_body_epochs=0)
 
 
 @pytest.mark.parametrize(("precision", "fused"), [("32-true", True), ("bf16-mixed", False)])
 def test_fused_adamw_unless_mixed_precision(precision: str, fused: bool):
-    configured = adamw_with_warmup(Stand(precision, fused=True, steps=8))
+    configured = adamw_with_warmup(Stand(precision, steps=8), settings(fused=True))
     assert configured["optimizer"].defaults["fused"] is fused
 
 
 def test_lr_warms_up_linearly_over_the_warmup_share_of_the_steps():
-    configured = adamw_with_warmup(Stand("32-true", fused=False, steps=8))
+    configured = adamw_with_warmup(Stand("32-true", steps=8), settings(fused=False))
     optimizer, scheduler = configured["optimizer"], configured["lr_scheduler"]["scheduler"]
     assert configured["lr_scheduler"]["interval"] == "step"
     seen = []

@@ -11,14 +11,14 @@ import pytest
 import torch
 from transformers import RobertaConfig, RobertaForSequenceClassification
 
-from review_cls.data.tokenizers import load_tokenizer
 from review_cls.errors import ConfigError
 from review_cls.inference.checkpoints import load_classifier
+from review_cls.inference.export_folder import export_model
 from review_cls.inference.onnx_runtime import load_onnx_predictor
 from review_cls.inference.predictor import load_exported, predict_probabilities
-from review_cls.inference.export_folder import export_model
 from review_cls.models.backbone import backbone_config, build_classifier
 from review_cls.models.pooling import MaskedMeanPooler, apply_classifier_pooling
+from review_cls.models.pretrained import load_tokenizer
 from tests.helpers import fails, tiny_train_cfg
 
 TEXTS = ["the app crashes on login", "late parcel", "refund please, the card payment failed twice and again"]

@@ -11,7 +11,8 @@ import torch.nn.functional as F
 
 from review_cls.errors import ConfigError
 from review_cls.models.losses import rdrop_penalty
-from review_cls.models.settings import check_model_settings
+from review_cls.models.losses import RDrop
+from review_cls.models.model_settings import ModelSettings
 from review_cls.training.builders import build_datamodule
 from tests.helpers import group_settings, review_classifier
 from tests.unit.models.test_module import built_model
@@ -30,10 +31,11 @@ def test_rdrop_penalty_is_the_symmetric_kl_per_review() -> None:
 
 def test_rdrop_loss_is_two_dropout_passes_plus_their_kl(compose_train_cfg) -> None:
     model, fit = built_model(compose_train_cfg, "model.rdrop_alpha=2.0", steps=2)
+    assert isinstance(model.loss_fn, RDrop) and model.loss_fn.alpha == 2.0
     batch = first_training_batch(compose_train_cfg)
     model.train()
     torch.manual_seed(3)
-    logits, loss = model._rdrop_logits_and_loss(batch)
+    logits, loss = model._logits_and_loss(batch, "train")
     torch.manual_seed(3)  # the same dropout masks again, computed by hand
     twice = model(batch["input_ids"].repeat(2, 1), batch["attention_mask"].repeat(2, 1))
     first, second = twice.chunk(2)
@@ -42,6 +44,8 @@ def test_rdrop_loss_is_two_dropout_passes_plus_their_kl(compose_train_cfg) -> No
     assert penalty > 0  # the two passes drew different dropout masks
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
     assert torch.equal(logits, first)
+    logits, loss = model._logits_and_loss(batch, "val")  # validation scores one pass, without the KL
+    assert loss.item() == pytest.approx(F.cross_entropy(logits, batch["labels"]).item(), rel=1e-5)
     rows_seen: list[int] = []
     model.model.register_forward_hook(lambda module, args, kwargs, out: rows_seen.append(kwargs["input_ids"].shape[0]),
                                       with_kwargs=True)
@@ -60,7 +64,7 @@ def test_without_dropout_rdrop_adds_nothing(compose_train_cfg) -> None:
     model, _ = built_model(compose_train_cfg, "model.rdrop_alpha=5.0", steps=1)
     model.model.eval()  # no dropout: both passes agree
     batch = first_training_batch(compose_train_cfg)
-    logits, loss = model._rdrop_logits_and_loss(batch)
+    logits, loss = model._logits_and_loss(batch, "train")
     assert loss.item() == pytest.approx(F.cross_entropy(logits, batch["labels"]).item(), rel=1e-5)
 
 
@@ -92,7 +96,7 @@ def test_reinit_restarts_only_the_top_layers_and_the_pooler(tiny_bert_dir: Path)
 ])
 def test_bad_rdrop_and_reinit_settings_are_config_errors(tiny_bert_dir: Path, setting, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
-        check_model_settings(group_settings("model", "minilm", pretrained=str(tiny_bert_dir)) | setting, 32)
+        ModelSettings.from_config(group_settings("model", "minilm", pretrained=str(tiny_bert_dir)) | setting)
 
 
 def test_reinit_of_zero_layers_touches_no_encoder() -> None:

@@ -9,8 +9,9 @@ import pytest
 import torch
 from transformers import AutoModel
 
-from review_cls.data.tokenizers import build_char_tokenizer, load_tokenizer
+from review_cls.data.tokenizers import build_char_tokenizer
 from review_cls.errors import ConfigError
+from review_cls.models.pretrained import load_tokenizer
 from review_cls.training.builders import build_datamodule, build_model, build_trainer
 from tests.helpers import ZH_DEMO, review_classifier
 
@@ -64,7 +65,7 @@ def test_new_embeddings_cannot_go_with_from_scratch(compose_train_cfg) -> None:
 
 
 def test_frozen_body_epochs_train_embeddings_first_then_everything(compose_train_cfg) -> None:
-    cfg = compose_train_cfg("+experiment=char_minilm", "data.tokenizer=char_vocab:300", "trainer.max_epochs=1",
+    cfg = compose_train_cfg("+experiment=ablation/char_minilm", "data.tokenizer=char_vocab:300", "trainer.max_epochs=1",
                             "+trainer.limit_val_batches=0", "data.val_size=0.2", "data.test_size=0.2",
                             data_path=ZH_DEMO)
     datamodule = build_datamodule(cfg)

@@ -14,6 +14,7 @@ import pytest
 
 from review_cls.reports.html_report import inline_json, write_report
 from review_cls.reports.insights import InsightSummary
+from tests.unit.monitoring.streams import counted, stream
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -37,7 +38,8 @@ def predictions(rows: int = 300) -> pd.DataFrame:
 
 
 def report(tmp_path: Path, frame: pd.DataFrame, sample_rows: int = 1000) -> tuple[Path, InsightSummary]:
-    summary = InsightSummary(LABELS, "review", 3, "date", "rating", sample_rows)
+    summary = InsightSummary(LABELS, "review", 3, "date", "rating", sample_rows,
+                             made_by="the model blended with its TF-IDF baseline (0.50 model + 0.50 TF-IDF, rule f1)")
     for start in range(0, len(frame), 120):
         summary.update(frame.iloc[start:start + 120])
     path = tmp_path / "report.html"
@@ -59,7 +61,8 @@ def test_page_is_self_contained_and_holds_no_review_markup(tmp_path):
     assert all(attack not in page for attack in ATTACKS)
     data = json.loads(re.search(r'id="report-data" type="application/json">(.*?)</script>', page, re.S).group(1))
     assert {row["text"] for row in data["rows"]} >= set(ATTACKS)  # escaped, yet the exact text in the data
-    assert data["run"]["f1"] == {"model": None, "tfidf": None}
+    assert data["run"]["f1"] == {"model": None, "tfidf": None, "blend": None}
+    assert data["run"]["predictor"] == "the model blended with its TF-IDF baseline (0.50 model + 0.50 TF-IDF, rule f1)"
     assert {"chart-share", "chart-weekly", "chart-rating"} <= set(re.findall(r'id="(chart-[a-z]+)"', page))
 
 
@@ -92,5 +95,49 @@ def test_page_renders_in_headless_chromium(tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report.png"
     subprocess.run([*common, "--hide-scrollbars", "--window-size=1200,2600", f"--screenshot={shot}", path.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 20_000
+
+
+def report_with_trends(tmp_path: Path) -> Path:
+    """A page whose stream holds a planted complaint: "What changed" lists it, the topics view has both categories."""
+    frame = stream(weeks=12, planted_week=9, planted=50)
+    frame.loc[frame.index[0], "review"] = ATTACKS[1]
+    summary = InsightSummary(["delivery", "payment"], "review", 3, "date", "rating", 500,
+                             trends=counted(frame.iloc[:0]))
+    for start in range(0, len(frame), 200):
+        summary.update(frame.iloc[start:start + 200].assign(confidence=0.9))
+    summary.write(tmp_path, "reviews.csv")
+    path = tmp_path / "report.html"
+    write_report(summary, path, "reviews.csv", None)
+    return path
+
+
+def test_page_opens_with_what_changed_and_a_topics_view(tmp_path):
+    page = report_with_trends(tmp_path).read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="report-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+    assert page.index('id="changes"') < page.index('id="run"') < page.index('id="topics-section"')
+    flags = data["changes"]["flags"]
+    weeks = [f["window"] for f in flags if f["by"] == "week"]
+    assert flags[0]["by"] == "week" and weeks == sorted(weeks, reverse=True) and all(f["examples"] for f in flags)
+    assert any("login" in " ".join(f["phrases"]) for f in flags)
+    assert {topic["category"] for topic in data["topics"]} == {"delivery", "payment"}
+    assert data["run"]["f1"] == {"model": None, "tfidf": None, "blend": None}
+    assert data["run"]["predictor"] == ""  # a predictions file read by trends: no predictor made them here
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install -y chromium; .ci/run does)")
+def test_what_changed_renders_in_headless_chromium(tmp_path):
+    path = report_with_trends(tmp_path)
+    common = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([*common, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert not [line for line in dom.stderr.splitlines() if "CONSOLE" in line and "Uncaught" in line]
+    assert dom.stdout.count('<details class="flag') >= 2 and "login code never arrives" in dom.stdout
+    assert "significant rise" in dom.stdout and "most central reviews" in dom.stdout
+    assert not re.search(r"<body[^>]*data-pwned", dom.stdout)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report_changes.png"
+    subprocess.run([*common, "--hide-scrollbars", "--window-size=1200,1400", f"--screenshot={shot}", path.as_uri()],
                    capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 20_000

@@ -56,7 +56,12 @@ def test_card_holds_labels_per_class_scores_baseline_data_and_recipe(exported, r
         row = report[label]
         assert (f"| {label} | {row['precision']:.4f} | {row['recall']:.4f} | {row['f1-score']:.4f} | "
                 f"{int(row['support'])} |") in text
-    assert (f"| test | {metrics['test/f1_macro']:.4f} | {metrics['baseline/test_f1_macro']:.4f} |") in text
+    assert (f"| fine-tuned model alone | {metrics['val/f1_macro_best']:.4f} | {metrics['test/f1_macro']:.4f} |"
+            in text)
+    assert (f"| TF-IDF + logistic regression | {metrics['baseline/val_f1_macro']:.4f} | "
+            f"{metrics['baseline/test_f1_macro']:.4f} |") in text
+    # last.ckpt records no blend: review_cls ships the model alone from this folder, and the card says so
+    assert "| blend:" not in text and "`review_cls.predict` predicts with the fine-tuned model alone" in text
     assert (f"{len(split['train'])} train / {len(split['val'])} validation / {len(split['test'])} test reviews "
             "after cleaning") in text
     assert "reviews.csv" in text
@@ -71,7 +76,7 @@ def test_card_of_a_run_without_hydra_config_names_it(tiny_checkpoint, small_revi
     text = (export_model(tiny_checkpoint, tmp_path / "model") / "README.md").read_text()
     assert "## Missing information" in text and ".hydra/config.yaml" in text
     assert f"- file: `{small_reviews_csv}`" in text  # split.json still names the data file
-    assert "- resampling: unknown (no run config)" in text and "| test | 0." in text
+    assert "- resampling: unknown (no run config)" in text and "| fine-tuned model alone | 0." in text
 
 
 def test_card_without_its_run_folder_says_what_is_missing(tiny_checkpoint, tmp_path):
@@ -80,7 +85,7 @@ def test_card_without_its_run_folder_says_what_is_missing(tiny_checkpoint, tmp_p
     shutil.copy(tiny_checkpoint, moved)
     text = (export_model(moved, tmp_path / "model") / "README.md").read_text()
     assert "## Missing information" in text and "metrics.json" in text and "classification_report.json" in text
-    assert "| test | n/a | n/a |" in text
+    assert "| fine-tuned model alone | n/a | n/a |" in text and "| TF-IDF + logistic regression | n/a | n/a |" in text
     assert "Per-class test scores: not available" in text and "row counts not available" in text
     assert "- loss: cross-entropy" in text  # the checkpoint's own settings are still there
     assert "model-index" not in text  # no eval results without numbers
@@ -92,21 +97,30 @@ def test_vocabulary_scripts_names_the_writing_systems():
     assert vocabulary_scripts({"[PAD]": 0, "123": 1}) == ["Latin"]  # bracketed specials start with letters
 
 
-def test_the_recipe_names_the_multilabel_loss_that_trained_the_model():
+def test_the_recipe_names_the_task_and_every_loss_setting_the_checkpoint_holds():
     from review_cls.reports.model_card import RunFacts, recipe_lines
 
-    hparams = {"multilabel": True, "alpha": [2.0, 9.0], "thresholds": [0.4, 0.2], "pretrained": "tiny", "lr": 1e-4}
-    assert "- loss: binary cross-entropy per label (multi-label, pos_weight [2.0, 9.0]); thresholds chosen on " \
-           "validation: [0.4, 0.2]" in recipe_lines(RunFacts(hparams))
-    asymmetric = hparams | {"asymmetric_loss": {"gamma_neg": 4.0, "gamma_pos": 0.0, "clip": 0.05}}
-    assert any(line.startswith("- loss: asymmetric loss per label ({'gamma_neg': 4.0, 'gamma_pos': 0.0, 'clip': 0.05})")
-               for line in recipe_lines(RunFacts(asymmetric)))
+    multilabel = {"backbone_config": {"problem_type": "multi_label_classification"}, "thresholds": [0.4, 0.2],
+                  "pretrained": "tiny", "optimizer": {"lr": 1e-4},
+                  "loss": {"gamma": 0.0, "alpha": [2.0, 9.0], "rdrop_alpha": 0.0, "asymmetric_loss": None}}
+    lines = recipe_lines(RunFacts(multilabel))
+    assert "- task: multi-label (a sigmoid per label), thresholds chosen on validation: [0.4, 0.2]" in lines
+    assert "- loss: binary cross-entropy per label with alpha [2, 9]" in lines
+    asymmetric = multilabel | {"loss": multilabel["loss"] | {"asymmetric_loss": {"gamma_neg": 4.0, "clip": 0.05}}}
+    assert ("- loss: binary cross-entropy per label with alpha [2, 9], asymmetric_loss {gamma_neg: 4, clip: 0.05}"
+            in recipe_lines(RunFacts(asymmetric)))
+    # any setting a checkpoint stores is shown, a loss added later included, without the card knowing it
+    single = {"pretrained": "tiny", "loss": {"gamma": 2, "alpha": None, "logit_offsets": [-0.693147, -0.693147],
+                                             "label_smoothing": 0.1}}
+    assert "- task: single-label (a softmax over the labels)" in recipe_lines(RunFacts(single))
+    assert ("- loss: cross-entropy with gamma 2, logit_offsets [-0.6931, -0.6931], label_smoothing 0.1"
+            in recipe_lines(RunFacts(single)))
 
 
 def test_the_card_says_whether_the_weights_are_a_moving_average():
     from review_cls.reports.model_card import RunFacts, recipe_lines
 
-    hparams = {"pretrained": "tiny", "lr": 1e-4}
+    hparams = {"pretrained": "tiny", "optimizer": {"lr": 1e-4}}
     averaged = {"callbacks": {"ema": {"_target_": "review_cls.training.callbacks.EMAWeights", "decay": 0.99}}}
     assert "- weights: a moving average of the trained weights (decay 0.99)" in recipe_lines(
         RunFacts(hparams, config=averaged))

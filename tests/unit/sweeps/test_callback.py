@@ -10,8 +10,8 @@ from omegaconf import OmegaConf
 
 from review_cls.errors import USER_ERROR_EXIT_CODE
 from review_cls.sweeps.callback import SweepSummary, stop_if_no_trial_finished
-from review_cls.sweeps.record import FAILED, write_run_record
-from review_cls.sweeps.summary import SUMMARY_CSV, SUMMARY_MD, summary_frame
+from review_cls.sweeps.sweep_summary import SUMMARY_CSV, SUMMARY_MD, summary_frame
+from review_cls.utils.run_folder import FAILED, write_run_record
 
 
 def sweep_config(sweep_dir, mode=RunMode.MULTIRUN, **sweeper):

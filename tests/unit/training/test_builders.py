@@ -15,11 +15,10 @@ from review_cls.training.builders import (
     build_datamodule,
     build_model,
     build_trainer,
-    check_accumulation,
-    check_max_epochs,
     instantiate_callbacks,
     instantiate_loggers,
     logger_failure,
+    trainer_arguments,
 )
 from review_cls.training.callbacks import FiniteLoss, ResumableModelCheckpoint
 from tests.helpers import CONF_DIR
@@ -67,15 +66,24 @@ def test_unusable_trainer_settings_are_refused_by_name(compose_train_cfg, overri
         build_trainer(compose_train_cfg(override), [], [])
 
 
-def test_epoch_and_accumulation_counts_must_be_whole_numbers_from_one():
+def test_epoch_and_accumulation_counts_must_be_whole_numbers_from_one(compose_train_cfg):
+    trainer = compose_train_cfg("trainer.precision=auto").trainer
     for bad in (-1, 0, True, "3", 2.0):
         with pytest.raises(ConfigError, match="trainer.max_epochs"):
-            check_max_epochs(bad)
+            trainer_arguments(changed(trainer, max_epochs=bad))
         with pytest.raises(ConfigError, match="trainer.accumulate_grad_batches"):
-            check_accumulation(bad)
-    check_max_epochs(1)
-    check_accumulation(None)
-    check_accumulation(4)
+            trainer_arguments(changed(trainer, accumulate_grad_batches=bad))
+    for good in (None, 4):
+        arguments = trainer_arguments(changed(trainer, max_epochs=1, accumulate_grad_batches=good))
+        assert (arguments["max_epochs"], arguments["accumulate_grad_batches"]) == (1, good)
+        assert arguments["precision"] == "32-true"  # auto, on a CPU
+
+
+def changed(trainer, **values):
+    copy = trainer.copy()
+    for key, value in values.items():
+        copy[key] = value
+    return copy
 
 
 def test_a_logger_that_cannot_start_is_a_config_error_naming_it_and_its_store(tmp_path):

@@ -28,7 +28,7 @@ def test_epoch_seed_reseeds_from_seed_and_epoch_at_the_first_batch_only():
 
 def test_finite_loss_stops_at_a_nan_loss_naming_epoch_step_and_learning_rate():
     trainer = SimpleNamespace(current_epoch=1, global_step=17)
-    module = SimpleNamespace(hparams={"lr": 0.5})
+    module = SimpleNamespace(hparams={"optimizer": {"lr": 0.5}})
     FiniteLoss().on_before_backward(trainer, module, torch.tensor(0.7))
     with pytest.raises(TrainingDivergedError, match=r"nan at epoch 1, step 17.*now 0.5"):
         FiniteLoss().on_before_backward(trainer, module, torch.tensor(float("nan")))

@@ -30,7 +30,7 @@ def test_unknown_encoding_is_a_config_error(compose_train_cfg):
         ("model.layer_decay=1.5", "model.layer_decay must be in (0, 1]"),
         ("model.logit_adjustment=-1", "model.logit_adjustment (tau) must be >= 0"),
         ("model.embedding_lr=0", "model.embedding_lr must be > 0"),
-        ("model.frozen_body_epochs=-1", "model.frozen_body_epochs must be >= 0"),
+        ("model.frozen_body_epochs=-1", "model.frozen_body_epochs must be a whole number >= 0"),
         ("ckpt_path=/no/such.ckpt", "does not exist"),
     ],
 )

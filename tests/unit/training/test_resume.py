@@ -1,9 +1,11 @@
 """Resume refuses a checkpoint that does not fit: other labels (by name), other weights, a pickle, another
-command's ``last.ckpt``, no epochs left before ``max_epochs``; the refused run leaves no folder."""
+command's ``last.ckpt``, no epochs left before ``max_epochs``; the refused run leaves no folder. A ``last.ckpt``
+written with flat hyperparameters resumes."""
 
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +14,7 @@ import torch
 
 from review_cls.errors import CheckpointError
 from review_cls.inference.checkpoints import resolve_ckpt_path
-from tests.helpers import fails, write_csv
+from tests.helpers import FLAT_HPARAMS, fails, tiny_train_cfg, write_csv
 
 
 def test_renamed_label_with_the_same_count_is_refused_by_name(compose_train_cfg, tiny_checkpoint, small_reviews_csv,
@@ -77,3 +79,21 @@ def test_last_takes_the_newest_checkpoint_of_the_same_command(tmp_path):
     assert resolve_ckpt_path("last", tmp_path, "pretrain") == str(pretrained)
     with pytest.raises(CheckpointError, match="no checkpoints/last.ckpt of a baseline run"):
         resolve_ckpt_path("last", tmp_path, "baseline")
+
+
+def test_a_last_checkpoint_with_flat_hyperparameters_resumes(tiny_bert_dir, small_reviews_csv, tmp_path):
+    """Written before the optimizer and loss settings became groups (tests/fixtures/flat_hparams/README.md), with
+    these model settings: its second epoch trains on from it, and the run's checkpoints hold today's groups."""
+    from review_cls.jobs.train import run_training
+
+    old = shutil.copy(FLAT_HPARAMS / "single_label_last.ckpt", tmp_path / "last.ckpt")
+    run_training(tiny_train_cfg(tiny_bert_dir, small_reviews_csv, tmp_path / "run", f"ckpt_path={old}",
+                                "trainer.max_epochs=2", "model.gamma=2", "model.alpha=auto",
+                                "model.logit_adjustment=0.5", "baseline=false"))
+    before = torch.load(old, map_location="cpu", weights_only=True)
+    after = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert (after["epoch"], after["global_step"]) == (1, 2 * before["global_step"])
+    assert after["epoch_history"]["0"] == before["epoch_history"]["0"]  # epoch 0 is the checkpoint's, not retrained
+    assert after["hyper_parameters"]["optimizer"]["lr"] == before["hyper_parameters"]["lr"]
+    offsets = before["hyper_parameters"]["logit_offsets"]
+    assert after["hyper_parameters"]["loss"]["logit_offsets"] == pytest.approx(offsets)

@@ -26,7 +26,13 @@ def named(choices: dict | None) -> str:
 
 
 def test_the_chosen_experiment_names_the_run():
-    assert named({"experiment": "rdrop", "model": "minilm"}) == "rdrop"
+    assert named({"experiment": "chinese", "model": "minilm"}) == "chinese"
+
+
+def test_an_experiment_in_a_subfolder_names_one_folder_however_it_was_chosen():
+    assert named({"experiment": "ablation/rdrop"}) == "ablation-rdrop"
+    assert named({"experiment/ablation": "rdrop", "model": "minilm"}) == "ablation-rdrop"  # a sweep's glob(*)
+    assert named({"experiment/ablation": None}) == "default"
 
 
 def test_the_fallback_names_the_run_without_an_experiment_choice_or_without_a_hydra_node():
@@ -44,9 +50,11 @@ def test_a_running_jobs_hydra_config_wins_over_the_configs_own_node(monkeypatch)
 
 def test_train_config_is_named_after_the_experiment_file_it_was_composed_with():
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        chosen = compose(config_name="train", overrides=["+experiment=rdrop"], return_hydra_config=True)
+        chosen = compose(config_name="train", overrides=["+experiment=ablation/rdrop"], return_hydra_config=True)
+        swept = compose(config_name="train", overrides=["+experiment/ablation=rdrop"], return_hydra_config=True)
         plain = compose(config_name="train", return_hydra_config=True)
-    assert chosen.experiment_name == "rdrop"
+    assert chosen.experiment_name == swept.experiment_name == "ablation-rdrop"
+    assert chosen.model.rdrop_alpha == swept.model.rdrop_alpha == 1.0
     assert plain.experiment_name == "default"
 
 

@@ -1,0 +1,1 @@
+"""Emerging issues and the topics inside each category: streaming counts, tests, phrases, clusters."""
