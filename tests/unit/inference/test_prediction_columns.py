@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from review_cls.inference.prediction_columns import predict_chunk
+from review_cls.errors import ConfigError
+from review_cls.inference.prediction_columns import multilabel_settings, predict_chunk
 from review_cls.inference.predictor import Predictor
 from review_cls.models.task import MULTI_LABEL
 from tests.helpers import KeywordPredictor
@@ -35,3 +37,18 @@ def test_multilabel_rows_join_the_labels_at_their_thresholds_and_flag_near_ones(
     # 0.1 for price lies within 0.1 of its 0.15 threshold; both labels far from theirs in the second row
     assert result["low_confidence"].tolist() == [True, False, True, pd.NA]
     assert "predicted_label" not in result.columns
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"label_separator": "", "low_confidence_margin": 0.1}, "label_separator must be a non-empty string"),
+    ({"label_separator": 1, "low_confidence_margin": 0.1}, "label_separator must be a non-empty string"),
+    ({"label_separator": "|", "low_confidence_margin": 1}, "low_confidence_margin must be a number in [0, 1)"),
+    ({"label_separator": "|", "low_confidence_margin": True}, "low_confidence_margin must be a number in [0, 1)"),
+])
+def test_multilabel_settings_name_the_bad_setting(settings, message):
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        multilabel_settings(settings)
+
+
+def test_multilabel_settings_are_returned_checked():
+    assert multilabel_settings({"label_separator": ";", "low_confidence_margin": 0}) == (";", 0.0)
