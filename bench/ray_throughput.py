@@ -7,7 +7,7 @@ load spike on the shared machine hits all of them. For Ray the script also reads
 Ray took to read, predict and write (the actors' start and model loading included, Ray's own start not): that is the
 rate a long run on a cluster approaches.
 
-    python -m bench.ray_throughput --n 20000 --repeats 3
+    python -m bench.ray_throughput --n 5000 --repeats 3
 """
 
 from __future__ import annotations
