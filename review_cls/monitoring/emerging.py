@@ -225,12 +225,9 @@ class Window:
                 if start <= p < self.position and (self.line.axis, self.category, w) in self.counts.cells]
 
     def rising(self) -> np.ndarray:
-        """Log-odds z of every phrase in this window against its history (prior: the category's own counts)."""
-        counts = self.counts
-        now = counts.matrix[counts.cells[self.cell]].toarray().ravel()
-        everywhere = history_counts(counts, [c for c in counts.cells if c[0] == self.line.axis
-                                             and c[1] == self.category])
-        return rising_z(now, history_counts(counts, self.history()), everywhere)
+        """Log-odds z of every phrase in this window against its history (prior: the two together)."""
+        now = self.counts.matrix[self.counts.cells[self.cell]].toarray().ravel()
+        return rising_z(now, history_counts(self.counts, self.history()))
 
 
 def flag_rows(counts: TrendCounts, timelines: dict[str, Timeline], flagged: list[tuple[Test, float]]) -> list[dict]:
