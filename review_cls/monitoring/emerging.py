@@ -229,6 +229,14 @@ class Window:
         now = self.counts.matrix[self.counts.cells[self.cell]].toarray().ravel()
         return rising_z(now, history_counts(self.counts, self.history()))
 
+    def rising_phrases(self, z: np.ndarray) -> list[str]:
+        """The window's most-rising phrases (``z`` from :meth:`rising`), each held by ``min_phrase_reviews`` of its
+        reviews, up to ``phrases`` of them: what names a category flag."""
+        settings = self.counts.settings
+        held = self.counts.matrix[self.counts.cells[self.cell]].toarray().ravel()
+        rising = np.flatnonzero((z > 0) & (held >= settings.min_phrase_reviews))
+        return distinct_phrases(self.counts.phrase_names()[rising[np.argsort(-z[rising])]].tolist(), settings.phrases)
+
 
 def flag_rows(counts: TrendCounts, timelines: dict[str, Timeline], flagged: list[tuple[Test, float]]) -> list[dict]:
     """One row per category flag and per issue (flagged phrases of one window grouped)."""
@@ -243,9 +251,7 @@ def flag_rows(counts: TrendCounts, timelines: dict[str, Timeline], flagged: list
         z = window.rising()
         for test, q in found:
             if test.phrase < 0:
-                held = counts.matrix[counts.cells[window.cell]].toarray().ravel()
-                rising = np.flatnonzero((z > 0) & (held >= counts.settings.min_phrase_reviews))
-                phrases = distinct_phrases(names[rising[np.argsort(-z[rising])]].tolist(), counts.settings.phrases)
+                phrases = window.rising_phrases(z)
                 since = since_position(by_window, axis, category, position, lambda key: any(
                     t.phrase < 0 for t, _ in by_window[key]))
                 rows.append(flag_row(window, test, q, phrases, since, CATEGORY))
