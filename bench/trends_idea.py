@@ -62,6 +62,9 @@ CHANGE_SEPARATOR = " | "
 IDEA_MIN_REVIEWS = 50
 COSINE = 0.6
 SENSITIVITY = (0.5, 0.7, 0.8, None)
+# phrases per flag of the yardsticks (trends.phrases' default)
+PHRASES = 5
+YARDSTICKS = {"no test, 1 issue": (1, None), "no test, 3 issues": (3, None), "log-odds z >= 1.96, 3 issues": (3, 1.96)}
 
 
 @dataclass(frozen=True)
@@ -160,16 +163,19 @@ def version_topics(reviews: pd.DataFrame, versions: list[str], settings) -> dict
     return found
 
 
-def top_rising(counts, versions: list[str]) -> pd.DataFrame:
-    """A yardstick with no test at all: one "flag" for every version that has a history, named as a category flag
-    is (its most-rising phrases)."""
+def top_rising(counts, versions: list[str], issues: int = 1, cut: float | None = None) -> pd.DataFrame:
+    """Yardsticks without the product's test: every version that has a history named by its most-rising phrases,
+    ``issues`` "flags" of 5 phrases in rank order; with ``cut``, only phrases whose log-odds z reaches it."""
     line = timeline(counts, "version")
     rows = []
     for version in versions:
         window = Window(counts, line, ALL_REVIEWS, line.windows[version])
-        if window.history():
-            rows.append({"by": "version", "window": version,
-                         "phrases": PHRASE_SEPARATOR.join(window.rising_phrases(window.rising()))})
+        if not window.history():
+            continue
+        z = window.rising()
+        ranked = window.rising_phrases(z if cut is None else np.where(z >= cut, z, 0.0), PHRASES * issues)
+        rows += [{"by": "version", "window": version, "phrases": PHRASE_SEPARATOR.join(ranked[i:i + PHRASES])}
+                 for i in range(0, len(ranked), PHRASES)]
     return pd.DataFrame(rows, columns=["by", "window", "phrases"])
 
 
@@ -231,26 +237,27 @@ def main() -> None:
     chosen = {STRICT: [v for v in ordered if counts.reviews[("version", ALL_REVIEWS, v)] >= counts.settings.min_reviews],
               IDEA: [v for v in ordered if per_version[v] > IDEA_MIN_REVIEWS]}
     topics = version_topics(reviews, chosen[IDEA], counts.settings)
-    yardstick = top_rising(counts, chosen[STRICT])
+    yardsticks = {name: top_rising(counts, chosen[STRICT], issues, cut) for name, (issues, cut) in YARDSTICKS.items()}
     notes = release_notes()
-    words = set().union(*(phrase_words(p) for p in [*flags["phrases"], *yardstick["phrases"]]), *topics.values(),
+    named = [*flags["phrases"], *(p for table in yardsticks.values() for p in table["phrases"])]
+    words = set().union(*(phrase_words(p) for p in named), *topics.values(),
                         *(item for _, items in notes for item in items))
     matcher = Matcher(words)
     tables, results = {}, {}
     for name, protocol, cosine, found in (("idea", IDEA, args.cosine, flags), ("strict", STRICT, None, flags),
                                           *((f"idea, cosine {c}", IDEA, c, flags) for c in SENSITIVITY),
-                                          ("yardstick, idea", IDEA, args.cosine, yardstick),
-                                          ("yardstick, strict", STRICT, None, yardstick)):
+                                          *((f"{y}, idea", IDEA, args.cosine, t) for y, t in yardsticks.items()),
+                                          *((f"{y}, strict", STRICT, None, t) for y, t in yardsticks.items())):
         tables[name] = evaluate(protocol, found, chosen[protocol], topics, notes, matcher, cosine)
         results[name] = scores(tables[name], protocol.pooled)
     weeks = flags[(flags["by"] == "week") & flags["phrases"].str.contains(INCIDENT)]["window"]
     print(tables["idea"].drop(columns=["flag_phrases", "matched"]).to_string(index=False))
     for name, found in results.items():
-        print(f"{name:>18}: " + "  ".join(f"{key} {value:.3f}" for key, value in found.items()))
+        print(f"{name:>34}: " + "  ".join(f"{key} {value:.3f}" for key, value in found.items()))
     print(f"incident first flagged {weeks.min() if len(weeks) else 'never'}")
     save_result("trends_idea", {"machine": machine(), "cosine": args.cosine, "scores": results,
                                 "per_version": {name: tables[name].to_dict("records")
-                                                for name in ("idea", "strict", "yardstick, idea")},
+                                                for name in ("idea", "strict", "no test, 1 issue, idea")},
                                 "topic_words": {v: sorted(w) for v, w in topics.items()},
                                 "incident_first_week": weeks.min() if len(weeks) else None})
 

@@ -246,13 +246,14 @@ class Window:
         now = self.counts.matrix[self.counts.cells[self.cell]].toarray().ravel()
         return rising_z(now, history_counts(self.counts, self.history()))
 
-    def rising_phrases(self, z: np.ndarray) -> list[str]:
-        """The window's most-rising phrases (``z`` from :meth:`rising`), each held by ``min_phrase_reviews`` of its
-        reviews, up to ``phrases`` of them: what names a category flag."""
+    def rising_phrases(self, z: np.ndarray, limit: int | None = None) -> list[str]:
+        """The window's most-rising phrases (``z`` from :meth:`rising`, above 0), each held by
+        ``min_phrase_reviews`` of its reviews, up to ``limit`` (``phrases``) of them: what names a category flag."""
         settings = self.counts.settings
         held = self.counts.matrix[self.counts.cells[self.cell]].toarray().ravel()
         rising = np.flatnonzero((z > 0) & (held >= settings.min_phrase_reviews))
-        return distinct_phrases(self.counts.phrase_names()[rising[np.argsort(-z[rising])]].tolist(), settings.phrases)
+        return distinct_phrases(self.counts.phrase_names()[rising[np.argsort(-z[rising])]].tolist(),
+                                limit or settings.phrases)
 
 
 def flag_rows(counts: TrendCounts, timelines: dict[str, Timeline], flagged: list[tuple[Test, float]]) -> list[dict]:
