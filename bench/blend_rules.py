@@ -15,59 +15,24 @@ from __future__ import annotations
 
 import argparse
 import glob
-import statistics
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from review_cls.models.blend import FIXED_WEIGHT, blend, blend_at, fit_blend, macro_f1
 from review_cls.reports.predictions import predictions_file
+from review_cls.training.run_blend import read_run_predictions
 from review_cls.utils.run_folder import BASELINE
 
 # the rows of a run: a fixed model share, or the rule of review_cls/models/blend.py that chooses it on validation
 ROWS = {"model": 1.0, "tfidf": 0.0, "50/50": FIXED_WEIGHT, "by val F1": "f1", "by val log-loss": "log_loss"}
 RULE_ROWS = ("50/50", "by val F1", "by val log-loss")
-PROBABILITY_PREFIX = "prob_"
-
-
-@dataclass(frozen=True)
-class Split:
-    """One split of a run: the model's and TF-IDF's probabilities (same reviews, same order) and the targets."""
-
-    model: np.ndarray
-    tfidf: np.ndarray
-    targets: np.ndarray
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """A predictions table indexed by ``row_id``, label columns read as text ('1' stays '1', 'NA' stays 'NA')."""
-    frame = pd.read_csv(path, dtype={"true_label": str, "true_labels": str}, keep_default_na=False)
-    return frame.set_index("row_id").sort_index()
-
-
-def read_split(run_dir: Path, stage: str) -> tuple[list[str], Split]:
-    """The label names and both predictors' probabilities on split ``stage`` (val or test) of a run folder."""
-    model, tfidf = (read_table(folder / predictions_file(stage)) for folder in (run_dir, run_dir / BASELINE))
-    columns = [column for column in model.columns if column.startswith(PROBABILITY_PREFIX)]
-    labels = [column.removeprefix(PROBABILITY_PREFIX) for column in columns]
-    if not model.index.equals(tfidf.index) or columns != [c for c in tfidf.columns if c.startswith(PROBABILITY_PREFIX)]:
-        raise ValueError(f"{run_dir}: the model and its baseline scored different {stage} reviews or labels.")
-    if "true_labels" in model:  # multi-label: 'a|b', '' for none
-        names = model["true_labels"].str.split("|")
-        targets = np.array([[label in row for label in labels] for row in names], dtype=int)
-    else:
-        index = {label: i for i, label in enumerate(labels)}
-        targets = model["true_label"].map(index).to_numpy()
-    return labels, Split(model[columns].to_numpy(float), tfidf[columns].to_numpy(float), targets)
 
 
 def run_scores(run_dir: Path) -> dict[str, float]:
     """Test macro-F1 of every row of :data:`ROWS` (``<row>``) and the weight each used (``<row> w``)."""
-    _, val = read_split(run_dir, "val")
-    _, test = read_split(run_dir, "test")
+    val, test = read_run_predictions(run_dir, "val"), read_run_predictions(run_dir, "test")
     scores: dict[str, float] = {}
     for row, weight_or_rule in ROWS.items():
         if isinstance(weight_or_rule, str):

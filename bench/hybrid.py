@@ -1,7 +1,8 @@
-"""Hybrid rows (reported apart from the model-only rows): the fine-tuned model's test probabilities
-averaged with its own TF-IDF baseline's, from finished run folders (``test_predictions.csv`` and
-``baseline/test_predictions.csv``, same reviews). The weight is fixed at 0.5, so nothing is chosen on test;
-bench/blend_rules.py chooses it on each run's validation split.
+"""Hybrid rows (reported apart from the model-only rows): the fine-tuned model's test probabilities averaged with its
+own TF-IDF baseline's at a fixed weight, from finished run folders (``test_predictions.csv`` and
+``baseline/test_predictions.csv``, same reviews, read by review_cls.training.run_blend.read_run_predictions). The
+weight is fixed (0.5 by default), so nothing is chosen on test; bench/blend_rules.py chooses it on each run's
+validation split, as training does.
 
     python -m bench.hybrid <run dir> [<run dir> ...]
 """
@@ -12,35 +13,23 @@ import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
-from sklearn.metrics import f1_score
+from review_cls.models.blend import FIXED_WEIGHT, blend, macro_f1
+from review_cls.training.run_blend import read_run_predictions
 
 
-def model_and_tfidf_predictions(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A finished run's test predictions and its TF-IDF baseline's, both indexed by ``row_id`` in the same order."""
-    model = pd.read_csv(run_dir / "test_predictions.csv").set_index("row_id").sort_index()
-    tfidf = pd.read_csv(run_dir / "baseline" / "test_predictions.csv").set_index("row_id").sort_index()
-    if not model.index.equals(tfidf.index):
-        raise SystemExit(f"{run_dir}: the model and the baseline scored different test reviews.")
-    return model, tfidf
-
-
-def hybrid_scores(run_dir: Path, weight: float = 0.5) -> dict[str, float]:
-    """Test macro-F1 of the model, of TF-IDF and of their probability average, on the run's test split."""
-    model, tfidf = model_and_tfidf_predictions(run_dir)
-    columns = [c for c in model.columns if c.startswith("prob_")]
-    mixed = weight * model[columns] + (1 - weight) * tfidf[columns]
-    predicted = mixed.idxmax(axis=1).str.removeprefix("prob_")
-    truth = model["true_label"].astype(str)
-    return {"run": str(run_dir), "model": f1_score(truth, model["predicted_label"].astype(str), average="macro"),
-            "tfidf": f1_score(truth, tfidf["predicted_label"].astype(str), average="macro"),
-            "hybrid": f1_score(truth, predicted, average="macro")}
+def hybrid_scores(run_dir: Path, weight: float = FIXED_WEIGHT) -> dict[str, float | str]:
+    """Test macro-F1 of the model, of TF-IDF and of their probability average, on the run's test split
+    (single-label runs: each row's highest probability)."""
+    test = read_run_predictions(run_dir, "test")
+    return {"run": str(run_dir), "model": macro_f1(test.model, test.targets),
+            "tfidf": macro_f1(test.tfidf, test.targets),
+            "hybrid": macro_f1(blend(test.model, test.tfidf, weight), test.targets)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path)
-    parser.add_argument("--weight", type=float, default=0.5, help="the model's share of the average")
+    parser.add_argument("--weight", type=float, default=FIXED_WEIGHT, help="the model's share of the average")
     args = parser.parse_args()
     for run_dir in args.runs:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in

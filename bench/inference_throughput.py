@@ -60,7 +60,7 @@ def raw_loop(ckpt: Path, texts: list[str]) -> float:
     from review_cls.data.batching import tokenize_texts
     from review_cls.inference.predictor import load_predictor
 
-    predictor = load_predictor(ckpt, device="cpu")
+    predictor = load_predictor(ckpt, device="cpu", blend=False)  # the model itself: its tokenizer and forward
     ids = tokenize_texts(predictor.tokenizer, texts, predictor.max_length)
     collator = DataCollatorWithPadding(predictor.tokenizer, padding="longest")
     batches = [collator([{"input_ids": ids[j]} for j in range(i, min(i + BATCH, len(ids)))])
@@ -107,7 +107,7 @@ def blend_cost(ckpt: Path, texts: list[str], repeats: int, work: Path, onnx: boo
 
     files = stored_tfidf_files(work)
     stored = load_tfidf(files["google_play"])
-    torch_model = load_predictor(ckpt)
+    torch_model = load_predictor(ckpt, blend=False)
     parts = {"torch": lambda: torch_model.predict_probabilities(texts, BATCH)}
     if onnx:
         folder = export_model(ckpt, work / "export_onnx", overwrite=True, export_format="onnx")

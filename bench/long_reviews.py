@@ -11,28 +11,26 @@ import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
-from bench.hybrid import model_and_tfidf_predictions
 from review_cls.inference.predictor import load_predictor
+from review_cls.training.run_blend import read_run_predictions
 
 
 def length_breakdown(run_dir: Path) -> dict[str, dict[str, float]]:
     """Per part (``fits``, ``truncated``): review count, then model and TF-IDF accuracy and macro-F1."""
-    predictor = load_predictor(min((run_dir / "checkpoints").glob("best*.ckpt")))
-    model, tfidf = model_and_tfidf_predictions(run_dir)
-    encoded = predictor.tokenizer(model["text"].astype(str).tolist(), verbose=False)
-    lengths = [len(ids) for ids in encoded["input_ids"]]
-    truncated = pd.Series(lengths, index=model.index) > predictor.max_length
+    predictor = load_predictor(min((run_dir / "checkpoints").glob("best*.ckpt")), blend=False)  # its tokenizer
+    test = read_run_predictions(run_dir, "test")
+    encoded = predictor.tokenizer(test.texts, verbose=False)
+    truncated = np.array([len(ids) for ids in encoded["input_ids"]]) > predictor.max_length
     parts = {}
     for part, rows in (("fits", ~truncated), ("truncated", truncated)):
-        truth = model.loc[rows, "true_label"].astype(str)
         parts[part] = {"reviews": int(rows.sum())}
-        for name, frame in (("model", model), ("tfidf", tfidf)):
-            predicted = frame.loc[rows, "predicted_label"].astype(str)
-            parts[part][f"{name}_accuracy"] = round(accuracy_score(truth, predicted), 4)
-            parts[part][f"{name}_f1_macro"] = round(f1_score(truth, predicted, average="macro"), 4)
+        for name, probabilities in (("model", test.model), ("tfidf", test.tfidf)):
+            predicted = probabilities[rows].argmax(axis=1)
+            parts[part][f"{name}_accuracy"] = round(accuracy_score(test.targets[rows], predicted), 4)
+            parts[part][f"{name}_f1_macro"] = round(f1_score(test.targets[rows], predicted, average="macro"), 4)
     return {"max_length": predictor.max_length, **parts}
 
 

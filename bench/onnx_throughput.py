@@ -73,7 +73,7 @@ def test_macro_f1(ckpt: Path, folders: dict[str, Path]) -> dict[str, float]:
     from review_cls.inference.predictor import load_predictor
 
     test = pd.read_csv(ckpt.parent.parent / "test_predictions.csv")
-    predictors = {"pytorch": load_predictor(ckpt, device="cpu"),
+    predictors = {"pytorch": load_predictor(ckpt, device="cpu", blend=False),
                   **{name: load_onnx_predictor(folder) for name, folder in folders.items()}}
     scores = {}
     for name, predictor in predictors.items():

@@ -116,7 +116,7 @@ def main() -> None:
     paths = export_variants(args.ckpt, work)
     reviews = pd.read_excel(require(GOOGLE_PLAY))["review"].astype(str).tolist()[: args.n]
     test = pd.read_csv(args.ckpt.parent.parent / "test_predictions.csv")
-    reference = load_predictor(args.ckpt, device="cpu")
+    reference = load_predictor(args.ckpt, device="cpu", blend=False)
     result = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}, "runs": []}
     run, expected, expected_test = measure(reference, reviews, test)
     result["runs"].append({"variant": "pytorch", **run})

@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import CLAP, GOOGLE_PLAY_9TO1, google_play_9to1_file, sample_file, sample_path
+from bench.common import CLAP, GOOGLE_PLAY_9TO1, google_play_9to1_file, require, sample_file, sample_path
 from bench.hybrid import hybrid_scores
 from bench.multilabel_sets import multilabel_file, multilabel_path
 
@@ -133,37 +133,64 @@ def finished(out: Path, recipe: str) -> set[tuple[str, int]]:
     return {(row["set"], row["seed"]) for row in rows if row["recipe"] == recipe and "test" in row}
 
 
+def shard(text: str) -> tuple[int, int]:
+    """``--shard i/n``: this process takes every n-th run from the i-th, 1 <= i <= n."""
+    parts = text.split("/")
+    if len(parts) != 2 or not all(part.isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not i/n, e.g. 1/2 (this process runs every 2nd run, from the 1st)")
+    index, count = map(int, parts)
+    if count < 1 or not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"{text!r}: i/n needs n >= 1 and i from 1 to n (e.g. 1/2 and 2/2)")
+    return index, count
+
+
+def existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a file (working directory: {Path.cwd()})")
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipe", choices=sorted(RECIPES))
     parser.add_argument("--sets", nargs="+", choices=sorted(SETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[42, 0, 1])
     parser.add_argument("--small", type=int, default=5000, help="sets with fewer rows draw a split per seed")
-    parser.add_argument("--shard", default="1/1", help="i/n: this process runs every n-th (set, seed), from i")
+    parser.add_argument("--shard", type=shard, default=(1, 1),
+                        help="i/n: this process runs every n-th (set, seed), from i")
     parser.add_argument("--runs", type=Path, default=Path("bench/results/suite_runs"))
     parser.add_argument("--out", type=Path, default=Path("bench/results/suite.jsonl"))
-    parser.add_argument("--summarize", nargs="+", type=Path, metavar="JSONL")
+    parser.add_argument("--summarize", nargs="+", type=existing_file, metavar="JSONL")
     args, extra = parser.parse_known_args(argv)
     if args.summarize:
         print(summarize(args.summarize, args.runs))
         return
     if not args.recipe:
         parser.error("--recipe is required (or --summarize)")
+    require(SHARED)
     names = args.sets or LANGUAGE_SETS.get(args.recipe.split("_")[0], sorted(SETS))
     for name in names:
         if name in BUILT_FILES:
             BUILT_FILES[name]()
-    index, count = map(int, args.shard.split("/"))
+    index, count = args.shard
     # seed-major: a partial suite still covers every set
-    plan = [(name, seed) for seed in args.seeds for name in names][index - 1 :: count]
+    runs = [(name, seed) for seed in args.seeds for name in names]
+    plan = runs[index - 1 :: count]
+    if not plan:
+        parser.error(f"--shard {index}/{count} takes no run: there are {len(runs)} (set, seed) pair(s)")
+    failed = 0
     for name, seed in plan:
         if (name, seed) in finished(args.out, args.recipe):  # read again each time: other processes append too
             continue
         result = run_one(args.recipe, name, seed, args.runs, args.small, extra)
+        failed += "error" in result
         args.out.parent.mkdir(parents=True, exist_ok=True)
         with args.out.open("a") as out:
             out.write(json.dumps(result) + "\n")
         print(json.dumps({key: value for key, value in result.items() if key != "overrides"}), flush=True)
+    if failed:
+        raise SystemExit(f"{failed} of {len(plan)} run(s) failed; their errors are in {args.out}.")
 
 
 if __name__ == "__main__":

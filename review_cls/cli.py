@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import signal
 import sys
 import threading
@@ -19,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from review_cls.command_help import APPENDED_GROUPS, answer_help, options
 from review_cls.errors import INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, USER_ERROR_EXIT_CODE, ReviewClsError
+from review_cls.overrides import check_added_keys, hydra_errors_reported, mark_job_started
 from review_cls.utils.run_folder import FAILED, RUN_RECORD, finite_or_none, is_multirun, write_run_record
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,8 @@ CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 def command(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[[], Any]]:
     """``hydra.main`` on ``conf/<config_name>.yaml``, with ``--help`` answered from ``conf/`` before Hydra composes
-    anything (review_cls/command_help.py); ``--hydra-help`` and ``--cfg`` stay Hydra's."""
+    anything (review_cls/command_help.py) and Hydra's own errors before the job as ``error: ...``, exit 2
+    (review_cls/overrides.py); ``--hydra-help`` and ``--cfg`` stay Hydra's."""
 
     def decorate(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
         hydra_main = hydra.main(version_base="1.3", config_path=CONF_DIR, config_name=config_name)(task)
@@ -38,7 +41,8 @@ def command(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callabl
         def main() -> Any:
             answer_help(config_name)
             refuse_options_in_subfolders(config_name)
-            return hydra_main()
+            with hydra_errors_reported(config_name):
+                return hydra_main()
 
         return main
 
@@ -71,7 +75,8 @@ def run_command(job: Callable[[DictConfig], Any], cfg: DictConfig, *, run_folder
     """The one start of every command: run ``job``; return the value a sweeper optimises (``cfg.optimized_metric``
     of the job's metrics, ``None`` when the command has none or a trial failed).
 
-    - A :class:`ReviewClsError` is printed as ``error: ...`` and exits with status 2 (no traceback).
+    - A ``+key=value`` override that nothing reads, or a :class:`ReviewClsError`, is printed as ``error: ...`` and
+      exits with status 2 (no traceback).
     - ``run_folder``: the job writes into ``paths.output_dir``; when it fails, a folder with nothing but setup files
       is removed and any other gets ``error.txt`` (training/failed_runs.py).
     - Ctrl+C, and SIGTERM when ``sigterm`` is true, end the command with one line (what ``interrupted(cfg)`` says
@@ -81,8 +86,10 @@ def run_command(job: Callable[[DictConfig], Any], cfg: DictConfig, *, run_folder
       ``None``: Hydra's basic sweeper would otherwise abort the sweep at the first exception, and the Optuna sweeper
       marks a trial whose value is not a float as failed and goes on with the search.
     """
+    mark_job_started()
     with _sigterm_raises(sigterm):
         try:
+            check_added_keys(cfg)
             if is_multirun() and OmegaConf.select(cfg, "paths.output_dir") is not None:
                 result = _run_trial(job, cfg, run_folder)
             else:
@@ -119,14 +126,21 @@ def _sigterm_raises(enabled: bool) -> Iterator[None]:
     if not enabled or threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = signal.signal(signal.SIGTERM, functools.partial(_raise_terminated, os.getpid()))
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _raise_terminated(signum: int, frame: Any) -> None:
+def _raise_terminated(command_pid: int, signum: int, frame: Any) -> None:
+    """In the command's own process: raise :class:`Terminated`. A process forked from it inherits this handler
+    (cleanlab's and joblib's worker pools, which their parent stops with SIGTERM when it is done): there SIGTERM
+    ends the process as it would without the handler, instead of a ``Terminated`` traceback from a finished pool."""
+    if os.getpid() != command_pid:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     raise Terminated
 
 

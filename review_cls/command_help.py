@@ -46,11 +46,23 @@ def help_text(command: str) -> str:
     parts += ["", f"Settings (key=value; conf/{command}.yaml):"]
     for key, value, comment in settings(lines):
         parts.append(f"  {key}={value}" + (f"    # {comment}" if comment else ""))
-    parts += ["", "Nested keys of a group: data.path=..., model.lr=..., trainer.max_epochs=... "
-              "(the composed config: --cfg job; Hydra's own help: --hydra-help).",
+    examples = [f"{group}.{key}=..." for group, key in _group_examples(lines)]
+    nested = f"Nested keys of a group: {', '.join(examples)} " if examples else ""
+    parts += ["", f"{nested}(the composed config: --cfg job; Hydra's own help: --hydra-help).",
               f"Commands: {', '.join(COMMANDS)} (python -m review_cls.<command>, or the console script "
               f"{SCRIPT_PREFIX}<command>)."]
     return "\n".join(parts)
+
+
+def _group_examples(lines: list[str]) -> list[tuple[str, str]]:
+    """A setting of the default option of the command's first three groups that have one (``data.path``)."""
+    examples = []
+    for group, option in _defaults_options(lines):
+        path = CONF / group / f"{option}.yaml"
+        keys = [key for key, _, _ in settings(path.read_text(encoding="utf-8").splitlines())
+                if not key.startswith("_") and "." not in key] if path.is_file() else []
+        examples += [(group, keys[0])] if keys else []
+    return examples[:3]
 
 
 def options(group: str) -> list[str]:
@@ -71,15 +83,20 @@ def _leading_comments(lines: list[str]) -> list[str]:
 
 def _defaults_groups(lines: list[str]) -> list[str]:
     """The config groups in the ``defaults:`` list that live in ``conf/`` (Hydra's own groups left out)."""
+    return [group for group, _ in _defaults_options(lines)]
+
+
+def _defaults_options(lines: list[str]) -> list[tuple[str, str]]:
+    """Each such group with its default option."""
     start = lines.index("defaults:") + 1 if "defaults:" in lines else len(lines)
-    groups = []
+    found = []
     for line in lines[start:]:
         if not line.startswith((" ", "\t", "-")):
             break
         match = GROUP_DEFAULT.match(line)
         if match and (CONF / match.group(1)).is_dir() and match.group(1) != "hydra":
-            groups.append(match.group(1))
-    return groups
+            found.append((match.group(1), match.group(2)))
+    return found
 
 
 def settings(lines: list[str]) -> list[tuple[str, str, str]]:

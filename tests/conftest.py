@@ -1,4 +1,5 @@
-"""Shared fixtures: the tiny random BERT, a small review CSV, composed training configs, one tiny trained checkpoint.
+"""Shared fixtures: the tiny random BERT, a small review CSV, composed training configs, one tiny trained run (its
+last checkpoint, and its tested best checkpoint, which records the blend with the run's TF-IDF baseline).
 
 Plain helpers (paths, overrides, table builders) are in tests/helpers.py."""
 
@@ -53,3 +54,10 @@ def tiny_checkpoint(tiny_bert_dir: Path, small_reviews_csv: Path, tmp_path_facto
     out_dir = tmp_path_factory.mktemp("tiny_run")
     run_training(tiny_train_cfg(tiny_bert_dir, small_reviews_csv, out_dir, "trainer.max_epochs=1"))
     return out_dir / "checkpoints" / "last.ckpt"
+
+
+@pytest.fixture(scope="session")
+def blended_checkpoint(tiny_checkpoint: Path) -> Path:
+    """The tested best checkpoint of the :func:`tiny_checkpoint` run: it records the blend with the run's TF-IDF
+    baseline (``baseline/tfidf.npz`` of the same run folder; treat it as read-only)."""
+    return next(tiny_checkpoint.parent.glob("best-epoch*.ckpt"))

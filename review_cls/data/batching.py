@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
+
+from review_cls.errors import DataError
+
+log = logging.getLogger(__name__)
 
 
 class PackedTokenIds(Sequence[list[int]]):
@@ -86,7 +91,34 @@ def tokenize_texts(tokenizer, texts: list[str], max_length: int, chunk_size: int
         )["input_ids"]
         for start in range(0, len(texts), chunk_size)
     )
-    return PackedTokenIds.from_lists(chunks, len(tokenizer))
+    ids = PackedTokenIds.from_lists(chunks, len(tokenizer))
+    warn_unknown_only(ids, tokenizer, texts)
+    return ids
+
+
+def unknown_only(ids: PackedTokenIds, tokenizer) -> np.ndarray:
+    """Per text: it holds no piece the tokenizer knows (every piece is [UNK] or a special token)."""
+    known = ~np.isin(ids.flat, np.asarray(tokenizer.all_special_ids, dtype=np.int64))
+    counts = np.concatenate([[0], np.cumsum(known)])
+    return counts[ids.offsets[1:]] == counts[ids.offsets[:-1]]
+
+
+def warn_unknown_only(ids: PackedTokenIds, tokenizer, texts: list[str]) -> None:
+    """Reviews the model reads nothing in (emoji only, a script the vocabulary lacks) get labels that rest on
+    nothing: say how many, with an example."""
+    unknown = np.flatnonzero(unknown_only(ids, tokenizer))
+    if len(unknown):
+        log.warning("%d of %d review(s) hold no piece the tokenizer knows (all [UNK]: emoji only, or a script its "
+                    "vocabulary lacks), e.g. %r: the model reads nothing in them, so what it says of them rests on "
+                    "nothing.", len(unknown), len(texts), texts[unknown[0]][:60])
+
+
+def require_known_pieces(ids: PackedTokenIds, tokenizer, source: str) -> None:
+    """A training split whose every review is all [UNK] trains a model that has seen no word."""
+    if len(ids) and unknown_only(ids, tokenizer).all():
+        raise DataError(f"None of the {len(ids)} training reviews of '{source}' holds a piece the tokenizer knows "
+                        "(all [UNK]): the model would learn from no word. Use a tokenizer for the reviews' script "
+                        "(model=e5_small, or data.tokenizer=char_vocab:6000), or check data.text_column.")
 
 
 class EpochSampler(Sampler[int]):

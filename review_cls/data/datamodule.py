@@ -13,7 +13,7 @@ import pandas as pd
 from torch.utils.data import DataLoader, Sampler
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
-from review_cls.data.batching import EpochSampler, TokenizedReviews, tokenize_texts
+from review_cls.data.batching import EpochSampler, TokenizedReviews, require_known_pieces, tokenize_texts
 from review_cls.data.distributed import eval_sampler
 from review_cls.data.label_sets import check_resampling_task
 from review_cls.data.prepare import (
@@ -25,6 +25,7 @@ from review_cls.data.prepare import (
     read_labeled,
     save_split,
     stratified_split,
+    write_label_conflicts,
 )
 from review_cls.data.resampling import resample_indices
 from review_cls.data.data_settings import DataSettings
@@ -113,10 +114,13 @@ class ReviewDataModule(L.LightningDataModule):
         if self.output_dir is not None:
             save_split(self.output_dir / SPLIT_JSON, {name: split.row_ids for name, split in self.splits.items()},
                        self.settings.path)
+            write_label_conflicts(self.splits.values(), self.output_dir)
         if not self.settings.resampling.every_epoch:
             self.splits["train"] = self.splits["train"].take(self.resample(0))
         for name, split in self.splits.items():
             ids = tokenize_texts(self.tokenizer, split.texts, self.settings.max_length)
+            if name == "train":
+                require_known_pieces(ids, self.tokenizer, self.settings.path)
             self.datasets[name] = TokenizedReviews(ids, split.label_ids(self.labels))
         log.info("Split sizes: %s", {name: len(data) for name, data in self.datasets.items()})
 

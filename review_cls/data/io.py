@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import logging
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -157,14 +157,15 @@ def _text_encoding(path: Path, requested: str) -> str:
 
 def read_table(
     path: str | Path, sheet_name: str | int | None = None, encoding: str = "utf-8", sep: str | None = None,
-    prefix: str = "data.",
+    prefix: str = "data.", text_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Read a whole review table; errors name the file and the setting to change."""
+    """Read a whole review table; errors name the file and the setting to change. ``text_columns`` of a CSV/TSV
+    file keep the file's text (codes like ``002`` are not read as the number 2)."""
     source = open_table(path, sheet_name, encoding, sep, prefix)
     with _reader_errors(source):
         if source.kind in SEPARATORS:
             with _text_without_nul(source) as text:
-                frame = pd.read_csv(text, sep=source.sep)
+                frame = pd.read_csv(text, sep=source.sep, dtype=dict.fromkeys(text_columns, str) or None)
         elif source.kind == "jsonl":
             frame = _read_json(source)
         elif source.kind == "parquet":

@@ -4,7 +4,8 @@ label), duplicate texts merged into one row with the union of their labels, and 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,13 @@ log = logging.getLogger(__name__)
 TASKS = ("single", "multilabel", "auto")
 # torchmetrics and the per-label reports stay readable up to here; more labels is a taxonomy, not a review tag set
 MAX_LABELS = 64
+# data.task=auto reads one label per row as multi-label only when at least this share of the distinct texts is filed
+# under several labels. Below it they are label noise: 0.5% of Google Play's balanced sets (38 of 7,666 texts),
+# 0.16% of its 4,000 reviews, 0.05% of the Chinese shopping reviews, none in CLAP or the hotel reviews (../shared/
+# data); multi-label review sets carry two labels on a fifth or more of their texts (bench/multilabel_sets.py).
+MULTILABEL_SHARE = 0.05
+# what joins several labels in one cell when the file was written by hand or a spreadsheet
+LIKELY_SEPARATORS = ("|", ";", ",", "/", "+", "&")
 LabelSet = tuple[str, ...]
 
 
@@ -105,30 +113,104 @@ def column_label_sets(frame: pd.DataFrame, columns: Sequence[str], source: str) 
                 f"Label column '{column}' in '{source}' must hold 0 or 1 (data.label_columns), but file line "
                 f"{values.index[row] + 2} holds {value!r}. Mark each label with 1 where it applies and 0 elsewhere.")
         indicator[:, position] = numbers.to_numpy() == 1
+    empty = [column for column, used in zip(columns, indicator.any(axis=0)) if not used]
+    if empty:
+        log.warning("Label column(s) %s in %s hold no 1: no review carries those labels, so the model leaves them "
+                    "out. Remove them from data.label_columns, or mark the reviews they apply to.",
+                    ", ".join(map(repr, empty)), source)
     names = np.asarray(columns, dtype=object)
     return [tuple(sorted(names[row])) for row in indicator]
 
 
 @dataclass(frozen=True)
+class LabelConflict:
+    """A text filed more than once with different labels: its labels in file order and the source rows (0-based,
+    header excluded) of its copies."""
+
+    text: str
+    labels: tuple[str, ...]
+    rows: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class MergedRows:
-    """Positions (into the rows given) of the first row of each distinct text, with the union of its labels."""
+    """Positions (into the rows given) of the first row of each distinct text, with the union of its labels, and the
+    texts whose copies carry different labels (their ``rows`` are positions into the rows given)."""
 
     positions: np.ndarray
     label_sets: list[LabelSet]
-    conflicts: int
+    conflicts: tuple[LabelConflict, ...]
+
+    @property
+    def conflict_share(self) -> float:
+        """The share of the distinct texts filed under different labels."""
+        return len(self.conflicts) / max(len(self.positions), 1)
 
 
 def merge_duplicates(texts: Sequence[str], label_sets: Sequence[LabelSet]) -> MergedRows:
     """One row per distinct text (the first), labelled with every label its copies carry: a review tagged "bug" in
-    one row and "pricing" in another is one review with both. ``conflicts`` counts the texts whose copies differ."""
-    first: dict[str, int] = {}
-    variants: dict[str, set[LabelSet]] = {}
-    for position, (text, labels) in enumerate(zip(texts, label_sets)):
-        first.setdefault(text, position)
-        variants.setdefault(text, set()).add(tuple(labels))
-    positions = np.fromiter(first.values(), dtype=np.int64, count=len(first))
-    merged = [tuple(sorted(set().union(*variants[text]))) for text in first]
-    return MergedRows(positions, merged, sum(len(found) > 1 for found in variants.values()))
+    one row and "pricing" in another is one review with both. ``conflicts`` lists the texts whose copies differ."""
+    copies: dict[str, list[int]] = {}
+    for position, text in enumerate(texts):
+        copies.setdefault(text, []).append(position)
+    positions = np.fromiter((found[0] for found in copies.values()), dtype=np.int64, count=len(copies))
+    merged, conflicts = [], []
+    for text, found in copies.items():
+        variants = dict.fromkeys(tuple(label_sets[position]) for position in found)
+        merged.append(tuple(sorted(set().union(*variants))))
+        if len(variants) > 1:
+            labels = tuple(dict.fromkeys(label for variant in variants for label in variant))
+            conflicts.append(LabelConflict(text, labels, tuple(found)))
+    return MergedRows(positions, merged, tuple(conflicts))
+
+
+def joined_labels(labels: Iterable[str]) -> tuple[str, list[str]] | None:
+    """The separator that joins other labels inside label names (``a|b`` and ``b|a`` beside ``a``, or parts that
+    recur across names), with those names: the sign of a separator that was not set, or set to another string."""
+    names = set(labels)
+    for separator in LIKELY_SEPARATORS:
+        parts = {name: [part.strip() for part in name.split(separator)] for name in names if separator in name}
+        parts = {name: found for name, found in parts.items() if len(found) > 1 and all(found)}
+        recurring = Counter(part for found in parts.values() for part in set(found))
+        known = (names - set(parts)) | {part for part, count in recurring.items() if count > 1}
+        joined = sorted(name for name, found in parts.items() if all(part in known for part in found))
+        if joined:
+            return separator, joined
+    return None
+
+
+def separator_hint(labels: Iterable[str], separator: str | None = None) -> str:
+    """A sentence naming the separator the labels seem to be joined with (empty when they do not look joined);
+    ``separator``: the one set, which those cells did not use."""
+    found = joined_labels(labels)
+    if found is None:
+        return ""
+    other, joined = found
+    names = ", ".join(map(repr, joined[:3]))
+    if separator is not None:
+        return (f" Labels such as {names} join other labels with {other!r}, not with data.label_separator="
+                f"{separator!r}: write them with {separator!r} in the file.")
+    return (f" Labels such as {names} join other labels with {other!r}: if a review may carry several labels, set "
+            f"\"data.label_separator='{other}'\".")
+
+
+def check_separator_found(cells: pd.Series, label_sets: Sequence[LabelSet], separator: str, column: str,
+                          source: str) -> None:
+    """``data.label_separator`` that occurs in no cell: with labels joined by another string it is the wrong one (an
+    error naming that string); otherwise every review has one label at most, which is said in a warning."""
+    text = cells.dropna().astype(str)
+    if text.str.contains(separator, regex=False).any():
+        return
+    found = joined_labels({label for labels in label_sets for label in labels})
+    if found is not None:
+        other, joined = found
+        raise MultiLabelError(
+            f"data.label_separator={separator!r} occurs in no cell of column '{column}' in '{source}', whose labels "
+            f"join other labels with {other!r} ({len(joined)} such names, e.g. {', '.join(map(repr, joined[:3]))}): "
+            f"set \"data.label_separator='{other}'\".")
+    log.warning("data.label_separator=%r occurs in no cell of column '%s' in %s: every review carries one label at "
+                "most, and a multi-label model (a sigmoid per label) is trained. Remove data.label_separator if each "
+                "review has exactly one label.", separator, column, source)
 
 
 def check_label_sets(label_sets: Sequence[LabelSet], spec: LabelSpec, source: str) -> None:

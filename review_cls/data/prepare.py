@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,19 +15,26 @@ from sklearn.model_selection import train_test_split
 
 from review_cls.data.io import read_table
 from review_cls.data.label_sets import (
+    MULTILABEL_SHARE,
     SINGLE,
+    LabelConflict,
     LabelSpec,
+    MergedRows,
     cell_label_sets,
     check_label_sets,
+    check_separator_found,
     column_label_sets,
     indicator_matrix,
     merge_duplicates,
+    separator_hint,
 )
 from review_cls.errors import DataError
 from review_cls.utils.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
+# the run folder's list of texts filed under different labels (write_label_conflicts)
+LABEL_CONFLICTS = "label_conflicts.csv"
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,8 @@ class LabeledReviews:
     """Clean reviews: ``row_ids`` point back to the rows of the source file (0-based, header excluded).
 
     ``labels`` holds one name per review, or with ``multilabel`` one sorted tuple of names per review (maybe empty).
+    ``conflicts``: the source file's texts filed under different labels (kept with their first label when the data
+    is read as single-label); every part of the file (a split, the rows of some labels) carries the whole list.
     """
 
     row_ids: np.ndarray
@@ -40,6 +51,7 @@ class LabeledReviews:
     labels: list
     source: str
     multilabel: bool = False
+    conflicts: tuple[LabelConflict, ...] = ()
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -49,7 +61,7 @@ class LabeledReviews:
         index = np.flatnonzero(positions) if np.asarray(positions).dtype == bool else np.asarray(positions)
         return LabeledReviews(row_ids=self.row_ids[index], texts=[self.texts[i] for i in index],
                               labels=[self.labels[i] for i in index] if self.labels else [], source=self.source,
-                              multilabel=self.multilabel)
+                              multilabel=self.multilabel, conflicts=self.conflicts)
 
     @property
     def label_sets(self) -> list[tuple[str, ...]]:
@@ -58,7 +70,7 @@ class LabeledReviews:
 
     def as_multilabel(self) -> LabeledReviews:
         """The same reviews, each label as a set of one (a multi-label model scored on one label per review)."""
-        return LabeledReviews(self.row_ids, self.texts, self.label_sets, self.source, multilabel=True)
+        return LabeledReviews(self.row_ids, self.texts, self.label_sets, self.source, True, self.conflicts)
 
     @property
     def label_counts(self) -> pd.Series:
@@ -78,18 +90,20 @@ def read_labeled(path: str | Path, text_column: str, label_column: str, sheet_na
                  encoding: str, sep: str | None, spec: LabelSpec = SINGLE) -> LabeledReviews:
     """A whole labeled file, cleaned (empty texts and exact duplicates dropped, labels checked): what training splits
     and what evaluation scores."""
-    frame = read_table(path, sheet_name, encoding, sep)
+    # label codes are names: a CSV's "002" stays "002", not the number 2 (0/1 label columns stay numbers)
+    frame = read_table(path, sheet_name, encoding, sep, text_columns=(label_column,) if label_column and not spec.columns else ())
     return clean_reviews(frame, text_column, label_column, str(path), spec)
 
 
-def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> None:
-    """Fail with the columns that do exist when a needed one is missing."""
+def require_columns(frame: pd.DataFrame, columns: list[str], source: str,
+                    settings: str = "data.text_column / data.label_column") -> None:
+    """Fail with the columns that do exist when a needed one is missing, naming the ``settings`` that choose them."""
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         raise DataError(
             f"Column(s) {', '.join(map(repr, missing))} not found in '{source}'. "
             f"Columns present: {', '.join(map(repr, frame.columns))}. "
-            "Set data.text_column / data.label_column to the right names."
+            f"Set {settings} to the right names."
         )
     repeated = [column for column in columns if list(frame.columns).count(column) > 1]
     if repeated:
@@ -146,10 +160,11 @@ def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | Non
 
     Multi-label (``spec``): labels come from a separator or 0/1 columns, and duplicate texts are merged into one row
     with all their labels instead of keeping the first; ``task=auto`` is multi-label exactly when labels are given
-    that way or duplicate texts carry different labels.
+    that way or at least :data:`MULTILABEL_SHARE` of the distinct texts carry different labels (fewer are label
+    noise: each keeps its first label, with a warning, and the reviews' ``conflicts`` list them).
     """
     if spec.columns:
-        require_columns(frame, [text_column, *spec.columns], source)
+        require_columns(frame, [text_column, *spec.columns], source, "data.text_column / data.label_columns")
         label_column = None
     if text_column == label_column:
         raise DataError(
@@ -173,44 +188,118 @@ def clean_reviews(frame: pd.DataFrame, text_column: str, label_column: str | Non
     kept = np.flatnonzero(keep)
     kept_texts = [stripped[i] for i in kept]
     if spec.gives_sets:
-        sets = (column_label_sets(frame.iloc[kept], spec.columns, source) if spec.columns
-                else cell_label_sets(frame[label_column].iloc[kept], spec.separator))
+        if spec.columns:
+            sets = column_label_sets(frame.iloc[kept], spec.columns, source)
+        else:
+            sets = cell_label_sets(frame[label_column].iloc[kept], spec.separator)
+            check_separator_found(frame[label_column].iloc[kept], sets, spec.separator, label_column, source)
         return multilabel_reviews(kept, kept_texts, sets, spec, source)
-    if label_column:
-        missing_labels = keep & blank_labels(frame[label_column])
-        if missing_labels.any():
-            rows = (np.flatnonzero(missing_labels)[:5] + 2).tolist()
-            raise DataError(
-                f"Label column '{label_column}' in '{source}' is empty in {int(missing_labels.sum())} row(s) "
-                f"(file lines {rows}...). Fill them in or remove those rows."
-            )
-    if label_column and spec.task != "single":
-        names = label_names(frame[label_column].iloc[kept], source, label_column)
-        if spec.task == "multilabel" or merge_duplicates(kept_texts, [(name,) for name in names]).conflicts:
-            return multilabel_reviews(kept, kept_texts, [(name,) for name in names], spec, source)
-    duplicated = pd.Series(kept_texts, dtype=object).duplicated(keep="first").to_numpy()
-    if duplicated.any():
-        log.warning("Removed %d exact duplicate review text(s) in %s before splitting.", int(duplicated.sum()), source)
-    row_ids = kept[~duplicated]
-    labels = label_names(frame[label_column].iloc[row_ids], source, label_column) if label_column else []
+    if not label_column:
+        row_ids = kept[~pd.Series(kept_texts, dtype=object).duplicated(keep="first").to_numpy()]
+        warn_removed_duplicates(len(kept) - len(row_ids), source)
+        return LabeledReviews(row_ids=row_ids, texts=[stripped[i] for i in row_ids], labels=[], source=source)
+    missing_labels = keep & blank_labels(frame[label_column])
+    if missing_labels.any():
+        rows = (np.flatnonzero(missing_labels)[:5] + 2).tolist()
+        raise DataError(
+            f"Label column '{label_column}' in '{source}' is empty in {int(missing_labels.sum())} row(s) "
+            f"(file lines {rows}...). Fill them in or remove those rows."
+        )
+    names = label_names(frame[label_column].iloc[kept], source, label_column)
+    merged = merge_duplicates(kept_texts, [(name,) for name in names])
+    if spec.task == "multilabel" or (spec.task == "auto" and merged.conflict_share >= MULTILABEL_SHARE):
+        return multilabel_reviews(kept, kept_texts, [(name,) for name in names], spec, source, merged)
+    conflicts = source_conflicts(merged, kept)
+    warn_label_noise(conflicts, len(merged.positions), spec, source)
+    warn_removed_duplicates(len(kept) - len(merged.positions), source)
+    labels = [names[position] for position in merged.positions]
     warn_case_twins(labels, source, label_column)
-    return LabeledReviews(row_ids=row_ids, texts=[stripped[i] for i in row_ids], labels=labels, source=source)
+    warn_joined_labels(labels, source)
+    row_ids = kept[merged.positions]
+    return LabeledReviews(row_ids=row_ids, texts=[stripped[i] for i in row_ids], labels=labels, source=source,
+                          conflicts=conflicts)
 
 
 def multilabel_reviews(kept: np.ndarray, texts: list[str], label_sets: list[tuple[str, ...]], spec: LabelSpec,
-                       source: str) -> LabeledReviews:
+                       source: str, merged: MergedRows | None = None) -> LabeledReviews:
     """One row per distinct text with the union of its copies' labels (the count of merged texts is logged)."""
-    merged = merge_duplicates(texts, label_sets)
+    merged = merged or merge_duplicates(texts, label_sets)
     if merged.conflicts:
+        reason = "" if spec.gives_sets else (
+            f"; data.task={spec.task}" + (f": {merged.conflict_share:.1%} of the distinct texts, at least "
+                                          f"{MULTILABEL_SHARE:.0%}" if spec.task == "auto" else "")
+            + ". data.task=single keeps each text's first label instead")
         log.warning("Merged %d duplicate review text(s) with different labels into multi-label rows in %s%s.",
-                    merged.conflicts, source, "" if spec.gives_sets else " (data.task=single keeps the first label)")
-    removed = len(texts) - len(merged.positions)
-    if removed:
-        log.warning("Removed %d exact duplicate review text(s) in %s before splitting.", removed, source)
+                    len(merged.conflicts), source, reason)
+    warn_removed_duplicates(len(texts) - len(merged.positions), source)
     check_label_sets(merged.label_sets, spec, source)
     warn_case_twins([label for labels in merged.label_sets for label in labels], source, "labels")
+    warn_joined_labels([label for labels in merged.label_sets for label in labels], source, spec.separator)
+    warn_universal_labels(merged.label_sets, source)
     return LabeledReviews(row_ids=kept[merged.positions], texts=[texts[i] for i in merged.positions],
-                          labels=merged.label_sets, source=source, multilabel=True)
+                          labels=merged.label_sets, source=source, multilabel=True,
+                          conflicts=source_conflicts(merged, kept))
+
+
+def source_conflicts(merged: MergedRows, kept: np.ndarray) -> tuple[LabelConflict, ...]:
+    """The merged rows' conflicts with their rows as the source file's row ids."""
+    return tuple(LabelConflict(found.text, found.labels, tuple(int(kept[row]) for row in found.rows))
+                 for found in merged.conflicts)
+
+
+def warn_label_noise(conflicts: tuple[LabelConflict, ...], distinct: int, spec: LabelSpec, source: str) -> None:
+    """Texts filed under different labels, read as single-label: each keeps its first label; say how many and
+    where, and when ``task=auto`` would read them as several labels per review."""
+    if not conflicts:
+        return
+    first = conflicts[0]
+    auto = (f"data.task=auto reads a file as multi-label only from {MULTILABEL_SHARE:.0%} of the texts on; set "
+            "data.task=multilabel if a review may carry several labels" if spec.task == "auto" else
+            "set data.task=auto or multilabel if a review may carry several labels")
+    log.warning("%d review text(s) in %s are filed under different labels (%.2f%% of %d distinct texts; e.g. file "
+                "lines %s: %r as %s): read as label noise, each keeps its first label (%s). Fix or remove the "
+                "wrong copies.", len(conflicts), source, 100 * len(conflicts) / max(distinct, 1), distinct,
+                ", ".join(str(row + 2) for row in first.rows), textwrap.shorten(first.text, 60, placeholder="..."),
+                " and ".join(map(repr, first.labels)), auto)
+
+
+def warn_removed_duplicates(count: int, source: str) -> None:
+    if count:
+        log.warning("Removed %d exact duplicate review text(s) in %s before splitting.", count, source)
+
+
+def warn_joined_labels(labels: list[str], source: str, separator: str | None = None) -> None:
+    """Label names that join other labels (``a|b``): a forgotten, wrong or mixed ``data.label_separator``."""
+    hint = separator_hint(set(labels), separator)
+    if hint:
+        log.warning("%s Otherwise each such name is a %s of its own (in %s).", hint.strip(),
+                    "class" if separator is None else "label", source)
+
+
+def warn_universal_labels(label_sets: list[tuple[str, ...]], source: str) -> None:
+    """A label every review carries tells the model nothing: it is always predicted."""
+    if len(label_sets) < 2:
+        return
+    counts = pd.Series([label for labels in label_sets for label in labels], dtype=object).value_counts()
+    everywhere = sorted(counts[counts == len(label_sets)].index)
+    if everywhere:
+        log.warning("Label(s) %s in %s are on every review: the model learns nothing from them (always predicted). "
+                    "Remove them from the data, or add reviews without them.", ", ".join(map(repr, everywhere)), source)
+
+
+def write_label_conflicts(parts: Iterable[LabeledReviews], folder: Path) -> Path | None:
+    """``folder/label_conflicts.csv``: one row per text filed under different labels in the files ``parts`` were
+    read from (its labels, the file lines of its copies, the file); nothing when there is none."""
+    files = {part.source: part.conflicts for part in parts}
+    rows = [(found.text, " | ".join(found.labels), " ".join(str(row + 2) for row in found.rows), source)
+            for source, conflicts in files.items() for found in conflicts]
+    if not rows:
+        return None
+    path = folder / LABEL_CONFLICTS
+    with atomic_file(path) as temporary:
+        pd.DataFrame(rows, columns=["text", "labels", "file_lines", "source"]).to_csv(temporary, index=False)
+    log.info("The %d text(s) filed under different labels are listed in %s.", len(rows), path)
+    return path
 
 
 def drop_rare_classes(reviews: LabeledReviews, min_class_count: int) -> LabeledReviews:
@@ -229,22 +318,28 @@ def drop_rare_classes(reviews: LabeledReviews, min_class_count: int) -> LabeledR
 
 def check_class_counts(reviews: LabeledReviews, val_size: float, test_size: float) -> None:
     """A stratified split needs two classes and enough reviews of each to put one in every split (multi-label: two
-    labels; iterative stratification gives rare labels to the training split first)."""
+    labels, each on enough reviews; iterative stratification gives rare labels to the training split first)."""
     counts = reviews.label_counts
+    if counts.empty and reviews.multilabel and len(reviews):
+        raise DataError(f"None of the {len(reviews)} reviews in '{reviews.source}' carries a label (every label cell "
+                        "is empty, or data.min_class_count dropped every label): check data.label_column / "
+                        "data.label_columns.")
     if counts.empty:
         raise DataError(f"No reviews left in '{reviews.source}' (data.min_class_count may have dropped every class).")
     if len(counts) < 2:
         raise DataError(f"'{reviews.source}' has a single class ({counts.index[0]!r}); a classifier needs at least two.")
-    if reviews.multilabel:
-        return
     needed = 1 + sum(1 for size in (val_size, test_size) if size > 0)
     too_small = counts[counts < needed]
-    if not too_small.empty:
-        raise DataError(
-            f"Class(es) too small for a stratified train/val/test split in '{reviews.source}': "
-            + ", ".join(f"{label!r} has {count}" for label, count in too_small.items())
-            + f" (need at least {needed}). Add examples, or set data.min_class_count={needed} to drop such classes."
-        )
+    if too_small.empty:
+        return
+    kind, drops = ("Label(s)", "such labels (their reviews stay)") if reviews.multilabel else ("Class(es)", "such classes")
+    named = ", ".join(f"{label!r} has {count}" for label, count in too_small.head(10).items())
+    more = f" and {len(too_small) - 10} more" if len(too_small) > 10 else ""
+    hint = "" if reviews.multilabel else separator_hint(counts.index)  # multi-label: warned while reading
+    advice = (f"{hint} Otherwise add" if hint else " Add") + (f" examples, or set data.min_class_count={needed} to "
+                                                              f"drop {drops}.")
+    raise DataError(f"{kind} too small for a stratified train/val/test split in '{reviews.source}': {named}{more} "
+                    f"(need at least {needed}).{advice}")
 
 
 def stratified_split(labels: list[str], val_size: float, test_size: float, seed: int) -> dict[str, np.ndarray]:

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from review_cls.data.io import count_rows, existing_table, iter_table_chunks, table_format
 from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import DataError
+from review_cls.inference.blended_predictor import predictor_line
 from review_cls.inference.prediction_columns import predict_chunk
 from review_cls.inference.prediction_files import check_output_locations, check_texts_are_words, insights_folder
 from review_cls.inference.predictor import Predictor, load_predictor
@@ -48,7 +49,8 @@ def predict_file(cfg: DictConfig) -> dict[str, Any]:
     kind = output_format(output)
     for stale in remove_stale_temporaries(output):
         log.info("Removed %s, left by an earlier predict run that was killed.", stale)
-    predictor = load_predictor(cfg.ckpt_path, cfg.runtime, cfg.device)
+    predictor = load_predictor(cfg.ckpt_path, cfg.runtime, cfg.device, cfg.blend)
+    log.info("Predicting with %s.", predictor_line(predictor))
     with atomic_file(output) as temporary:
         summary, rows = write_predictions(predictor, source, TableWriter(temporary, kind, output), cfg)
         if cfg.insights:
@@ -75,7 +77,7 @@ def write_predictions(predictor: Predictor, source: Path, writer: TableWriter,
                       dynamic_ncols=True) as progress:
         for chunk in chunks:
             if summary is None:
-                summary = start_summary(chunk, cfg, predictor.labels, source, predictor.task.multilabel)
+                summary = start_summary(chunk, cfg, predictor, source)
             result = predict_chunk(predictor, chunk, cfg.text_column, cfg.batch_size, cfg.label_separator,
                                    cfg.low_confidence_margin)
             writer.write(result)
@@ -85,8 +87,7 @@ def write_predictions(predictor: Predictor, source: Path, writer: TableWriter,
     return summary, writer.rows
 
 
-def start_summary(first_chunk: pd.DataFrame, cfg: DictConfig, labels: list[str], source: Path,
-                  multilabel: bool) -> InsightSummary:
+def start_summary(first_chunk: pd.DataFrame, cfg: DictConfig, predictor: Predictor, source: Path) -> InsightSummary:
     """Check the first chunk's columns and texts against the config and pick the date and rating columns."""
     columns = list(first_chunk.columns)
     if cfg.text_column not in columns:
@@ -103,6 +104,7 @@ def start_summary(first_chunk: pd.DataFrame, cfg: DictConfig, labels: list[str],
     rating_column = pick_column(columns, cfg.get("rating_column"), RATING_NAMES, "rating_column")
     log.info("Text column '%s'; date column: %s; rating column: %s.", cfg.text_column, date_column, rating_column)
     sample_rows = int(cfg.report_rows) if cfg.insights and cfg.report else 0
-    return InsightSummary(labels, cfg.text_column, int(cfg.top_k), date_column, rating_column, sample_rows,
-                          label_separator=cfg.label_separator if multilabel else None,
-                          trends=start_trends(cfg, columns, date_column, rating_column) if cfg.insights else None)
+    return InsightSummary(predictor.labels, cfg.text_column, int(cfg.top_k), date_column, rating_column, sample_rows,
+                          label_separator=cfg.label_separator if predictor.task.multilabel else None,
+                          trends=start_trends(cfg, columns, date_column, rating_column) if cfg.insights else None,
+                          made_by=predictor_line(predictor))

@@ -1,23 +1,31 @@
 """What predict ships: any predictor (PyTorch or ONNX Runtime) blended with the TF-IDF pipeline fitted beside it, at
 the weight chosen on validation (models/blend.py); same labels, task and truncation as the model, and for a
-multi-label model the thresholds chosen on the blended validation probabilities."""
+multi-label model the thresholds chosen on the blended validation probabilities. Built from what a checkpoint (its
+``blend`` key, the TF-IDF file in its run folder) or an export folder (``config.json`` and ``tfidf.npz``) records."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from review_cls.errors import CheckpointError
+from review_cls.inference.export_folder import BLEND_KEY, exported_blend_record
 from review_cls.inference.predictor import Predictor
-from review_cls.models.blend import Blend
+from review_cls.models.blend import CHECKPOINT_KEY, Blend, BlendRecord
 from review_cls.models.task import Task
-from review_cls.models.tfidf_store import StoredTfidf, load_tfidf
+from review_cls.models.tfidf_store import TFIDF_FILE, StoredTfidf, load_tfidf
+from review_cls.utils.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
+# how to keep a checkpoint's blend whole
+KEEP_RUN_FOLDER = ("keep the checkpoint in its run folder (copy the whole folder), or export it with `python -m "
+                   "review_cls.export` and use the export folder")
 
 
 @dataclass(frozen=True)
@@ -73,14 +81,54 @@ def check_blend_fits(model: Predictor, tfidf: StoredTfidf, blend: Blend) -> None
                               f"{None if blend.thresholds is None else len(blend.thresholds)}.")
 
 
-def blended_or_model(model: Predictor, tfidf_path: Path, blend: Blend | None, sha256: str | None = None) -> Predictor:
-    """The model blended with the TF-IDF pipeline at ``tfidf_path``; the model alone, said once in the log, when the
-    folder predates the blend (no blend recorded and no TF-IDF file). A recorded blend whose file is missing or
-    damaged is a :class:`CheckpointError`."""
-    if blend is None and not tfidf_path.exists():
-        log.warning("'%s' holds no TF-IDF part (written before the blend): predicting with the model alone.",
-                    tfidf_path.parent)
+def checkpoint_blend(model: Predictor, checkpoint: Mapping[str, Any], path: Path) -> Predictor:
+    """The model of the checkpoint at ``path`` blended as its ``blend`` record says, the TF-IDF file found in its run
+    folder; the model alone, said once in the log, when the checkpoint records no blend."""
+    record = checkpoint.get(CHECKPOINT_KEY)
+    if record is None:
+        log.warning("'%s' records no blend with a TF-IDF baseline (a last.ckpt, or a run with blend=null, "
+                    "baseline=false or test=false): predicting with the model alone.", path)
         return model
-    if blend is None:
-        raise CheckpointError(f"'{tfidf_path}' is there but no blend weight is recorded beside it.")
-    return BlendedPredictor(model, load_tfidf(tfidf_path, sha256), blend)
+    return recorded_blend(model, record, RunFolder.of_checkpoint(path).folder, path, KEEP_RUN_FOLDER)
+
+
+def exported_blend(model: Predictor, folder: Path) -> Predictor:
+    """The model of an export folder blended with the folder's ``tfidf.npz`` as its ``config.json`` records; the
+    model alone, said once in the log, for a folder exported without a blend (or before export wrote one)."""
+    config = folder / "config.json"
+    record = exported_blend_record(folder)
+    if record is None and (folder / TFIDF_FILE).exists():
+        raise CheckpointError(f"'{folder / TFIDF_FILE}' is there but '{config}' records no blend ({BLEND_KEY}) "
+                              "beside it. Restore config.json as export wrote it, or export the checkpoint again.")
+    if record is None:
+        log.warning("'%s' holds no TF-IDF part (exported without a blend, or before export wrote one): predicting "
+                    "with the model alone.", folder)
+        return model
+    return recorded_blend(model, record, folder, config, "copy the whole export folder")
+
+
+def recorded_blend(model: Predictor, record: Any, folder: Path, source: Path, keep: str) -> BlendedPredictor:
+    """``model`` blended as ``record`` (read from ``source``) says, its TF-IDF file under ``folder``."""
+    shipped, tfidf = recorded_tfidf(record, folder, source, keep)
+    return BlendedPredictor(model, tfidf, shipped.blend)
+
+
+def recorded_tfidf(record: Any, folder: Path, source: Path, keep: str) -> tuple[BlendRecord, StoredTfidf]:
+    """The blend ``record`` read from ``source`` and its TF-IDF file under ``folder``, checked against the recorded
+    SHA-256; a missing, changed or damaged file is a :class:`CheckpointError` that says how to ``keep`` it, or to
+    use the model alone."""
+    shipped = BlendRecord.from_dict(record, str(source))
+    try:
+        return shipped, load_tfidf(folder / shipped.tfidf_file, shipped.tfidf_sha256)
+    except CheckpointError as error:
+        raise CheckpointError(f"{error} '{source}' ships the model blended with this file: {keep}; or pass "
+                              "blend=false for the model alone.") from error
+
+
+def predictor_line(predictor: Predictor) -> str:
+    """Which predictor made a command's predictions, in one line for its reports."""
+    if isinstance(predictor, BlendedPredictor):
+        weight = predictor.blend.weight
+        return (f"the model blended with its TF-IDF baseline ({weight:.2f} model + {1 - weight:.2f} TF-IDF, rule "
+                f"{predictor.blend.rule})")
+    return "the model alone (no blend with TF-IDF)"

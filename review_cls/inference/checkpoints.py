@@ -91,10 +91,15 @@ def check_labels(labels: Any, outputs: int, source: str | Path) -> None:
 
 def load_classifier(path: str | Path):
     """The trained classifier (eval mode, CPU) and its own tokenizer, from a review_cls checkpoint."""
+    return classifier_of(read_checkpoint(path), path)
+
+
+def classifier_of(checkpoint: dict[str, Any], path: str | Path):
+    """The classifier (eval mode, CPU) and tokenizer a checkpoint read by :func:`read_checkpoint` holds; ``path``
+    names it in errors."""
     from review_cls.data.tokenizers import tokenizer_from_files
     from review_cls.models.module import ReviewClassifier, upgraded_hyperparameters
 
-    checkpoint = read_checkpoint(path)
     try:
         model = ReviewClassifier(**upgraded_hyperparameters(checkpoint["hyper_parameters"]))
         model.load_state_dict(checkpoint["state_dict"])

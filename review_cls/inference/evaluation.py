@@ -1,5 +1,6 @@
-"""A trained model scored on a whole labeled file, with the report files a training run writes for its test split
-and a one-screen summary; labels the model does not know are never mapped silently."""
+"""A trained model scored on a whole labeled file (what predict ships: its blend with TF-IDF when the checkpoint or
+export records one), with the report files a training run writes for its test split and a one-screen summary that
+says which predictor scored; labels the model does not know are never mapped silently."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig
 
-from review_cls.data.label_sets import LabelSpec, check_label_spec
+from review_cls.data.label_sets import LabelSpec, check_label_spec, separator_hint
 from review_cls.data.prepare import LabeledReviews, read_labeled
 from review_cls.errors import DataError
+from review_cls.inference.blended_predictor import predictor_line
 from review_cls.inference.predictor import Predictor, load_predictor
 from review_cls.reports.console_summary import print_summary
 from review_cls.reports.predictions import ReportPaths, write_prediction_reports
@@ -23,11 +25,12 @@ log = logging.getLogger(__name__)
 TITLE = "eval"
 
 
-def evaluate_model(model_path: str, data: DictConfig, device: str, drop_unknown: bool,
-                   output_dir: Path) -> dict[str, float]:
-    """Score the model at ``model_path`` on every row of the file the ``data`` group names; the reports go to
-    ``output_dir``. Returns ``eval/acc``, ``eval/f1_macro``, ... (see write_prediction_reports)."""
-    predictor = load_predictor(model_path, device=device)
+def evaluate_model(model_path: str, data: DictConfig, device: str, drop_unknown: bool, output_dir: Path,
+                   blend: bool = True) -> dict[str, float]:
+    """Score what ``model_path`` ships (``blend``: its blend with TF-IDF when it records one; else the model alone)
+    on every row of the file the ``data`` group names; the reports go to ``output_dir``. Returns ``eval/acc``,
+    ``eval/f1_macro``, ... (see write_prediction_reports)."""
+    predictor = load_predictor(model_path, device=device, blend=blend)
     reviews = read_for_model(data, predictor, model_path)
     total = len(reviews)
     reviews = keep_known_labels(reviews, predictor.labels, drop_unknown, model_path)
@@ -35,7 +38,8 @@ def evaluate_model(model_path: str, data: DictConfig, device: str, drop_unknown:
     metrics = write_prediction_reports(output_dir, predictor.labels, reviews.label_ids(predictor.labels),
                                        probabilities, reviews.texts, reviews.row_ids, title=TITLE,
                                        thresholds=predictor.thresholds)
-    print_evaluation(output_dir, model_path, reviews, total - len(reviews), metrics, predictor.labels)
+    print_evaluation(output_dir, model_path, predictor_line(predictor), reviews, total - len(reviews), metrics,
+                     predictor.labels)
     return metrics
 
 
@@ -65,9 +69,11 @@ def keep_known_labels(reviews: LabeledReviews, known: list[str], drop_unknown: b
     if not drop_unknown:
         lowered = {label.lower() for label in known}
         case_hint = (" Labels are case-sensitive." if any(label.lower() in lowered for label in unknown) else "")
+        joined = separator_hint([*known, *unknown])  # 'a|b' beside a and b: the separator, not new labels
+        advice = (f"{joined} Otherwise rename" if joined else " Rename")
         raise DataError(
             f"'{reviews.source}' has label(s) the model '{model_source}' was not trained on: {listed}. "
-            f"It knows: {', '.join(map(repr, known))}.{case_hint} Rename those labels in the file, or pass "
+            f"It knows: {', '.join(map(repr, known))}.{case_hint}{advice} those labels in the file, or pass "
             f"drop_unknown_labels=true to leave those {sum(unknown.values())} row(s) out."
         )
     keep = np.array([not unknown.keys() & set(labels) for labels in reviews.label_sets], dtype=bool)
@@ -78,12 +84,13 @@ def keep_known_labels(reviews: LabeledReviews, known: list[str], drop_unknown: b
     return reviews.take(keep)
 
 
-def print_evaluation(output_dir: Path, model_path: str, reviews: LabeledReviews, left_out: int,
+def print_evaluation(output_dir: Path, model_path: str, made_by: str, reviews: LabeledReviews, left_out: int,
                      metrics: dict[str, float], labels: list[str]) -> None:
     """The headline scores, the per-class table and where the report files are, in one panel."""
     paths = ReportPaths.of(output_dir, TITLE)
     facts = {
         "model": model_path,
+        "predicted by": made_by,
         "data": str(reviews.source),
         "reviews": f"{len(reviews)}" + (f" ({left_out} with unknown labels left out)" if left_out else ""),
         "macro-F1": f"{metrics[f'{TITLE}/f1_macro']:.4f}",

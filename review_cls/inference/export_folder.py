@@ -2,22 +2,34 @@
 
 The folder holds safetensors weights, ``config.json`` with ``id2label``/``label2id`` and the tokenizer, whose
 ``model_max_length`` is the training truncation length (``pipeline(..., truncation=True)`` cuts where training did),
-and a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` for ONNX Runtime. Read back by predict,
-evaluate and ONNX Runtime through :func:`exported_metadata` (tokenizer, labels, truncation, task, thresholds).
+and a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` for ONNX Runtime. When the checkpoint records a
+blend with its TF-IDF baseline, the folder also holds that TF-IDF pipeline (``tfidf.npz``) and ``config.json`` the
+blend's record (``review_cls_blend``: weight, rule, thresholds, the file's SHA-256), so review_cls ships the same
+blend from the folder; ``transformers.pipeline()`` reads the model alone. Read back by predict, evaluate and ONNX
+Runtime through :func:`exported_metadata` (tokenizer, labels, truncation, task, thresholds) and
+:func:`exported_blend_record`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from transformers import PreTrainedTokenizerBase
 
 from review_cls.errors import CheckpointError, ConfigError
 from review_cls.inference.checkpoints import check_labels
+from review_cls.models.blend import CHECKPOINT_KEY, BlendRecord
 from review_cls.models.pooling import pooling_of
-from review_cls.models.task import DEFAULT_THRESHOLD, Task, task_of
+from review_cls.models.task import MULTI_LABEL, SINGLE_LABEL, Task
+from review_cls.models.tfidf_store import TFIDF_FILE, file_sha256
+from review_cls.utils.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
 # what save_pretrained writes for a BERT-family classifier and its tokenizer: overwrite=true replaces a folder
@@ -25,9 +37,12 @@ log = logging.getLogger(__name__)
 EXPORT_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json", "generation_config.json",
                 "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
                 "vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spiece.model",
-                "chat_template.jinja", "README.md", "model.onnx")
+                "chat_template.jinja", "README.md", "model.onnx", TFIDF_FILE)
 # the exported config.json's per-label thresholds of a multi-label model (label -> threshold)
 THRESHOLDS_KEY = "label_thresholds"
+PROBLEM_TYPES = {task.problem_type: task for task in (SINGLE_LABEL, MULTI_LABEL)}
+# the exported config.json's record of the blend review_cls ships (models/blend.py BlendRecord; its file: tfidf.npz)
+BLEND_KEY = "review_cls_blend"
 # the files a tokenizer's vocabulary lives in; without one transformers builds a tokenizer of special tokens only
 VOCAB_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model")
 
@@ -60,14 +75,16 @@ FORMATS = ("hf", "onnx")
 
 
 def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False, export_format: str = "hf",
-                 quantize: str | None = None, language: str | None = None) -> Path:
+                 quantize: str | None = None, language: str | None = None, blend: bool = True) -> Path:
     """Write the folder atomically (temp folder + rename); a non-empty ``out`` only with ``overwrite``, and only
     when it holds nothing but an earlier export.
 
     Every export holds a ``README.md`` model card; ``format=onnx`` adds ``model.onnx`` (``quantize=int8``: int8
-    weights) for ``python -m review_cls.predict runtime=onnx``.
+    weights) for ``python -m review_cls.predict runtime=onnx``; with ``blend`` (the default) a checkpoint's recorded
+    blend with TF-IDF travels along (``tfidf.npz`` and its record in ``config.json``).
     """
-    from review_cls.inference.checkpoints import load_classifier, read_checkpoint
+    from review_cls.inference.blended_predictor import KEEP_RUN_FOLDER, check_blend_fits, recorded_tfidf
+    from review_cls.inference.checkpoints import classifier_of, read_checkpoint
     from review_cls.inference.onnx_runtime import check_quantize
     from review_cls.reports.model_card import build_model_card, read_run_facts
 
@@ -77,7 +94,8 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
         raise ConfigError(f"quantize={quantize} applies to ONNX exports only; add format=onnx.")
     check_quantize(quantize)
     target = checked_out_folder(ckpt_path, out, overwrite)
-    model, tokenizer = load_classifier(ckpt_path)
+    checkpoint = read_checkpoint(ckpt_path)
+    model, tokenizer = classifier_of(checkpoint, ckpt_path)
     classifier = model.model
     id2label = {int(i): str(label) for i, label in classifier.config.id2label.items()}
     if [id2label.get(i) for i in range(len(model.labels))] != list(model.labels):
@@ -87,7 +105,13 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
     if model.thresholds is not None:  # multi-label: what predict and evaluate decide each label by
         setattr(classifier.config, THRESHOLDS_KEY, {label: round(float(value), 4)
                                                     for label, value in zip(model.labels, model.thresholds.tolist())})
-    facts = read_run_facts(ckpt_path, read_checkpoint(ckpt_path))
+    shipped: tuple[BlendRecord, Path] | None = None
+    if blend and checkpoint.get(CHECKPOINT_KEY) is not None:
+        run = RunFolder.of_checkpoint(ckpt_path)
+        record, tfidf = recorded_tfidf(checkpoint[CHECKPOINT_KEY], run.folder, Path(ckpt_path), KEEP_RUN_FOLDER)
+        check_blend_fits(model, tfidf, record.blend)
+        shipped = record, run / record.tfidf_file
+    facts = read_run_facts(ckpt_path, checkpoint)
     if pooling_of(classifier.config) != "cls":
         log.warning("This model reads the mean of every position (model.pooling=mean): review_cls.predict, evaluate "
                     "and format=onnx use it, plain transformers' pipeline() would read [CLS] and score differently.")
@@ -95,23 +119,32 @@ def export_model(ckpt_path: str | Path, out: str | Path, overwrite: bool = False
         log.warning("The model card marks numbers as n/a: not found next to the checkpoint: %s",
                     ", ".join(facts.missing))
     try:
-        _write_export(target, classifier, tokenizer, export_format, quantize,
+        _write_export(target, classifier, tokenizer, export_format, quantize, shipped,
                       build_model_card(facts, list(model.labels), tokenizer.get_vocab(), language,
-                                       export_format == "onnx"))
+                                       export_format == "onnx", shipped[0] if shipped else None))
     except PermissionError as exc:
         raise ConfigError(f"out='{out}' cannot be written ({exc.strerror}: {exc.filename}); export into a folder "
                           "you may write to.") from exc
-    log.info("Exported %s (%d labels) -> %s", ckpt_path, len(model.labels), target)
+    log.info("Exported %s (%d labels%s) -> %s", ckpt_path, len(model.labels),
+             ", with its blend with TF-IDF" if shipped else "", target)
     return target
 
 
-def _write_export(target: Path, classifier, tokenizer, export_format: str, quantize: str | None, card) -> None:
-    """The model, tokenizer, optional ONNX file and model card as one folder, swapped in atomically."""
+def _write_export(target: Path, classifier, tokenizer, export_format: str, quantize: str | None,
+                  blend: tuple[BlendRecord, Path] | None, card) -> None:
+    """The model, tokenizer, optional ONNX file, the blend's TF-IDF file (``blend``: its record and the file) and the
+    model card as one folder, swapped in atomically; ``config.json`` records the blend with the copied file's
+    SHA-256."""
     from review_cls.inference.onnx_runtime import export_onnx
     from review_cls.inference.predictor import LogitsOnly
     from review_cls.utils.atomic import atomic_dir
 
     with atomic_dir(target) as folder:
+        if blend is not None:
+            record, tfidf = blend
+            shutil.copyfile(tfidf, folder / TFIDF_FILE)
+            copied = replace(record, tfidf_file=TFIDF_FILE, tfidf_sha256=file_sha256(folder / TFIDF_FILE))
+            setattr(classifier.config, BLEND_KEY, copied.to_dict())
         classifier.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
         if export_format == "onnx":
@@ -121,6 +154,14 @@ def _write_export(target: Path, classifier, tokenizer, export_format: str, quant
         mode = (folder / "config.json").stat().st_mode
         for path in folder.iterdir():
             path.chmod(mode)
+
+
+def exported_blend_record(folder: Path) -> Any | None:
+    """The blend record in an export folder's ``config.json`` (``None`` for a folder exported without one)."""
+    try:
+        return json.loads((folder / "config.json").read_text(encoding="utf-8")).get(BLEND_KEY)
+    except (OSError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"Cannot read '{folder / 'config.json'}' as an export's config: {exc}") from exc
 
 
 def check_tokenizer_files(folder: Path, tokenizer: PreTrainedTokenizerBase) -> None:
@@ -153,9 +194,50 @@ def exported_metadata(folder: Path) -> tuple[PreTrainedTokenizerBase, list[str],
     labels = [str(config.id2label[i]) for i in sorted(config.id2label)]
     check_labels(labels, config.num_labels, folder / "config.json")
     limit = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
-    task = task_of(config.problem_type == task_of(True).problem_type)
-    thresholds = None
-    if task.multilabel:
-        stored = getattr(config, THRESHOLDS_KEY, None) or {}
-        thresholds = np.asarray([float(stored.get(label, DEFAULT_THRESHOLD)) for label in labels], dtype=np.float32)
+    task, thresholds = exported_task(config, labels, folder / "config.json")
     return tokenizer, labels, int(min(tokenizer.model_max_length, limit)), task, thresholds
+
+
+def exported_task(config: Any, labels: Sequence[str], source: Path) -> tuple[Task, np.ndarray | None]:
+    """The task and (multi-label) per-label thresholds an export's ``config.json`` states, checked: a config edited
+    by hand that no longer says how to decide each label is refused naming the file, never read as 0.5 or softmax.
+    A config with neither ``problem_type`` nor thresholds is single-label (exports written before multi-label
+    models)."""
+    problem_type = getattr(config, "problem_type", None)
+    stored = getattr(config, THRESHOLDS_KEY, None)
+    again = "Restore the file as export wrote it, or export the checkpoint again with `python -m review_cls.export`."
+    if problem_type is None and stored is None:
+        return SINGLE_LABEL, None
+    if problem_type not in PROBLEM_TYPES:
+        found = "no problem_type" if problem_type is None else f"problem_type={problem_type!r}"
+        raise CheckpointError(f"'{source}' has {found}, but per-label thresholds ({THRESHOLDS_KEY}): a multi-label "
+                              f"model's config says problem_type: {MULTI_LABEL.problem_type}. {again}"
+                              if stored is not None else
+                              f"'{source}' has {found}; an export says {' or '.join(PROBLEM_TYPES)}. {again}")
+    task = PROBLEM_TYPES[problem_type]
+    if not task.multilabel:
+        if stored is not None:
+            raise CheckpointError(f"'{source}' says problem_type: {problem_type} but holds per-label thresholds "
+                                  f"({THRESHOLDS_KEY}), which only a multi-label model has. {again}")
+        return task, None
+    return task, checked_thresholds(stored, labels, source, again)
+
+
+def checked_thresholds(stored: Any, labels: Sequence[str], source: Path, again: str) -> np.ndarray:
+    """One threshold in [0, 1] per label, in label order, from the config's label -> threshold mapping."""
+    if not isinstance(stored, dict):
+        raise CheckpointError(f"'{source}' is a multi-label model's config without its per-label thresholds "
+                              f"({THRESHOLDS_KEY}: {stored!r}): each label would be decided at 0.5 instead of the "
+                              f"threshold chosen on validation. {again}")
+    missing = [label for label in labels if label not in stored]
+    if missing:
+        raise CheckpointError(f"'{source}' has no threshold for label(s) {', '.join(map(repr, missing))} in "
+                              f"{THRESHOLDS_KEY}: they would be decided at 0.5 instead of the threshold chosen on "
+                              f"validation. {again}")
+    values = [stored[label] for label in labels]
+    bad = [(label, value) for label, value in zip(labels, values)
+           if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1]
+    if bad:
+        raise CheckpointError(f"'{source}' holds threshold(s) that are not numbers in [0, 1] in {THRESHOLDS_KEY}: "
+                              + ", ".join(f"{label!r}: {value!r}" for label, value in bad) + f". {again}")
+    return np.asarray(values, dtype=np.float32)

@@ -1,6 +1,7 @@
 """The one face every command predicts through (:class:`Predictor`), the PyTorch predictor, and the one loader
-(:func:`load_predictor`): a training checkpoint, an exported model folder, or that folder's ONNX model, ready on a
-device. Batched class probabilities for raw texts: tokenize once, sort by length, pad per batch, no gradients."""
+(:func:`load_predictor`): what a training checkpoint, an exported model folder, or that folder's ONNX model ships (the
+model blended with its TF-IDF baseline when it records a blend), ready on a device. Batched class probabilities for
+raw texts: tokenize once, sort by length, pad per batch, no gradients."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -16,7 +17,7 @@ from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from review_cls.data.batching import tokenize_texts
 from review_cls.errors import CheckpointError, ConfigError
-from review_cls.inference.checkpoints import load_classifier
+from review_cls.inference.checkpoints import classifier_of, read_checkpoint
 from review_cls.inference.export_folder import exported_metadata
 from review_cls.models.pooling import apply_classifier_pooling
 from review_cls.models.task import SINGLE_LABEL, Task
@@ -149,22 +150,33 @@ def check_runtime(runtime: str) -> None:
         raise ConfigError(f"runtime={runtime} is not a runtime; use runtime=torch or runtime=onnx.")
 
 
-def load_predictor(path: str | Path, runtime: str = "torch", device: torch.device | str = AUTO) -> Predictor:
-    """The model at ``path`` ready for inference (eval mode) on ``device``: with ``runtime=torch`` a ``.ckpt`` from
+def load_predictor(path: str | Path, runtime: str = "torch", device: torch.device | str = AUTO,
+                   blend: bool = True) -> Predictor:
+    """What ``path`` ships, ready for inference (eval mode) on ``device``: with ``runtime=torch`` a ``.ckpt`` from
     ``review_cls.train`` or a folder from ``review_cls.export``; with ``runtime=onnx`` the ``model.onnx`` of a folder
-    exported with ``format=onnx`` (CPU only)."""
+    exported with ``format=onnx`` (CPU only). With ``blend`` (the default) the model blended with its TF-IDF
+    baseline when the checkpoint or export records a blend (inference/blended_predictor.py), else the model alone,
+    said once in the log; ``blend=False``: the model alone, always."""
+    from review_cls.inference.blended_predictor import checkpoint_blend, exported_blend
+
     check_runtime(runtime)
+    path = Path(path).expanduser()
+    if runtime == "torch" and not path.is_dir():
+        checkpoint = read_checkpoint(path)
+        model = checkpoint_predictor(checkpoint, path)
+        return (checkpoint_blend(model, checkpoint, path) if blend else model).to(device)
     if runtime == "onnx":
         from review_cls.inference.onnx_runtime import load_onnx_predictor  # onnxruntime is an optional extra
 
-        return load_onnx_predictor(path).to(device)
-    path = Path(path).expanduser()
-    return (load_exported(path) if path.is_dir() else load_checkpoint(path)).to(device)
+        model = load_onnx_predictor(path)
+    else:
+        model = load_exported(path)
+    return (exported_blend(model, path) if blend else model).to(device)
 
 
-def load_checkpoint(path: Path) -> TorchPredictor:
-    """A ``.ckpt`` from ``review_cls.train`` (weights-only load), on the CPU."""
-    model, tokenizer = load_classifier(path)
+def checkpoint_predictor(checkpoint: dict[str, Any], path: Path) -> TorchPredictor:
+    """The model of a checkpoint read by :func:`read_checkpoint` (weights-only), on the CPU."""
+    model, tokenizer = classifier_of(checkpoint, path)
     thresholds = None if model.thresholds is None else model.thresholds.numpy().copy()
     return TorchPredictor(tokenizer, list(model.labels), int(model.hparams.max_length), model.task, thresholds,
                           model=model)

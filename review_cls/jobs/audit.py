@@ -13,7 +13,7 @@ from review_cls.labeling.issues import FILTERS
 from review_cls.labeling.label_audit import MODES, audit_labels
 from review_cls.models.tfidf import check_tfidf_settings
 from review_cls.training.preflight import check_encoder_settings
-from review_cls.utils.settings import whole_number
+from review_cls.utils.settings import flag, whole_number
 
 
 def check_audit_settings(cfg: DictConfig) -> None:
@@ -24,11 +24,13 @@ def check_audit_settings(cfg: DictConfig) -> None:
     if cfg.audit.filter_by not in FILTERS:
         raise ConfigError(f"audit.filter_by={cfg.audit.filter_by} is not one of cleanlab's filters: {', '.join(FILTERS)}.")
     whole_number(cfg.audit, "examples", 0, "audit.")
+    blended = flag(cfg.audit, "blend", "audit.")
     if cfg.audit.model == "tfidf":
         DataSettings.from_config(cfg.data)  # the data group checked before any file is read
-        check_tfidf_settings(cfg.tfidf)
     else:
         check_encoder_settings(cfg)
+    if cfg.audit.model == "tfidf" or blended:
+        check_tfidf_settings(cfg.tfidf)
 
 
 def interrupted_note(cfg: DictConfig) -> str:

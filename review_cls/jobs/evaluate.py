@@ -26,8 +26,10 @@ def run_evaluation(cfg: DictConfig) -> dict[str, float]:
     """The ``review_cls.evaluate`` job: returns ``eval/acc``, ``eval/f1_macro``, ... (see write_prediction_reports)."""
     require_model_and_data(cfg)
     flag(cfg, "drop_unknown_labels")
+    flag(cfg, "blend")
     whole_number(cfg.data, "eval_batch_size", 1, "data.")
     resolve_device(cfg.device)
     # resolve_ckpt_path only for `last`: it accepts files only, and an export folder is fine here
     model_path = resolve_ckpt_path(LAST, Path(cfg.paths.log_dir)) if str(cfg.ckpt_path) == LAST else str(cfg.ckpt_path)
-    return evaluate_model(model_path, cfg.data, cfg.device, cfg.drop_unknown_labels, Path(cfg.paths.output_dir))
+    return evaluate_model(model_path, cfg.data, cfg.device, cfg.drop_unknown_labels, Path(cfg.paths.output_dir),
+                          cfg.blend)

@@ -31,7 +31,7 @@ def check_predict_settings(cfg: DictConfig) -> None:
         raise ConfigError(f"low_confidence_margin must be a number in [0, 1), got {margin!r}.")
     whole_number(cfg, "top_k", 0)
     whole_number(cfg, "report_rows", 1)
-    for key in ("progress", "insights", "overwrite", "report"):
+    for key in ("progress", "insights", "overwrite", "report", "blend"):
         flag(cfg, key)
     column_name(cfg, "text_column")
     for key in ("date_column", "rating_column", "version_column"):

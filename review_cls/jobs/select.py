@@ -27,6 +27,7 @@ def check_select_settings(cfg: DictConfig) -> None:
     whole_number(cfg, "batch_size", 1)
     whole_number(cfg, "seed", 0)
     flag(cfg, "overwrite")
+    flag(cfg, "blend")
     column_name(cfg, "text_column")
     check_encoding(str(cfg.encoding), "encoding")
     checked_sep(cfg.get("sep"), "sep")

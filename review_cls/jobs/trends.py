@@ -51,8 +51,9 @@ def run_trends(cfg: DictConfig) -> dict[str, Any]:
     source = existing_table(cfg.input, "input")
     table_format(source)
     folder = output_folder(cfg, source)
-    embed = model_embedder(load_predictor(cfg.ckpt_path).to(resolve_device(cfg.device)), cfg.batch_size) \
-        if cfg.ckpt_path else None
+    # only the encoder is read: the model alone (its blend's TF-IDF half plays no part in sentence vectors)
+    embed = model_embedder(load_predictor(cfg.ckpt_path, device=resolve_device(cfg.device), blend=False),
+                           cfg.batch_size) if cfg.ckpt_path else None
     chunks = iter_table_chunks(source, cfg.chunk_size, cfg.sheet_name, cfg.encoding, as_text=True,
                                sep=cfg.get("sep"), prefix="")
     summary = read_predictions(chunks, cfg, source)

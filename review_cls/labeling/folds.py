@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,18 +77,23 @@ def write_fold(path: Path, row_ids: np.ndarray, labels: list[str], probabilities
 
 def read_fold(path: Path, row_ids: np.ndarray, labels: list[str]) -> np.ndarray | None:
     """A finished fold's probabilities; ``None`` when it is not there yet. One written for other reviews, labels or
-    folds is refused: mixing it in would score reviews with a model that saw them."""
+    folds is refused: mixing it in would score reviews with a model that saw them. A damaged one (cut short, edited,
+    not a fold file) is refused with the advice to delete it."""
     if not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as saved:
             same = np.array_equal(saved["row_ids"], row_ids) and saved["labels"].tolist() == labels
-            probabilities = saved["probabilities"]
-    except (OSError, ValueError, KeyError) as exc:
+            probabilities = np.asarray(saved["probabilities"], dtype=np.float64)
+    # a copy cut short is not a zip archive (BadZipFile) or ends inside one (EOFError); another file is no archive
+    except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as exc:
         raise DataError(f"Cannot read the finished fold '{path}': {exc}. Delete it to fit that fold again.") from exc
     if not same:
         raise ConfigError(
             f"'{path}' was written by an audit of other reviews, labels, audit.folds or seed. Resume only with the "
             "settings of that run, or write to a new run folder."
         )
+    if probabilities.shape != (len(row_ids), len(labels)) or not np.all((probabilities >= 0) & (probabilities <= 1)):
+        raise DataError(f"Cannot read the finished fold '{path}': it does not hold a probability in [0, 1] for each "
+                        f"of its {len(row_ids)} reviews and {len(labels)} labels. Delete it to fit that fold again.")
     return probabilities

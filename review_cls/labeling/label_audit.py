@@ -1,5 +1,5 @@
 """An audit of a labeled file's labels: every review scored by a model that never saw it (stratified folds, TF-IDF or
-the fine-tuned encoder), cleanlab's ranking of the suspected label errors written to the run folder as
+the fine-tuned encoder, by default blended 50/50 with the fold's TF-IDF), cleanlab's ranking of the suspected label errors written to the run folder as
 ``label_issues.csv`` and ``label_issues.md``. Each finished fold is saved, so a rerun of the same settings goes on
 from there."""
 
@@ -24,6 +24,7 @@ from review_cls.labeling.issues import (
     write_issue_report,
     write_issue_table,
 )
+from review_cls.models.blend import FIXED_WEIGHT, blend
 from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
 
 log = logging.getLogger(__name__)
@@ -43,11 +44,15 @@ def audit_labels(cfg: DictConfig) -> dict[str, Any]:
     check_fold_counts(reviews, folds)
     labels = sorted(set(reviews.labels))
     fold = fold_of_rows(reviews.labels, folds, int(cfg.seed))
-    fit_predict = (tfidf_fold if mode == "tfidf" else finetune_fold)(cfg, labels)
-    probabilities = out_of_sample_probabilities(reviews, labels, fold, output_dir / "folds" / mode, fit_predict)
+    blended = mode == "finetune" and bool(cfg.audit.blend)
+    fit_predict = tfidf_fold(cfg, labels) if mode == "tfidf" else finetune_fold(cfg, labels, blended)
+    # blended and unblended folds are kept apart, so a resumed audit never mixes the two
+    folder = output_dir / "folds" / (f"{mode}_blend" if blended else mode)
+    probabilities = out_of_sample_probabilities(reviews, labels, fold, folder, fit_predict)
     issues = rank_label_issues(reviews, labels, probabilities, fold, str(cfg.audit.filter_by))
     write_issue_table(issues, output_dir / ISSUES_CSV)
-    report = issue_report(issues, len(reviews), str(data.path), mode, folds, int(cfg.audit.examples))
+    scored_by = f"{mode}, audit.blend=true" if blended else mode
+    report = issue_report(issues, len(reviews), str(data.path), scored_by, folds, int(cfg.audit.examples))
     write_issue_report(report, output_dir / ISSUES_MD)
     log.info("%d of %d reviews look mislabeled -> %s", len(issues), len(reviews), output_dir / ISSUES_CSV)
     print(f"audit: {len(issues)} suspected label errors in {len(reviews)} reviews -> {output_dir / ISSUES_CSV}")
@@ -66,11 +71,15 @@ def tfidf_fold(cfg: DictConfig, labels: list[str]) -> FitPredict:
     return fit_predict
 
 
-def finetune_fold(cfg: DictConfig, labels: list[str]) -> FitPredict:
+def finetune_fold(cfg: DictConfig, labels: list[str], blended: bool) -> FitPredict:
     """The configured encoder trained on each fold's training reviews by the training job's own builders (the
-    trainer.* settings, no checkpoints, loggers or validation), then scoring the held-out reviews."""
+    trainer.* settings, no checkpoints, loggers or validation), then scoring the held-out reviews; ``blended``: its
+    probabilities averaged 50/50 with a TF-IDF fitted on the same training reviews, as predict ships a blend (a fold
+    has no validation split to choose the weight on, and the held-out labels are the ones audited: the fixed rule)."""
     from review_cls.inference.predictor import predict_probabilities
     from review_cls.training.builders import build_datamodule, build_model, build_trainer
+
+    tfidf = tfidf_fold(cfg, labels) if blended else None
 
     def fit_predict(train: LabeledReviews, held: LabeledReviews, folder: Path) -> np.ndarray:
         fold_cfg = fold_training_config(cfg, folder, write_fold_tables(cfg, train, held, folder))
@@ -84,7 +93,8 @@ def finetune_fold(cfg: DictConfig, labels: list[str]) -> FitPredict:
         found = predict_probabilities(model, datamodule.tokenizer, held.texts, datamodule.settings.max_length,
                                       int(cfg.data.eval_batch_size))
         columns = [datamodule.labels.index(label) for label in labels]
-        return found[:, columns].astype(np.float64)
+        found = found[:, columns].astype(np.float64)
+        return found if tfidf is None else blend(found, tfidf(train, held, folder), FIXED_WEIGHT)
 
     return fit_predict
 

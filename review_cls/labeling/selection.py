@@ -16,6 +16,7 @@ from review_cls.data.io import existing_table, read_table
 from review_cls.data.writers import TableWriter, output_format
 from review_cls.errors import ConfigError, DataError
 from review_cls.inference.prediction_files import check_output_locations, check_texts_are_words
+from review_cls.inference.blended_predictor import predictor_line
 from review_cls.inference.predictor import load_predictor
 from review_cls.labeling.label_studio import import_tasks, write_tasks
 from review_cls.labeling.strategies import cluster_representatives, pick, preference_order, uncertainty
@@ -36,7 +37,8 @@ def select_for_labeling(cfg: DictConfig) -> dict[str, Any]:
     for target in (output, tasks_path):
         check_output_locations(target, source, False, cfg.overwrite)
     pool, texts = pool_reviews(cfg, source)
-    predictor = load_predictor(cfg.ckpt_path, device=cfg.device)
+    predictor = load_predictor(cfg.ckpt_path, device=cfg.device, blend=cfg.blend)
+    log.info("Scoring the pool with %s.", predictor_line(predictor))
     check_pool_size(cfg, len(pool), len(predictor.labels))
     probabilities = predictor.predict_probabilities(texts, int(cfg.batch_size))
     picks, scores, clusters = choose(cfg, probabilities)

@@ -19,10 +19,28 @@ DROPOUT_KEYS = ("hidden_dropout_prob", "attention_probs_dropout_prob")
 def encoder_config(name: str) -> PretrainedConfig:
     """The encoder's own config (a small JSON file): enough to check settings before any weights are read."""
     source = resolve_pretrained(name)
+    check_local_folder(source)
     try:
         return AutoConfig.from_pretrained(source, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         raise ConfigError(load_hint(name, source, exc)) from exc
+
+
+def check_local_folder(source: str) -> None:
+    """A ``model.pretrained`` written as a path (absolute, ``./``, ``~``, or more than one ``/``: a hub name has at
+    most one) must be a folder with config.json: otherwise the hub would be asked for a repository of that name."""
+    path = Path(source).expanduser()
+    written_as_path = path.is_absolute() or source.startswith((".", "~")) or source.count("/") > 1
+    if not written_as_path or (path / "config.json").is_file():
+        return
+    if path.is_dir():
+        problem = "is a folder without config.json (a model folder saved by save_pretrained holds one)"
+    elif path.exists():
+        problem = "is a file; give the folder that holds the model's config.json and weights"
+    else:
+        problem = f"does not exist (working directory: {Path.cwd()})"
+    raise ConfigError(f"model.pretrained='{source}' {problem}. Use a local model folder, model=minilm for the "
+                      "packaged offline model, or a hub name while online.")
 
 
 def backbone_config(name: str, num_labels: int, id2label: dict[int, str], dropout: float | None) -> dict[str, Any]:

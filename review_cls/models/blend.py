@@ -15,6 +15,9 @@ from the even blend only when validation says so by more than its noise.
 
 Multi-label: one ``w`` for every label; each label's threshold is then chosen on the blended validation probabilities
 (:func:`~review_cls.models.threshold_choice.choose_thresholds`, as for the model alone).
+
+What a checkpoint (its top-level ``blend`` key) or an export (its ``config.json``) records about the blend it ships is
+a :class:`BlendRecord`: plain values, so a checkpoint still loads with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ LOG_LOSS_TOLERANCE = 0.002
 TOLERANCES = {"f1": F1_TOLERANCE, "log_loss": LOG_LOSS_TOLERANCE}
 # the smallest probability a log-loss reads (a TF-IDF or model probability of exactly 0 would be an infinite loss)
 PROBABILITY_FLOOR = 1e-15
+# the tested best checkpoint's top-level key holding its BlendRecord
+CHECKPOINT_KEY = "blend"
+# the rows of a blend's test scores: the model alone, TF-IDF alone, the blend
+SCORE_ROWS = ("model", "tfidf", "blend")
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,36 @@ class Blend:
             raise CheckpointError(f"'{source}': blend thresholds {thresholds.tolist()} must be one per label in "
                                   "(0, 1).")
         return cls(weight, rule, thresholds)
+
+
+@dataclass(frozen=True)
+class BlendRecord:
+    """The blend a checkpoint or export ships: the :class:`Blend`, its TF-IDF file (relative to the run folder for
+    a checkpoint, to the export folder for an export) with that file's SHA-256, and the test macro-F1 of the model
+    alone, TF-IDF alone and the blend (``SCORE_ROWS``), for reports."""
+
+    blend: Blend
+    tfidf_file: str
+    tfidf_sha256: str
+    test_f1_macro: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.blend.to_dict(), "tfidf_file": self.tfidf_file, "tfidf_sha256": self.tfidf_sha256,
+                "test_f1_macro": {name: float(value) for name, value in self.test_f1_macro.items()}}
+
+    @classmethod
+    def from_dict(cls, values: Any, source: str) -> BlendRecord:
+        """The inverse of :meth:`to_dict`; a record that is not one is a :class:`CheckpointError` naming ``source``."""
+        if not isinstance(values, Mapping):
+            raise CheckpointError(f"'{source}' records a blend that is not a mapping of settings: {values!r}")
+        file, digest, scores = values.get("tfidf_file"), values.get("tfidf_sha256"), values.get("test_f1_macro", {})
+        if not isinstance(file, str) or not file or not isinstance(digest, str) or not isinstance(scores, Mapping):
+            raise CheckpointError(f"'{source}' records a blend without its TF-IDF file and SHA-256: {dict(values)}")
+        try:
+            scores = {str(name): float(value) for name, value in scores.items()}
+        except (TypeError, ValueError) as error:
+            raise CheckpointError(f"'{source}' records blend test scores that are not numbers: {scores}") from error
+        return cls(Blend.from_dict(values, source), file, digest, scores)
 
 
 def blend(model: np.ndarray, tfidf: np.ndarray, weight: float) -> np.ndarray:

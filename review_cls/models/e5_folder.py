@@ -6,7 +6,8 @@ are; there is no pooler in the file (the classifier starts a fresh one or reads 
 The tokenizer is transformers' own ``XLMRobertaTokenizer`` over the file's unigram pieces and scores, with the
 normaliser's per-codepoint table compiled into SentencePiece's precompiled charsmap by sentencepiece itself.
 
-The folder is built once per wheel file (its hash names the folder) under the cache, atomically, and reused.
+The folder is built once per wheel file (its hash names the folder) under the cache, atomically, and reused while
+every file it was built with is there at its size (a folder missing one, or holding one cut short, is built again).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -21,15 +24,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from review_cls.errors import ConfigError
 from review_cls.models.e5_format import E5Model, read_e5
-from review_cls.utils.atomic import atomic_dir
+from review_cls.utils.atomic import atomic_dir, file_in_the_way
 
 if TYPE_CHECKING:
     import torch
 
+log = logging.getLogger(__name__)
 # bump when the folder this module writes changes, so caches built by an older converter are rebuilt
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 CACHE_ENV = "REVIEW_CLS_CACHE"
+# written last into a built folder: the name and size of every file in it (a folder without it is unfinished)
+MANIFEST = "review_cls_files.json"
 LAYER_NAMES = {
     "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
     "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
@@ -56,6 +63,13 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "review_cls"
 
 
+def cache_setting() -> str:
+    """Where :func:`cache_root` came from, as a user sets it."""
+    if os.environ.get(CACHE_ENV):
+        return f"{CACHE_ENV}={os.environ[CACHE_ENV]}"
+    return "$XDG_CACHE_HOME/review_cls" if os.environ.get("XDG_CACHE_HOME") else "the default ~/.cache/review_cls"
+
+
 @functools.lru_cache(maxsize=4)
 def _file_digest(path: Path, size: int, modified_ns: int) -> str:
     """The file's sha256, hashed once per process for a given size and modification time (a run resolves the
@@ -64,15 +78,46 @@ def _file_digest(path: Path, size: int, modified_ns: int) -> str:
 
 
 def packaged_e5_folder(source: Path | None = None) -> Path:
-    """The transformers folder for the wheel's model file, built on first use and reused after."""
+    """The transformers folder for the wheel's model file, built on first use and reused after; a cached folder
+    missing a file or holding one of another size (a copy cut short, a file deleted) is built again."""
     source = source or wheel_model_file()
     stat = source.stat()
     digest = _file_digest(source, stat.st_size, stat.st_mtime_ns)
     folder = cache_root() / f"multilingual-e5-small-{digest}-v{CONVERTER_VERSION}"
-    if not (folder / "config.json").is_file():
+    damaged = changed_files(folder)
+    if not damaged:
+        return folder
+    if folder.exists():
+        log.warning("The cached multilingual encoder folder '%s' is incomplete (%s missing or changed): building "
+                    "it again.", folder, ", ".join(damaged[:5]))
+    try:
         with atomic_dir(folder) as building:
             write_transformers_folder(read_e5(source), building)
+            write_manifest(building)
+    except OSError as exc:  # a read-only cache, one that is a file, a full disk
+        blocker = file_in_the_way(folder)
+        reason = (f"'{blocker}' is a file, not a folder" if blocker else
+                  f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
+        raise ConfigError(
+            f"Cannot build the multilingual encoder's folder '{folder}' in the cache ({cache_setting()}): {reason}. "
+            f"Point {CACHE_ENV} at a folder you may write to, e.g. export {CACHE_ENV}=$HOME/review_cls_cache.") from exc
     return folder
+
+
+def write_manifest(folder: Path) -> None:
+    sizes = {path.name: path.stat().st_size for path in sorted(folder.iterdir()) if path.is_file()}
+    (folder / MANIFEST).write_text(json.dumps(sizes, indent=1), encoding="utf-8")
+
+
+def changed_files(folder: Path) -> list[str]:
+    """The files of a built folder that are gone or of another size than when it was built; the manifest itself
+    when the folder was never finished (or is not there)."""
+    try:
+        sizes = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        return [name for name, size in sizes.items()
+                if not (folder / name).is_file() or (folder / name).stat().st_size != size]
+    except (OSError, ValueError, AttributeError):
+        return [MANIFEST]
 
 
 def bert_config(model: E5Model):

@@ -43,9 +43,11 @@ def mean_pooled(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, text
 
 
 def model_embedder(predictor: object, batch_size: int = 64) -> Embed | None:
-    """Sentence vectors from a PyTorch predictor's model; None for one without (ONNX Runtime: topics then use
-    TF-IDF vectors, docs/predict.md)."""
+    """Sentence vectors from a PyTorch predictor's model (the model inside a predictor that wraps one, as the blend
+    with TF-IDF does); None for one without (ONNX Runtime: topics then use TF-IDF vectors, docs/predict.md)."""
     model = getattr(predictor, "model", None)
-    if not isinstance(model, torch.nn.Module):
+    if model is not None and not isinstance(model, torch.nn.Module):  # a wrapped predictor: its model's encoder
+        return model_embedder(model, batch_size)
+    if model is None:
         return None
     return partial(mean_pooled, model, predictor.tokenizer, max_length=predictor.max_length, batch_size=batch_size)

@@ -38,10 +38,11 @@ def inline_json(value: Any) -> str:
 
 
 def run_metrics(ckpt_path: str | None) -> dict[str, float | None]:
-    """Test macro-F1 of the model and of the TF-IDF baseline from the run folder's ``metrics.json``, if it has one
-    (none without a checkpoint: ``review_cls.trends`` on a predictions file)."""
+    """Test macro-F1 of the model, of the TF-IDF baseline and of their blend from the run folder's ``metrics.json``,
+    if it has one (none without a checkpoint: ``review_cls.trends`` on a predictions file)."""
     metrics = RunFolder.of_checkpoint(ckpt_path).metrics() if ckpt_path else {}
-    return {"model": metrics.get("test/f1_macro"), "tfidf": metrics.get("baseline/test_f1_macro")}
+    return {"model": metrics.get("test/f1_macro"), "tfidf": metrics.get("baseline/test_f1_macro"),
+            "blend": metrics.get("blend/test_f1_macro")}
 
 
 def _chart(figure: go.Figure, element: str) -> str:
@@ -89,7 +90,7 @@ def page_data(summary: InsightSummary, source: str, ckpt_path: str | None) -> di
         "most": records(summary.examples_table()), "least": records(summary.examples_table(least=True)),
         "rows": records(summary.sample_table()), "sampleLimit": summary.sample_rows,
         "run": {"checkpoint": str(ckpt_path or "none (the labels of the predictions file)"),
-                "f1": run_metrics(ckpt_path)},
+                "predictor": summary.made_by, "f1": run_metrics(ckpt_path)},
     }
 
 

@@ -77,8 +77,11 @@ class InsightSummary:
     def __init__(
         self, labels: Sequence[str], text_column: str, top_k: int, date_column: str | None, rating_column: str | None,
         sample_rows: int = 0, label_separator: str | None = None, trends: TrendCounts | None = None,
+        made_by: str = "",
     ) -> None:
         self.labels = list(labels)
+        # which predictor made the predictions (the blend with TF-IDF or the model alone), one line for the reports
+        self.made_by = made_by
         self.label_separator = label_separator
         # reviews with a prediction, and (multi-label) those of them that carry none of the labels
         self.reviews = self.no_label = 0
@@ -229,6 +232,7 @@ class InsightSummary:
             "",
             f"{self.predicted:,} reviews classified; {self.empty:,} rows with an empty text got no prediction.",
             "",
+            *([f"Predicted by {self.made_by}.", ""] if self.made_by else []),
             *([f"Multi-label model: a review counts once under each label it carries, so the shares add up to more "
                f"than 100%; {self.no_label:,} reviews carry none of the labels.", ""] if self.multilabel else []),
             markdown_table(shown),

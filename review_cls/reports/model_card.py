@@ -1,5 +1,6 @@
-"""The ``README.md`` model card of an exported folder: labels, test scores beside the TF-IDF baseline, data, recipe,
-limitations. Numbers come from the checkpoint's own run folder; a missing file becomes a note, never a guess."""
+"""The ``README.md`` model card of an exported folder: what ``review_cls.predict`` ships (the blend with TF-IDF, or
+the model alone), labels, test scores of the model, the TF-IDF baseline and the blend, data, recipe, limitations.
+Numbers come from the checkpoint and its own run folder; a missing file becomes a note, never a guess."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from review_cls.models.blend import BlendRecord
 from review_cls.models.module import upgraded_hyperparameters
 from review_cls.models.pooling import pooling_of
 from review_cls.models.task import task_of_config
@@ -132,22 +134,50 @@ def recipe_lines(facts: RunFacts) -> list[str]:
     return lines
 
 
-def evaluation_lines(facts: RunFacts, labels: list[str]) -> list[str]:
-    """The macro-F1 table (model vs TF-IDF baseline) and the per-class test table."""
+def evaluation_lines(facts: RunFacts, labels: list[str], blend: BlendRecord | None) -> list[str]:
+    """The macro-F1 table (the model alone, the TF-IDF baseline, and the blend review_cls ships when there is one)
+    and the per-class test table."""
     metrics = facts.metrics
-    lines = ["| split | macro-F1 | TF-IDF + logistic regression |", "|---|---|---|"]
-    for split, model_key in (("validation", "val/f1_macro_best"), ("test", "test/f1_macro")):
-        baseline = metrics.get(f"baseline/{'val' if split == 'validation' else 'test'}_f1_macro")
-        lines.append(f"| {split} | {_score(metrics.get(model_key))} | {_score(baseline)} |")
+    rows = {"model": ("fine-tuned model alone", "val/f1_macro_best", "test/f1_macro"),
+            "tfidf": ("TF-IDF + logistic regression", "baseline/val_f1_macro", "baseline/test_f1_macro")}
+    if blend is not None:
+        rows["blend"] = (f"blend: {blend_weights(blend)} (what `review_cls.predict` ships)", "blend/val_f1_macro",
+                         "blend/test_f1_macro")
+    lines = ["| predictor | validation macro-F1 | test macro-F1 |", "|---|---|---|"]
+    for row, (name, val_key, test_key) in rows.items():
+        test = blend.test_f1_macro.get(row) if blend is not None else metrics.get(test_key)
+        lines.append(f"| {name} | {_score(metrics.get(val_key))} | {_score(test)} |")
     if facts.report is None:
         return [*lines, "", "Per-class test scores: not available (no classification_report.json in the run folder)."]
-    lines += ["", "Per-class scores on the test split:", "",
+    lines += ["", "Per-class scores of the fine-tuned model on the test split:", "",
               "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for label in labels:
         row = facts.report.get(label, {})
         lines.append(f"| {label} | {_score(row.get('precision'))} | {_score(row.get('recall'))} | "
                      f"{_score(row.get('f1-score'))} | {int(row.get('support', 0))} |")
     return lines
+
+
+def blend_weights(blend: BlendRecord) -> str:
+    """``0.50 model + 0.50 TF-IDF, weight chosen on validation by rule f1``."""
+    weight = blend.blend.weight
+    return f"{weight:.2f} model + {1 - weight:.2f} TF-IDF, weight chosen on validation by rule {blend.blend.rule}"
+
+
+def shipped_lines(blend: BlendRecord | None) -> list[str]:
+    """What ``review_cls.predict`` (and evaluate, select) gives from this folder, and what plain transformers gives."""
+    if blend is None:
+        return ["`review_cls.predict` predicts with the fine-tuned model alone: this folder holds no blend with the "
+                "TF-IDF baseline (the checkpoint recorded none, or it was exported with `blend=false`). "
+                "`transformers.pipeline()` and `AutoModelForSequenceClassification` give the same model."]
+    thresholds = (" Each label is decided at the threshold chosen on the blended validation probabilities (in "
+                  "`config.json`, `review_cls_blend`)." if blend.blend.thresholds is not None else "")
+    return [f"`python -m review_cls.predict ckpt_path=path/to/this/folder` (and `evaluate`, `select`) predicts with "
+            f"the model blended with its TF-IDF baseline: `p = {blend.blend.weight:.2f} * p_model + "
+            f"{1 - blend.blend.weight:.2f} * p_tfidf`, the TF-IDF pipeline in `tfidf.npz`, the model's share chosen "
+            f"on the validation split by rule `{blend.blend.rule}`.{thresholds} `transformers.pipeline()` and "
+            "`AutoModelForSequenceClassification` give the fine-tuned model alone (the first row of the table below), as does "
+            "`review_cls.predict ... blend=false`."]
 
 
 def limitation_lines(facts: RunFacts, labels: list[str], scripts: list[str]) -> list[str]:
@@ -177,7 +207,7 @@ def usage_lines(pooling: str) -> list[str]:
 
 
 def build_model_card(facts: RunFacts, labels: list[str], vocab: Mapping[str, int], language: str | None,
-                     has_onnx: bool) -> ModelCard:
+                     has_onnx: bool, blend: BlendRecord | None = None) -> ModelCard:
     """The card text and its metadata (pipeline_tag, language, base model, metrics with eval results)."""
     scripts = vocabulary_scripts(vocab)
     language = language or next((SCRIPT_LANGUAGE[s] for s in scripts if s in SCRIPT_LANGUAGE), None)
@@ -202,7 +232,8 @@ def build_model_card(facts: RunFacts, labels: list[str], vocab: Mapping[str, int
         f"Sorts app-store reviews into {len(labels)} categories. Fine-tuned from `{pretrained}` with "
         "review_cls (PyTorch Lightning + Hydra).", "",
         "## Labels", "", *[f"- `{label}`" for label in labels], "",
-        "## Evaluation", "", *evaluation_lines(facts, labels), "",
+        "## What `review_cls.predict` ships", "", *shipped_lines(blend), "",
+        "## Evaluation", "", *evaluation_lines(facts, labels, blend), "",
         "## Training data", "", f"- file: `{data_file or 'unknown (no run config or split.json)'}`", f"- {rows}", "",
         "## Training recipe", "", *recipe_lines(facts), "",
         "## Limitations", "", *limitation_lines(facts, labels, scripts), "",

@@ -32,9 +32,11 @@ def run_hparams(cfg: DictConfig) -> dict[str, int | float | str | bool]:
 
 
 def hparam_metrics(metrics: Mapping[str, float], best_val_f1: float | None) -> dict[str, float]:
-    """Final numbers for the HPARAMS table, under their own ``hparams/`` tags so the epoch curves stay clean."""
+    """Final numbers for the HPARAMS table, under their own ``hparams/`` tags so the epoch curves stay clean: the
+    model's, and the blend with TF-IDF (what predict ships) when the run chose one."""
     chosen = {"hparams/best_val_f1_macro": best_val_f1}
     chosen |= {f"hparams/test_{name}": metrics.get(f"test/{name}") for name in ("f1_macro", "f1_weighted", "acc")}
+    chosen |= {f"hparams/blend_{name}": metrics.get(f"blend/{name}") for name in ("test_f1_macro", "weight")}
     return {name: float(value) for name, value in chosen.items() if value is not None}
 
 

@@ -1,4 +1,5 @@
-"""Sweep summary: rank a multirun's runs by validation macro-F1 into ``sweep_summary.csv``, ``.md`` and ``.png``.
+"""Sweep summary: rank a multirun's runs by validation macro-F1 into ``sweep_summary.csv``, ``.md`` and ``.png``, with
+each run's blend of the model and its TF-IDF baseline (what predict ships) beside the model's test score.
 
 Reads only files in the sweep folder (each job's ``metrics.json`` and ``.hydra/``, and Optuna's
 ``optimization_results.yaml``), so it works for any launcher and can be rebuilt by hand:
@@ -23,13 +24,16 @@ from review_cls.utils.run_folder import FAILED, HYDRA_OVERRIDES, OK, RUN_RECORD,
 SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG = "sweep_summary.csv", "sweep_summary.md", "sweep_summary.png"
 OPTUNA_RESULTS = "optimization_results.yaml"
 VAL_F1, TEST_F1 = "val/f1_macro", "test/f1_macro"
+# the blend of the model with its TF-IDF baseline (what predict ships): its test macro-F1 and the model's share
+BLEND_SCORES = {"blend_test_f1_macro": "blend/test_f1_macro", "blend_weight": "blend/weight"}
 # the validation score of the best (tested) checkpoint; runs recorded without it fall back to the last epoch's
 VAL_F1_BEST = f"{VAL_F1}_best"
 # a multi-label run's other test scores (column -> metric); blank for single-label runs, left out of the markdown
 # table when no run has them
 MULTILABEL_SCORES = {"test_f1_micro": "test/f1_micro", "test_f1_samples": "test/f1_samples",
                      "test_hamming": "test/hamming", "test_f1_macro_at_0.5": "test/f1_macro_at_0.5"}
-COLUMNS = ["rank", "best", "run", "status", "val_f1_macro", "test_f1_macro", "rare_class", "rare_class_support",
+COLUMNS = ["rank", "best", "run", "status", "val_f1_macro", "test_f1_macro", *BLEND_SCORES, "rare_class",
+           "rare_class_support",
            "rare_class_test_f1", *MULTILABEL_SCORES, "swept", "overrides", "error", "optimized_metric", "objective"]
 NO_RECORD = f"no {RUN_RECORD}: the job died before it finished (killed, out of host memory, time limit)"
 
@@ -62,6 +66,7 @@ def read_run(job_dir: Path) -> dict:
         "optimized_metric": objective,
         "val_f1_macro": metrics.get(VAL_F1_BEST, metrics.get(VAL_F1, math.nan)),
         "test_f1_macro": metrics.get(TEST_F1, math.nan),
+        **{column: metrics.get(metric, math.nan) for column, metric in BLEND_SCORES.items()},
         "rare_class": rare_class,
         "rare_class_support": support.get(rare_class) if rare_class else None,
         "rare_class_test_f1": metrics.get(f"test/f1/{rare_class}", math.nan) if rare_class else math.nan,
@@ -112,18 +117,22 @@ def markdown_table(frame: pd.DataFrame, optuna: dict | None) -> str:
     metric = frame["optimized_metric"].iloc[0]
     failed = int((frame["status"] != OK).sum())
     multilabel = [column for column in MULTILABEL_SCORES if frame[column].notna().any()]
+    blended = bool(frame["blend_test_f1_macro"].notna().any())
     lines = [
         f"# Sweep summary: {len(frame)} run(s), {failed} failed, ranked by {metric}",
         "",
-        "| rank | run | status | val macro-F1 (best epoch) | test macro-F1 | rarest class (test n) "
+        "| rank | run | status | val macro-F1 (best epoch) | test macro-F1 | "
+        + ("blend test macro-F1 (model share) | " if blended else "") + "rarest class (test n) "
         "| rarest-class test F1 | " + "".join(f"{column.replace('_', ' ')} | " for column in multilabel)
         + "overrides | error |",
-        "|---:|---|---|---:|---:|---|---:|" + "---:|" * len(multilabel) + "---|---|",
+        "|---:|---|---|---:|---:|" + ("---:|" if blended else "") + "---|---:|" + "---:|" * len(multilabel) + "---|---|",
     ]
     for row in frame.to_dict("records"):
         rank = f"**{row['rank']} (best)**" if row["best"] else str(row["rank"])
         rare = f"{row['rare_class']} ({row['rare_class_support']})" if isinstance(row["rare_class"], str) else ""
-        cells = [rank, row["run"], row["status"], _fmt(row["val_f1_macro"]), _fmt(row["test_f1_macro"]), rare,
+        blend = [f"{_fmt(row['blend_test_f1_macro'])} ({row['blend_weight']:.2f})"
+                 if not math.isnan(row["blend_test_f1_macro"]) else ""] if blended else []
+        cells = [rank, row["run"], row["status"], _fmt(row["val_f1_macro"]), _fmt(row["test_f1_macro"]), *blend, rare,
                  _fmt(row["rare_class_test_f1"]), *(_fmt(row[column]) for column in multilabel),
                  f"`{row['swept']}`" if row["swept"] else "", _short(row["error"])]
         lines.append("| " + " | ".join(cells) + " |")

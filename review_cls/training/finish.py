@@ -1,6 +1,7 @@
 """After fitting, in this order: the best checkpoint tuned on validation (single-label: temperature and logit
 adjustment folded into its head; multi-label: per-label thresholds), tested, the TF-IDF baseline on the run's own
-split, the reports, and the run record ``metrics.json``."""
+split, the model's validation and test predictions, the blend of the two chosen on validation and recorded in the
+best checkpoint, the reports and summary, and the run record ``metrics.json``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from review_cls.data.datamodule import ReviewDataModule
 from review_cls.models.module import ReviewClassifier
 from review_cls.training.calibration import calibrate_best_checkpoint
 from review_cls.training.checkpoint_thresholds import fit_best_thresholds
-from review_cls.training.run_reports import report_training_run
+from review_cls.training.run_blend import blend_best_checkpoint, blend_rule, forget_blend, why_no_blend
+from review_cls.training.run_reports import report_training_run, samples_f1, write_test_reports
 from review_cls.training.tfidf_baseline import baseline_for_run
 from review_cls.utils.atomic import atomic_file
 from review_cls.utils.run_folder import CHECKPOINTS, best_checkpoint_score, class_support, write_run_record
@@ -28,24 +30,50 @@ def finish_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, dat
     metrics.update(best_checkpoint_score(trainer))
     testing = bool(cfg.test)
     tested: str | None = None
+    best = ""
     if testing:
         best = own_best_checkpoint(trainer, cfg.paths.output_dir) if trainer.checkpoint_callback else ""
         best = trainer.strategy.broadcast(best, src=0)  # under DDP every rank tests rank 0's (copied, tuned) file
         # train=false tests the given checkpoint (e.g. to evaluate one on 1 vs N devices)
         tested = best or (None if cfg.train else ckpt_path)
         if best and (datamodule.multilabel or cfg.calibration):
-            tuned = tune_best_checkpoint(cfg, trainer, model, datamodule, best)
-            for logger in trainer.loggers:
-                logger.log_metrics(tuned, step=trainer.global_step)
-            metrics.update(tuned)
+            metrics.update(log_final(trainer, tune_best_checkpoint(cfg, trainer, model, datamodule, best)))
         trainer.test(model, datamodule=datamodule, ckpt_path=tested, weights_only=True)
         metrics.update({name: float(value) for name, value in trainer.callback_metrics.items()})
     if cfg.baseline and trainer.is_global_zero:
         metrics.update(baseline_for_run(cfg))
-    metrics.update(report_training_run(cfg, trainer, model, datamodule, metrics, ckpt_path=tested, tested=testing))
+    report = None
+    if testing and trainer.is_global_zero:
+        report = write_test_reports(trainer, model, datamodule, Path(cfg.paths.output_dir), tested)
+        metrics.update(samples_f1(report))
+    blended, blend = ship_blend(cfg, trainer, best, metrics)
+    metrics.update(blended)
+    report_training_run(cfg, trainer, datamodule, metrics, report, ckpt_path=tested, blend=blend)
     if trainer.is_global_zero:
         support = class_support(datamodule.splits["test"].label_counts) if testing else None
         write_run_record(cfg.paths.output_dir, metrics, cfg.optimized_metric, test_support=support)
+    return metrics
+
+
+def ship_blend(cfg: DictConfig, trainer: L.Trainer, best: str,
+               metrics: dict[str, float]) -> tuple[dict[str, float], str]:
+    """On rank 0, the blend with TF-IDF chosen on validation and recorded in ``best``: its metrics and its rule; or
+    none, and why (a record an earlier run left in a copied ``best`` dropped)."""
+    no_blend = why_no_blend(cfg, best)
+    if not trainer.is_global_zero:
+        return {}, no_blend or ""
+    if no_blend is not None:
+        if best:
+            forget_blend(best)
+        return {}, no_blend
+    rule = blend_rule(cfg)
+    return log_final(trainer, blend_best_checkpoint(rule, cfg.paths.output_dir, best, metrics)), rule
+
+
+def log_final(trainer: L.Trainer, metrics: dict[str, float]) -> dict[str, float]:
+    """``metrics`` logged once to every logger at the last step (calibration, thresholds, the blend); returned."""
+    for logger in trainer.loggers:
+        logger.log_metrics(metrics, step=trainer.global_step)
     return metrics
 
 

@@ -20,6 +20,7 @@ from review_cls.data.data_settings import DataSettings
 from review_cls.inference.checkpoints import resolve_ckpt_path
 from review_cls.models.model_settings import ModelSettings
 from review_cls.models.tfidf import check_tfidf_settings
+from review_cls.training.run_blend import blend_rule
 
 
 def prepare_run(cfg: DictConfig, check_settings: Callable[[DictConfig], None]) -> str | None:
@@ -33,10 +34,11 @@ def prepare_run(cfg: DictConfig, check_settings: Callable[[DictConfig], None]) -
 
 def check_training_settings(cfg: DictConfig) -> None:
     """Every check that needs no data: the data group, the model group (with the data's max_length against the
-    encoder), and the tfidf group when the run fits the baseline too."""
+    encoder), the tfidf group when the run fits the baseline too, and the blend setting."""
     check_encoder_settings(cfg)
     if cfg.baseline:
         check_tfidf_settings(cfg.tfidf)
+    blend_rule(cfg)
 
 
 def check_pretraining_settings(cfg: DictConfig) -> None:

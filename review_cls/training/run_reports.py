@@ -1,4 +1,5 @@
-"""After a training run's test: report files, curves, TensorBoard images and HPARAMS, and the closing summary."""
+"""After a training run's test: the model's predictions and report files, curves, TensorBoard images and HPARAMS, the
+loggers' final metrics, and the closing summary (model, TF-IDF and blend rows)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -51,13 +53,13 @@ def monitored(trainer: L.Trainer) -> tuple[str, str]:
     return "val/f1_macro", "max"
 
 
-def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule,
-                        metrics: Mapping[str, float], ckpt_path: str | None, tested: bool) -> dict[str, float]:
-    """Write curves (if an :class:`EpochHistory` ran) and, if the run was tested, the test reports; then log the
-    images and HPARAMS to TensorBoard and print the summary. Rank 0 only. Returns what only the report computes
-    (multi-label: ``test/f1_samples``, scikit-learn's samples average)."""
+def report_training_run(cfg: DictConfig, trainer: L.Trainer, datamodule: ReviewDataModule,
+                        metrics: Mapping[str, float], report: dict | None, ckpt_path: str | None, blend: str) -> None:
+    """Write curves (if an :class:`EpochHistory` ran), log the images, HPARAMS and final metrics to the loggers and
+    print the summary, with the test split's classification ``report`` when the run was tested. ``blend``: the rule
+    that chose the blend's weight when ``metrics`` hold ``blend/*``, else why the run has none. Rank 0 only."""
     if not trainer.is_global_zero:
-        return {}
+        return
     output_dir = Path(cfg.paths.output_dir)
     history_callback = next((cb for cb in trainer.callbacks if isinstance(cb, EpochHistory)), None)
     history = history_callback.frame() if history_callback else None
@@ -67,11 +69,8 @@ def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassi
     if history is not None and len(history):
         images["reports/training_curves"] = save_png(plot_training_curves(history, best, monitor), output_dir / CURVES_PNG)
     paths = ReportPaths.of(output_dir)
-    report = write_test_reports(trainer, model, datamodule, output_dir, ckpt_path) if tested else None
     if report is not None:
         images["reports/confusion_matrix"] = paths.confusion_matrix
-    from_report = {"test/f1_samples": float(report["samples avg"]["f1-score"])} if report and "samples avg" in report else {}
-    metrics = {**metrics, **from_report}
     reliability = output_dir / RELIABILITY_PNG
     if "calibration/temperature" in metrics and reliability.is_file():
         images["reports/reliability_diagram"] = reliability
@@ -85,13 +84,12 @@ def report_training_run(cfg: DictConfig, trainer: L.Trainer, model: ReviewClassi
                "reliability diagram": images.get("reports/reliability_diagram")}
     log_results_to_loggers(trainer, [Path(path) for path in reports.values() if path is not None], run_hparams(cfg),
                            final_metrics)
-    facts = training_facts(metrics, best, history, monitor, best_val)
+    facts = training_facts(metrics, best, history, monitor, best_val, blend)
     artifacts = {**reports, "checkpoint": Path(ckpt_path) if ckpt_path else None,
                  "TF-IDF baseline": output_dir / BASELINE, "thresholds": output_dir / THRESHOLDS_JSON}
     print_summary("review_cls.train: run finished", output_dir, facts, report, datamodule.labels,
                   {name: path for name, path in artifacts.items() if path is not None},
                   hint=viewer_hint(cfg))
-    return from_report
 
 
 def viewer_hint(cfg: DictConfig) -> str:
@@ -105,8 +103,8 @@ def viewer_hint(cfg: DictConfig) -> str:
 
 def write_test_reports(trainer: L.Trainer, model: ReviewClassifier, datamodule: ReviewDataModule, output_dir: Path,
                        ckpt_path: str | None) -> dict:
-    """The test split's report files and the validation split's predictions table (what the blend with TF-IDF is
-    chosen on); returns the classification report as written to JSON."""
+    """The test split's report files and the validation split's predictions table from the tested weights (what the
+    blend with TF-IDF is chosen on and scored by); returns the classification report as written to JSON. Rank 0."""
     thresholds = None if model.thresholds is None else model.thresholds.cpu().numpy()
     val = datamodule.splits["val"]
     write_predictions_table(output_dir, "val", datamodule.labels, val.label_ids(datamodule.labels),
@@ -120,20 +118,35 @@ def write_test_reports(trainer: L.Trainer, model: ReviewClassifier, datamodule: 
     return json.loads(ReportPaths.of(output_dir).report_json.read_text(encoding="utf-8"))
 
 
+def samples_f1(report: Mapping[str, Any]) -> dict[str, float]:
+    """What only the report computes: a multi-label run's ``test/f1_samples`` (scikit-learn's samples average)."""
+    return {"test/f1_samples": float(report["samples avg"]["f1-score"])} if "samples avg" in report else {}
+
+
 def training_facts(metrics: Mapping[str, float], best: int | None, history: pd.DataFrame | None, monitor: str,
-                   best_val: float | None) -> dict[str, str]:
-    """The headline lines: best epoch, val and test macro-F1 (with the TF-IDF baseline's beside them if it ran)."""
+                   best_val: float | None, blend: str) -> dict[str, str]:
+    """The headline lines: best epoch, then one row each for the model, the TF-IDF baseline (if it ran) and the blend
+    of the two (``blend``: the rule that chose its weight, or why there is none), with val and test macro-F1."""
     facts: dict[str, str] = {}
     if best is not None:
         facts["best epoch"] = f"{best} (of {len(history)}, by {monitor})"
     # the tested checkpoint's val score: after the post-hoc logit adjustment when calibration chose one
     val = metrics.get("calibration/val_f1_macro_after") if metrics.get("calibration/logit_adjustment") else best_val
     val = metrics.get("thresholds/val_f1_macro", val)  # multi-label: at the thresholds the test uses
-    for stage, value in (("val", val), ("test", metrics.get("test/f1_macro"))):
-        if value is not None:
-            baseline = metrics.get(f"baseline/{stage}_f1_macro")
-            beside = f"   (TF-IDF baseline {baseline:.4f})" if baseline is not None else ""
-            facts[f"{stage} macro-F1"] = f"{value:.4f}{beside}"
+    rows = {"model": (val, metrics.get("test/f1_macro")),
+            "TF-IDF": (metrics.get("baseline/val_f1_macro"), metrics.get("baseline/test_f1_macro")),
+            "blend": (metrics.get("blend/val_f1_macro"), metrics.get("blend/test_f1_macro"))}
+    for name, scores in rows.items():
+        shown = [f"{stage} macro-F1 {value:.4f}" for stage, value in zip(("val", "test"), scores) if value is not None]
+        if shown:
+            facts[name] = "   ".join(shown)
+    if "blend/weight" in metrics:
+        weight = metrics["blend/weight"]
+        others = "".join(f"   test {name} {metrics[key]:.4f}" for name, key in
+                         (("micro-F1", "blend/test_f1_micro"), ("samples-F1", "blend/test_f1_samples")) if key in metrics)
+        facts["blend"] += f"{others}   (model share {weight:.2f}, rule {blend}): what review_cls.predict ships"
+    else:
+        facts["blend"] = f"none ({blend}): review_cls.predict ships the model alone"
     if "test/acc" in metrics:
         weighted = metrics.get("test/f1_weighted", float("nan"))
         facts["test accuracy"] = f"{metrics['test/acc']:.4f}   weighted-F1 {weighted:.4f}"

@@ -96,6 +96,11 @@ def atomic_dir(path: str | Path, replace: bool = True) -> Iterator[Path]:
         shutil.rmtree(temporary, ignore_errors=True)
 
 
+def file_in_the_way(path: str | Path) -> Path | None:
+    """The first of ``path``'s parents that is a file, where a folder had to be made to write ``path``."""
+    return next((parent for parent in Path(path).parents if parent.is_file()), None)
+
+
 def _sibling(target: Path, kind: str) -> Path:
     """A hidden, unique name next to ``target`` (created by the caller, so the umask gives normal permissions)."""
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.{kind}")

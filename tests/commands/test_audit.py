@@ -1,4 +1,5 @@
-"""The audit: planted label errors found by the TF-IDF folds, the fine-tuned folds end to end, resume, bad settings."""
+"""The audit: planted label errors found by the TF-IDF folds, the fine-tuned folds end to end (blended 50/50 with
+each fold's TF-IDF by default), resume, bad settings."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 import review_cls.labeling.label_audit as label_audit
 from review_cls.cli import run_command
 from review_cls.errors import ConfigError, DataError
 from review_cls.jobs.audit import interrupted_note, run_audit
+from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
 from tests.helpers import CONF_DIR, DEMO_CSV, write_csv
 
 # one review of each class moved to the next class: the errors the audit must find
@@ -60,25 +63,57 @@ def test_tfidf_audit_ranks_the_planted_errors_first(planted_csv, tmp_path):
     assert f"| {first['planted']} |" in report
 
 
-def test_finetune_audit_scores_each_review_with_the_fold_that_did_not_train_on_it(planted_csv, tiny_bert_dir,
-                                                                                    tmp_path):
+@pytest.fixture(scope="module")
+def finetune_audits(planted_csv, tiny_bert_dir, tmp_path_factory) -> dict[bool, Path]:
+    """The fine-tuned audit with 2 folds, blended with each fold's TF-IDF (the default) and with audit.blend=false."""
     path, _ = planted_csv
-    run_audit(compose_audit(path, tmp_path, "audit.model=finetune", "audit.folds=2", f"model.pretrained={tiny_bert_dir}",
-                            "trainer.max_epochs=1", "trainer.accelerator=cpu", "data.batch_size=32"))
-    folds = [np.load(tmp_path / "folds" / "finetune" / f"fold_{k}.npz") for k in (1, 2)]
+    folders = {}
+    for blend in (True, False):
+        folders[blend] = tmp_path_factory.mktemp(f"finetune_blend_{blend}")
+        run_audit(compose_audit(path, folders[blend], "audit.model=finetune", "audit.folds=2",
+                                f"model.pretrained={tiny_bert_dir}", "trainer.max_epochs=1", "trainer.accelerator=cpu",
+                                "data.batch_size=32", f"audit.blend={str(blend).lower()}"))
+    return folders
+
+
+def saved_folds(folder: Path) -> list:
+    return [np.load(folder / f"fold_{k}.npz") for k in (1, 2)]
+
+
+def test_finetune_audit_scores_each_review_with_the_fold_that_did_not_train_on_it(planted_csv, finetune_audits):
+    path, _ = planted_csv
+    out = finetune_audits[True]
+    folds = saved_folds(out / "folds" / "finetune_blend")
     held = [set(fold["row_ids"].tolist()) for fold in folds]
     assert not held[0] & held[1] and len(held[0] | held[1]) == 180
     for k in (1, 2):
-        trained_on = pd.read_csv(tmp_path / "folds" / "finetune" / f"fold_{k}" / "train.csv")["review"]
+        trained_on = pd.read_csv(out / "folds" / "finetune_blend" / f"fold_{k}" / "train.csv")["review"]
         held_out = pd.read_csv(path).loc[sorted(held[k - 1]), "review"]
         assert not set(trained_on) & set(held_out)
     labels = folds[0]["labels"].tolist()
     probability = {int(row): p for fold in folds for row, p in zip(fold["row_ids"], fold["probabilities"])}
-    issues = pd.read_csv(tmp_path / "label_issues.csv")
+    issues = pd.read_csv(out / "label_issues.csv")
     assert len(issues) > 0
     for row in issues.itertuples():
         assert row.self_confidence == pytest.approx(probability[row.row_id][labels.index(row.given_label)])
         assert row.suggested_label == labels[int(np.argmax(probability[row.row_id]))]
+    assert "audit.model=finetune, audit.blend=true" in (out / "label_issues.md").read_text()
+
+
+def test_the_fine_tuned_folds_are_blended_50_50_with_the_folds_own_tfidf(planted_csv, finetune_audits):
+    path, _ = planted_csv
+    frame = pd.read_csv(path)
+    options = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "tfidf" / "default.yaml"))
+    blended = saved_folds(finetune_audits[True] / "folds" / "finetune_blend")
+    alone = saved_folds(finetune_audits[False] / "folds" / "finetune")
+    for k, (mixed, model) in enumerate(zip(blended, alone), start=1):
+        labels = mixed["labels"].tolist()
+        train = pd.read_csv(finetune_audits[True] / "folds" / "finetune_blend" / f"fold_{k}" / "train.csv")
+        pipeline = build_tfidf_pipeline(**options, seed=42).fit(train["review"].tolist(),
+                                                                 train["category"].map(labels.index).to_numpy())
+        tfidf = full_probabilities(pipeline, frame.loc[mixed["row_ids"], "review"].tolist(), len(labels))
+        np.testing.assert_array_equal(mixed["row_ids"], model["row_ids"])
+        np.testing.assert_allclose(mixed["probabilities"], 0.5 * model["probabilities"] + 0.5 * tfidf, atol=1e-6)
 
 
 def test_rerun_in_the_same_folder_skips_finished_folds(planted_csv, tmp_path, monkeypatch):
@@ -144,6 +179,11 @@ def test_a_single_class_is_refused(tmp_path):
                                                          "category": "bug"}))
     with pytest.raises(DataError, match="has a single class; an audit needs at least two"):
         run_audit(compose_audit(path, tmp_path / "run"))
+
+
+def test_a_blend_setting_that_is_not_a_flag_is_refused(planted_csv, tmp_path):
+    with pytest.raises(ConfigError, match="audit.blend must be true or false, got 'yes please'"):
+        run_audit(compose_audit(planted_csv[0], tmp_path, "audit.blend='yes please'"))
 
 
 def test_an_unknown_mode_is_refused(planted_csv, tmp_path):

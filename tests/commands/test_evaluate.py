@@ -1,4 +1,5 @@
-"""``review_cls.evaluate``: reports for a labeled file, and labels the model does not know are never mapped silently."""
+"""``review_cls.evaluate``: reports for a labeled file (what predict ships by default: the checkpoint's blend with
+TF-IDF), and labels the model does not know are never mapped silently."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
@@ -14,8 +16,9 @@ from omegaconf import DictConfig, open_dict
 from sklearn.metrics import f1_score
 
 from review_cls.errors import ConfigError, DataError
+from review_cls.inference.blended_predictor import BlendedPredictor, predictor_line
 from review_cls.inference.checkpoints import load_classifier
-from review_cls.inference.predictor import predict_probabilities
+from review_cls.inference.predictor import load_predictor, predict_probabilities
 from review_cls.jobs.evaluate import run_evaluation
 from tests.helpers import CONF_DIR, REPO_ROOT
 
@@ -105,6 +108,7 @@ def test_evaluate_command_writes_a_new_run_folder(tiny_checkpoint, small_reviews
     ("ckpt_path=missing.ckpt", "CheckpointError", "does not exist"),
     ("device=gpu0", "ConfigError", "device=gpu0 is not usable here"),
     ("drop_unknown_labels=perhaps", "ConfigError", "drop_unknown_labels must be true or false"),
+    ("blend=maybe", "ConfigError", "blend must be true or false"),
     ("data.eval_batch_size=0", "ConfigError", "data.eval_batch_size must be a whole number >= 1"),
 ])
 def test_a_failed_evaluate_leaves_no_run_folder(tiny_checkpoint, small_reviews_csv, tmp_path, override, error,
@@ -118,3 +122,21 @@ def test_a_failed_evaluate_leaves_no_run_folder(tiny_checkpoint, small_reviews_c
         started(run_evaluation, cfg, run_folder=True)  # as the evaluate command starts it
     assert type(caught.value).__name__ == error and fragment in str(caught.value)
     assert not run_dir.exists()
+
+
+@pytest.mark.parametrize("blend", [True, False])
+def test_evaluate_scores_what_predict_ships_by_default_and_says_which(blended_checkpoint, small_reviews_csv, tmp_path,
+                                                                     capsys, blend):
+    out = tmp_path / "eval"
+    metrics = run_evaluation(evaluate_cfg(out, f"ckpt_path={blended_checkpoint}", f"data.path={small_reviews_csv}",
+                                          f"blend={str(blend).lower()}"))
+    predictions = pd.read_csv(out / "eval_predictions.csv").sort_values("row_id")
+    shipped = load_predictor(blended_checkpoint, blend=blend)
+    assert isinstance(shipped, BlendedPredictor) is blend
+    expected = shipped.predict_probabilities(pd.read_csv(small_reviews_csv)["review"].tolist(), 64)
+    probabilities = predictions[[f"prob_{label}" for label in shipped.labels]].to_numpy()
+    np.testing.assert_allclose(probabilities, expected, atol=1e-6)
+    assert metrics["eval/f1_macro"] == pytest.approx(
+        f1_score(predictions["true_label"], predictions["predicted_label"], average="macro", zero_division=0))
+    panel = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert f"predicted by {predictor_line(shipped)}" in panel

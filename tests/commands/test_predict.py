@@ -1,8 +1,11 @@
-"""Predict on unlabeled reviews: chunked reading, kept columns, formats, empty texts, atomic output, insights."""
+"""Predict on unlabeled reviews: chunked reading, kept columns, formats, empty texts, atomic output, insights; what a
+checkpoint ships (its blend with TF-IDF, or the model alone) and a damaged TF-IDF file."""
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
@@ -21,6 +25,7 @@ from review_cls.inference.checkpoints import load_classifier
 from review_cls.inference.prediction_files import insights_folder
 from review_cls.inference.predictor import TorchPredictor, predict_probabilities
 from review_cls.jobs.predict import interrupted_note, run_prediction
+from review_cls.models.tfidf_store import load_tfidf
 from tests.helpers import CONF_DIR, REPO_ROOT
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "xlsx")
@@ -83,7 +88,9 @@ def test_chunks_as_text_keep_the_files_exact_cells(tmp_path):
 
 
 def test_predictions_keep_every_column_and_match_the_model(csv_run, reviews, expected_probabilities):
+    """``last.ckpt`` records no blend: the model alone, and the insights say so."""
     summary, output = csv_run
+    assert "Predicted by the model alone (no blend with TF-IDF)." in (insights_folder(output) / "summary.md").read_text()
     result = pd.read_csv(output, dtype=str)
     labels = [column.removeprefix("prob_") for column in result.columns if column.startswith("prob_")]
     assert summary == {"rows": 180, "predicted": 180, "empty": 0, "output": str(output)}
@@ -287,4 +294,65 @@ def test_an_export_folder_without_its_tokenizer_files_is_refused(tiny_checkpoint
     with pytest.raises(CheckpointError, match="holds no usable tokenizer .* every word would be read as \\[UNK\\]"):
         run_prediction(compose_predict(f"ckpt_path={folder}", f"runtime={runtime}", f"input={small_reviews_csv}",
                                        f"output={output}"))
+    assert not output.exists()
+
+
+@pytest.fixture(scope="module")
+def blend_parts(blended_checkpoint: Path, reviews: pd.DataFrame) -> tuple[float, np.ndarray, np.ndarray]:
+    """The best checkpoint's recorded weight, and its model's and its run's TF-IDF probabilities for every review."""
+    weight = torch.load(blended_checkpoint, weights_only=True)["blend"]["weight"]
+    assert 0.0 < weight < 1.0  # a true mix, so the blend and the model alone differ
+    model, tokenizer = load_classifier(blended_checkpoint)
+    texts = reviews["review"].tolist()
+    tfidf = load_tfidf(blended_checkpoint.parent.parent / "baseline" / "tfidf.npz")
+    return weight, predict_probabilities(model, tokenizer, texts, model.hparams.max_length, 16), \
+        tfidf.predict_probabilities(texts)
+
+
+@pytest.mark.parametrize("blend", ["true", "false"])
+def test_predict_ships_the_checkpoints_blend_and_blend_false_the_model_alone(blended_checkpoint, small_reviews_csv,
+                                                                            blend_parts, tmp_path, blend):
+    weight, model, tfidf = blend_parts
+    output = tmp_path / "predictions.csv"
+    run_prediction(compose_predict(f"ckpt_path={blended_checkpoint}", f"input={small_reviews_csv}",
+                                   f"output={output}", f"blend={blend}"))
+    result = pd.read_csv(output)
+    labels = [column.removeprefix("prob_") for column in result.columns if column.startswith("prob_")]
+    expected = weight * model + (1 - weight) * tfidf if blend == "true" else model
+    np.testing.assert_allclose(result[[f"prob_{label}" for label in labels]], expected, atol=1e-6)
+    assert result["predicted_label"].tolist() == [labels[i] for i in expected.argmax(axis=1)]
+    said = (f"Predicted by the model blended with its TF-IDF baseline ({weight:.2f} model + {1 - weight:.2f} TF-IDF, "
+            "rule f1)." if blend == "true" else "Predicted by the model alone (no blend with TF-IDF).")
+    assert said in (insights_folder(output) / "summary.md").read_text()
+    assert said.removeprefix("Predicted by ").removesuffix(".") in (insights_folder(output) / "report.html").read_text()
+
+
+def test_a_checkpoint_without_a_blend_predicts_with_the_model_alone_and_says_so_once(tiny_checkpoint,
+                                                                                   small_reviews_csv, tmp_path,
+                                                                                   caplog):
+    with caplog.at_level(logging.WARNING):
+        run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}",
+                                       f"output={tmp_path / 'p.csv'}", "insights=false"))
+    said = [record for record in caplog.records if "predicting with the model alone" in record.getMessage()]
+    assert len(said) == 1 and "records no blend" in said[0].getMessage()  # once, not once per chunk
+
+
+@pytest.mark.parametrize("damage", ["missing", "changed"])
+def test_a_missing_or_changed_tfidf_file_is_one_error_line_naming_it(blended_checkpoint, small_reviews_csv, tmp_path,
+                                                                    capsys, damage):
+    run = Path(shutil.copytree(blended_checkpoint.parent.parent, tmp_path / "run"))
+    tfidf = run / "baseline" / "tfidf.npz"
+    if damage == "missing":
+        tfidf.unlink()
+    else:
+        tfidf.write_bytes(tfidf.read_bytes()[:-10] + b"0123456789")
+    output = tmp_path / "p.csv"
+    cfg = compose_predict(f"ckpt_path={run / 'checkpoints' / blended_checkpoint.name}", f"input={small_reviews_csv}",
+                          f"output={output}")
+    with pytest.raises(SystemExit) as stopped:
+        run_command(run_prediction, cfg, interrupted=interrupted_note)  # as the predict command starts it
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2 and error.startswith(f"error: '{tfidf}'")
+    assert ("is missing" if damage == "missing" else "was changed after it was written") in error
+    assert "blend=false for the model alone" in error and "Traceback" not in error
     assert not output.exists()

@@ -1,5 +1,5 @@
-"""Select end to end: the most uncertain reviews first under each strategy, labeled texts left out, Label Studio
-both ways, bad settings (quotas and clusters on made-up probabilities: tests/unit/labeling/test_strategies.py)."""
+"""Select end to end: the most uncertain reviews first under each strategy (by what predict ships: the checkpoint's
+blend with TF-IDF unless blend=false), labeled texts left out, Label Studio both ways, bad settings (quotas and clusters on made-up probabilities: tests/unit/labeling/test_strategies.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from review_cls.errors import ConfigError, DataError
+from review_cls.inference.blended_predictor import BlendedPredictor
 from review_cls.inference.predictor import load_predictor
 from review_cls.jobs.select import run_selection
 from tests.helpers import CONF_DIR, write_csv
@@ -122,6 +123,7 @@ def test_label_studio_tasks_round_trip_to_a_training_table(tiny_checkpoint, smal
     ("n=0", "n must be a whole number >= 1, got 0"),
     ("select.strategy=bald", "select.strategy=bald is not a strategy; use one of: least_confidence, margin"),
     ("select.diverse=maybe", "select.diverse must be true or false, got 'maybe'"),
+    ("blend=perhaps", "blend must be true or false, got 'perhaps'"),
     ("select.per_class_quota=5", r"select.per_class_quota=5 for 6 classes reserves 30 picks, more than n=20"),
 ])
 def test_bad_settings_are_refused_before_anything_is_written(tiny_checkpoint, small_reviews_csv, tmp_path, override,
@@ -157,3 +159,15 @@ def test_a_broken_label_studio_export_is_refused(tmp_path, content, message):
         run_selection(compose_select(f"select.from_label_studio={export}",
                                      f"select.labeled_output={tmp_path / 'labeled.csv'}"))
     assert not (tmp_path / "labeled.csv").exists()
+
+
+@pytest.mark.parametrize("blend", [True, False])
+def test_select_ranks_by_what_predict_ships_unless_blend_is_false(blended_checkpoint, small_reviews_csv, pool,
+                                                                  tmp_path, blend):
+    shipped = load_predictor(blended_checkpoint, blend=blend)
+    assert isinstance(shipped, BlendedPredictor) is blend
+    scores = expected_scores(shipped.predict_probabilities(pool["review"].tolist(), 64), "least_confidence")
+    picked = select(blended_checkpoint, small_reviews_csv, tmp_path, f"blend={str(blend).lower()}")
+    by_text = dict(zip(pool["review"], scores))
+    np.testing.assert_allclose(picked["uncertainty"], [by_text[text] for text in picked["review"]], atol=1e-6)
+    assert picked["uncertainty"].min() >= np.sort(scores)[-N] - 1e-6  # the N most uncertain under that predictor

@@ -1,8 +1,11 @@
-"""python -m review_cls.train end to end through Hydra: artifacts, resume, weights_only reload, the command line,
-errors that exit 2, a Chinese run with a character vocab and real data."""
+"""python -m review_cls.train end to end through Hydra: artifacts, the model / TF-IDF / blend rows and the blend
+recorded in the best checkpoint, resume, weights_only reload, the command line, errors that exit 2, a Chinese run with
+a character vocab and real data."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -14,8 +17,10 @@ import pytest
 import torch
 
 from review_cls.errors import ConfigError
+from review_cls.inference.blended_predictor import BlendedPredictor
 from review_cls.inference.checkpoints import load_classifier
-from review_cls.inference.predictor import predict_probabilities
+from review_cls.inference.predictor import load_predictor, predict_probabilities
+from review_cls.models.tfidf_store import file_sha256
 from review_cls.jobs.train import run_training
 from tests.helpers import (
     REPO_ROOT,
@@ -27,18 +32,55 @@ from tests.helpers import (
 )
 
 
-def test_fast_dev_run_through_hydra_compose(compose_train_cfg):
-    metrics = run_training(compose_train_cfg("trainer.fast_dev_run=true"))
+def test_fast_dev_run_through_hydra_compose(compose_train_cfg, capsys):
+    metrics = run_training(compose_train_cfg("trainer.fast_dev_run=true", "blend=null"))
     assert 0.0 <= metrics["test/f1_macro"] <= 1.0
     assert "val/f1_macro" in metrics and "train/loss_epoch" in metrics
+    assert not any(name.startswith("blend/") for name in metrics)
+    assert "none (blend=null): review_cls.predict ships the model alone" in " ".join(capsys.readouterr().out.split())
 
 
 @pytest.fixture(scope="module")
 def trained_run(tiny_bert_dir, small_reviews_csv, tmp_path_factory):
-    """A real 2-epoch tiny run, shared by the tests below."""
+    """A real 2-epoch tiny run, shared by the tests below; its printed panel is kept in the run's ``panel.txt``."""
     out = tmp_path_factory.mktemp("run")
     cfg = tiny_train_cfg(tiny_bert_dir, small_reviews_csv, out)
-    return cfg, run_training(cfg), out
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        metrics = run_training(cfg)
+    (out.parent / f"{out.name}_panel.txt").write_text(printed.getvalue())
+    return cfg, metrics, out
+
+
+def test_the_panel_prints_model_tfidf_and_blend_rows_and_metrics_json_holds_the_blend(trained_run):
+    _, metrics, out = trained_run
+    record = json.loads((out / "metrics.json").read_text())["metrics"]
+    for name in ("blend/weight", "blend/val_f1_macro", "blend/test_f1_macro"):
+        assert record[name] == pytest.approx(metrics[name]) and 0.0 <= record[name] <= 1.0, name
+    panel = " ".join((out.parent / f"{out.name}_panel.txt").read_text().replace("│", " ").split())
+    assert f"model val macro-F1 {record['val/f1_macro_best']:.4f} test macro-F1 {record['test/f1_macro']:.4f}" in panel
+    assert f"TF-IDF val macro-F1 {record['baseline/val_f1_macro']:.4f}" in panel
+    assert (f"blend val macro-F1 {record['blend/val_f1_macro']:.4f} test macro-F1 {record['blend/test_f1_macro']:.4f} "
+            f"(model share {record['blend/weight']:.2f}, rule f1): what review_cls.predict ships") in panel
+
+
+def test_the_best_checkpoint_records_the_blend_in_plain_values_and_ships_it(trained_run):
+    _, metrics, out = trained_run
+    best = next((out / "checkpoints").glob("best-epoch*.ckpt"))
+    record = torch.load(best, map_location="cpu", weights_only=True)["blend"]  # plain values: a weights-only load
+    assert record == {"weight": metrics["blend/weight"], "rule": "f1", "thresholds": None,
+                      "tfidf_file": "baseline/tfidf.npz", "tfidf_sha256": file_sha256(out / "baseline" / "tfidf.npz"),
+                      "test_f1_macro": {"model": pytest.approx(metrics["test/f1_macro"]),
+                                        "tfidf": pytest.approx(metrics["baseline/test_f1_macro"]),
+                                        "blend": pytest.approx(metrics["blend/test_f1_macro"])}}
+    shipped = load_predictor(best)
+    assert isinstance(shipped, BlendedPredictor) and shipped.blend.weight == metrics["blend/weight"]
+    assert "blend" not in torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)  # only the tested one
+
+
+def test_an_unknown_blend_rule_is_refused_before_any_data(compose_train_cfg):
+    fails(compose_train_cfg("blend.rule=best"), ConfigError, "blend must be {rule: f1 | log_loss | fixed}",
+          "or null (the model alone ships)")
 
 
 def test_run_writes_checkpoints_events_and_split(trained_run):

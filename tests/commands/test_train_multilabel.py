@@ -1,5 +1,6 @@
 """A multi-label run end to end on the tiny BERT: demo reviews of two categories joined into one text labelled 'a|b',
-trained for one epoch with ``data=file data.label_separator='|'``; then predict, evaluate and export on it."""
+trained for one epoch with ``data=file data.label_separator='|'``; its blend with the one-vs-rest TF-IDF and the
+blend's own thresholds; then predict, evaluate and export on it."""
 
 from __future__ import annotations
 
@@ -38,6 +39,21 @@ def multilabel_run(tiny_bert_dir, multilabel_csv, tmp_path_factory):
     out = tmp_path_factory.mktemp("ml_run")
     metrics = run_training(multilabel_cfg(tiny_bert_dir, multilabel_csv, out))
     return metrics, out, next((out / "checkpoints").glob("best-epoch*.ckpt"))
+
+
+def test_the_blend_is_chosen_with_its_own_thresholds_on_validation(multilabel_run):
+    from review_cls.models.blend import fit_blend
+    from review_cls.training.run_blend import read_run_predictions
+
+    metrics, out, best = multilabel_run
+    val = read_run_predictions(out, "val")
+    assert val.targets.shape == (len(val.texts), 6)
+    expected = fit_blend(val.model, val.tfidf, val.targets, "f1")
+    record = torch.load(best, weights_only=True)["blend"]
+    assert record["weight"] == expected.weight == metrics["blend/weight"]
+    np.testing.assert_allclose(record["thresholds"], expected.thresholds)
+    for name in ("blend/test_f1_macro", "blend/test_f1_micro", "blend/test_f1_samples"):
+        assert 0.0 <= json.loads((out / "metrics.json").read_text())["metrics"][name] <= 1.0, name
 
 
 def test_metrics_json_holds_the_multilabel_metrics(multilabel_run):
@@ -85,8 +101,11 @@ def test_predict_writes_labels_by_the_stored_thresholds(multilabel_run, multilab
                                                          f"input={multilabel_csv}", f"output={output}"])
     summary = run_prediction(cfg)
     frame = pd.read_csv(output, keep_default_na=False)
-    labels = torch.load(best, weights_only=True)["hyper_parameters"]["labels"]
-    thresholds = json.loads((out / "thresholds.json").read_text())["thresholds"]
+    checkpoint = torch.load(best, weights_only=True)
+    labels = checkpoint["hyper_parameters"]["labels"]
+    # what predict ships is the blend: each label decided at the threshold chosen on the blended validation split
+    thresholds = dict(zip(labels, checkpoint["blend"]["thresholds"]))
+    assert thresholds != json.loads((out / "thresholds.json").read_text())["thresholds"]  # not the model's own
     assert summary["predicted"] == len(frame)
     for _, row in frame.head(20).iterrows():
         scores = {label: float(row[f"prob_{label}"]) for label in labels}
@@ -169,10 +188,15 @@ def test_onnx_export_predicts_the_same_sigmoids_and_thresholds(multilabel_run, t
 
     _, _, best = multilabel_run
     folder = export_model(best, tmp_path / "onnx", export_format="onnx")
-    onnx, torch_model = load_onnx_predictor(folder), load_predictor(best, device="cpu")
+    onnx, torch_model = load_onnx_predictor(folder), load_predictor(best, device="cpu", blend=False)
     assert onnx.task.multilabel and np.allclose(onnx.thresholds, torch_model.thresholds)
     texts = ["the app crashes at login", "coupon did not apply and the parcel came late"]
     assert np.allclose(onnx.predict_probabilities(texts, 8), torch_model.predict_probabilities(texts, 8), atol=1e-4)
+    # and what predict ships from it: the blend, with the blend's thresholds, as from the checkpoint
+    shipped_onnx, shipped = load_predictor(folder, runtime="onnx"), load_predictor(best)
+    np.testing.assert_allclose(shipped_onnx.thresholds, shipped.thresholds)
+    assert not np.allclose(shipped.thresholds, torch_model.thresholds)
+    assert np.allclose(shipped_onnx.predict_probabilities(texts, 8), shipped.predict_probabilities(texts, 8), atol=1e-4)
 
 
 def test_baseline_command_fits_one_vs_rest_on_multilabel_data(multilabel_csv, tmp_path):

@@ -83,6 +83,25 @@ def test_sigterm_stops_a_command_as_ctrl_c_does_and_the_handler_is_put_back(caps
     assert signal.getsignal(signal.SIGTERM) == before
 
 
+def test_a_worker_forked_by_the_job_dies_of_sigterm_without_a_traceback(capfd):
+    """Worker pools (cleanlab's) inherit the command's SIGTERM handler and are stopped with SIGTERM when done."""
+    import multiprocessing
+
+    exitcodes = []
+
+    def job(cfg):
+        worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,))
+        worker.start()
+        time.sleep(0.5)  # the worker sleeps inside time.sleep, where the signal lands
+        worker.terminate()
+        worker.join(10)
+        exitcodes.append(worker.exitcode)
+
+    run_command(job, OmegaConf.create({}))
+    assert exitcodes == [-signal.SIGTERM], "killed by the signal, as without the command's handler"
+    assert "Terminated" not in capfd.readouterr().err
+
+
 def test_training_commands_leave_sigterm_to_lightning_and_ctrl_c_gets_one_line(capsys):
     seen = []
 

@@ -53,6 +53,21 @@ def test_answer_help_prints_and_exits_0_only_when_asked(capsys):
     assert capsys.readouterr().out.strip() == help_text("train")
 
 
+@pytest.mark.parametrize("command, examples", [
+    ("train", "Nested keys of a group: data.path=..., model.pretrained=..., trainer.default_root_dir=... "),
+    ("audit", "Nested keys of a group: data.path=..., model.pretrained=..., trainer.default_root_dir=... "),
+    ("select", "(the composed config"),
+])
+def test_the_footer_shows_nested_keys_of_the_commands_own_groups_only(command, examples):
+    footer = help_text(command).splitlines()[-2]
+    assert footer.startswith(examples), footer
+
+
+def test_a_command_without_data_or_model_groups_does_not_advertise_them():
+    footer = help_text("predict").splitlines()[-2]
+    assert not any(f"{group}." in footer for group in ("data", "model", "trainer")), footer
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_listed_command_has_its_config_and_shim_and_its_help_names_the_others(command):
     assert (CONF_DIR / f"{command}.yaml").is_file()

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from bench.blend_rules import finished_runs, main, markdown_tables, read_split, run_rows, run_scores
+from bench.blend_rules import finished_runs, main, markdown_tables, run_rows, run_scores
 from review_cls.models.threshold_choice import choose_thresholds, per_label_f1
 from review_cls.reports.predictions import write_predictions_table
+from review_cls.training.run_blend import read_run_predictions
 
 LABELS = ["bug", "delivery", "price"]
 
@@ -59,7 +60,7 @@ def suite(tmp_path: Path) -> Path:
 def test_rows_score_the_model_tfidf_and_each_blend_on_test(suite):
     run = place(suite, "english", "set_a", 0)
     scores = run_scores(run)
-    _, test = read_split(run, "test")
+    test = read_run_predictions(run, "test")
     for row, probabilities in (("model", test.model), ("tfidf", test.tfidf), ("50/50", test.model + test.tfidf)):
         assert scores[row] == pytest.approx(f1_score(test.targets, probabilities.argmax(axis=1), average="macro"))
     assert (scores["model w"], scores["tfidf w"], scores["50/50 w"]) == (1.0, 0.0, 0.5)
@@ -84,8 +85,8 @@ def test_the_weight_is_chosen_on_validation_only(suite):
 def test_multilabel_rows_use_thresholds_chosen_on_validation(tmp_path):
     run = write_run(place(tmp_path, "multilabel", "set_ml", 0), 3, multilabel=True)
     scores = run_scores(run)
-    _, val = read_split(run, "val")
-    _, test = read_split(run, "test")
+    val = read_run_predictions(run, "val")
+    test = read_run_predictions(run, "test")
     assert test.targets.shape == (90, 3)
     thresholds = choose_thresholds(val.model, val.targets)
     assert scores["model"] == pytest.approx(np.diag(per_label_f1(test.model, test.targets, thresholds)).mean())

@@ -2,25 +2,23 @@
 
 import shutil
 
-import pandas as pd
+import numpy as np
 
 from bench.long_reviews import length_breakdown
+from review_cls.reports.predictions import write_predictions_table
 
 
 def test_reviews_longer_than_the_runs_max_length_are_scored_apart(tiny_checkpoint, tmp_path):
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
-    (run / "baseline").mkdir()
     shutil.copy(tiny_checkpoint, run / "checkpoints" / "best-epoch00.ckpt")
     long_text = " ".join(["the app crashes on login"] * 60)  # 300 words: past the tiny run's 128 tokens
     texts = ["the app crashes", "love the new look", "it crashes", long_text, long_text]
-    truth = ["bug", "ux", "bug", "bug", "ux"]
+    labels, truth = ["bug", "ux"], np.array([0, 1, 0, 0, 1])
     # the model is right on the short reviews only, TF-IDF on the long ones only
-    model = pd.DataFrame({"row_id": range(5), "text": texts, "true_label": truth,
-                          "predicted_label": ["bug", "ux", "bug", "ux", "bug"]})
-    model.to_csv(run / "test_predictions.csv", index=False)
-    model.assign(predicted_label=["ux", "bug", "ux", "bug", "ux"]).to_csv(run / "baseline" / "test_predictions.csv",
-                                                                         index=False)
+    for folder, predicted in ((run, [0, 1, 0, 1, 0]), (run / "baseline", [1, 0, 1, 0, 1])):
+        folder.mkdir(exist_ok=True)
+        write_predictions_table(folder, "test", labels, truth, np.eye(2)[predicted] * 0.8 + 0.1, texts, np.arange(5))
     breakdown = length_breakdown(run)
     assert breakdown["max_length"] == 128
     assert breakdown["fits"]["reviews"] == 3 and breakdown["truncated"]["reviews"] == 2

@@ -41,7 +41,8 @@ def test_the_summary_averages_the_model_with_tfidf_from_the_run_folders(tmp_path
     (run / "metrics.json").write_text("{}")
     truth = ["bug", "bug", "ux", "ux"]
     # the model is sure and wrong on row 3, TF-IDF unsure and wrong on row 1: their average gets all four right
-    model = pd.DataFrame({"row_id": range(4), "true_label": truth, "predicted_label": ["bug", "bug", "ux", "bug"],
+    model = pd.DataFrame({"row_id": range(4), "text": ["a", "b", "c", "d"], "true_label": truth,
+                          "predicted_label": ["bug", "bug", "ux", "bug"],
                           "prob_bug": [0.9, 0.9, 0.2, 0.6], "prob_ux": [0.1, 0.1, 0.8, 0.4]})
     tfidf = model.assign(predicted_label=["bug", "ux", "ux", "ux"], prob_bug=[0.8, 0.45, 0.1, 0.1],
                          prob_ux=[0.2, 0.55, 0.9, 0.9])
@@ -77,3 +78,44 @@ def test_each_built_set_reads_the_file_its_builder_writes(tmp_path, monkeypatch)
         read.parent.mkdir(parents=True, exist_ok=True)
         read.touch()
         assert Path(build()) == read, name
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("argument", ["3/2", "0/2", "1/0", "half", "1/2/3"])
+def test_a_shard_that_is_not_i_of_n_is_refused_before_any_run(argument, capsys):
+    from bench.suite import main
+
+    with pytest.raises(SystemExit) as caught:
+        main(["--recipe", "english", "--shard", argument])
+    assert caught.value.code == 2
+    assert f"argument --shard: '{argument}'" in capsys.readouterr().err
+
+
+def test_a_shard_past_the_last_run_and_a_missing_summary_file_are_refused(tmp_path, capsys, monkeypatch):
+    import bench.suite
+    from bench.suite import main
+
+    monkeypatch.setattr(bench.suite, "SHARED", tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        main(["--recipe", "english", "--seeds", "0", "--shard", "3/3", "--out", str(tmp_path / "out.jsonl")])
+    assert caught.value.code == 2 and "--shard 3/3 takes no run: there are 2" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:
+        main(["--summarize", str(tmp_path / "missing.jsonl")])
+    assert caught.value.code == 2 and "missing.jsonl' is not a file" in capsys.readouterr().err
+
+
+def test_missing_shared_data_or_failed_runs_end_the_suite_with_a_failure(tmp_path, monkeypatch):
+    import bench.suite
+    from bench.suite import main
+
+    monkeypatch.setattr(bench.suite, "SHARED", tmp_path / "absent")
+    arguments = ["--recipe", "english", "--sets", "clap", "--seeds", "0", "--out", str(tmp_path / "out.jsonl")]
+    with pytest.raises(SystemExit, match="absent is missing"):
+        main(arguments)
+    monkeypatch.setattr(bench.suite, "SHARED", tmp_path)
+    monkeypatch.setattr(bench.suite, "run_one", lambda recipe, name, seed, *rest: {
+        "recipe": recipe, "set": name, "seed": seed, "error": "Data file does not exist"})
+    with pytest.raises(SystemExit, match=r"1 of 1 run\(s\) failed; their errors are in .*out.jsonl"):
+        main(arguments)

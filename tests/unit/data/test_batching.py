@@ -64,3 +64,31 @@ def test_chunked_tokenization_gives_the_same_ids(tiny_bert_dir) -> None:
     assert packed[-1] == expected[-1]
     with pytest.raises(IndexError):
         packed[len(texts)]
+
+
+def test_reviews_the_tokenizer_knows_nothing_in_are_counted_with_an_example(tiny_bert_dir, caplog):
+    import logging
+
+    from review_cls.data.batching import unknown_only
+    from review_cls.data.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer(str(tiny_bert_dir))
+    texts = ["😀😀", "the app crashes", "送貨太慢", "", "app 很好"]
+    with caplog.at_level(logging.WARNING):
+        ids = tokenize_texts(tokenizer, texts, 32, chunk_size=2)
+    assert unknown_only(ids, tokenizer).tolist() == [True, False, True, True, False]
+    assert "3 of 5 review(s) hold no piece the tokenizer knows" in caplog.text and "'😀😀'" in caplog.text
+
+
+def test_a_training_split_of_unknown_pieces_only_is_refused(tiny_bert_dir, tmp_path):
+    import pandas as pd
+
+    from review_cls.errors import DataError
+    from tests.helpers import data_module
+
+    frame = pd.DataFrame({"review": ["送貨太慢" + "字" * i for i in range(60)], "category": ["slow", "good", "bad"] * 20})
+    path = tmp_path / "zh.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"None of the \d+ training reviews of '.*zh.csv' holds a piece the tokenizer "
+                                        r"knows \(all \[UNK\]\)"):
+        data_module(path=str(path), tokenizer=str(tiny_bert_dir)).setup()

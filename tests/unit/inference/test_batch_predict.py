@@ -28,7 +28,7 @@ def test_a_file_streams_through_the_predictor_into_the_output_and_its_insights(t
                         lambda *args: loaded.append(args) or KeywordPredictor(["bug", "price"]))
     cfg = compose_predict("ckpt_path=model.ckpt", f"input={source}", f"output={output}", "chunk_size=4")
     assert predict_file(cfg) == {"rows": 6, "predicted": 5, "empty": 1, "output": str(output)}
-    assert loaded == [("model.ckpt", "torch", "auto")]
+    assert loaded == [("model.ckpt", "torch", "auto", True)]  # blend=true: what the checkpoint ships
     written = pd.read_csv(output, keep_default_na=False)
     assert written["id"].tolist() == list(range(6))
     assert written["predicted_label"].tolist() == ["bug", "price", "", "bug", "price", "bug"]
@@ -38,4 +38,4 @@ def test_a_file_streams_through_the_predictor_into_the_output_and_its_insights(t
 def test_the_first_chunk_must_hold_the_text_column():
     cfg = compose_predict("ckpt_path=model.ckpt", "input=in.csv", "output=out.csv", "text_column=content")
     with pytest.raises(DataError, match="has no text column 'content'. Columns: id, review"):
-        start_summary(pd.DataFrame({"id": [1], "review": ["slow"]}), cfg, ["bug"], "in.csv", multilabel=False)
+        start_summary(pd.DataFrame({"id": [1], "review": ["slow"]}), cfg, KeywordPredictor(["bug"]), "in.csv")

@@ -1,6 +1,6 @@
 """The blended predictor: the tiny BERT checkpoint's probabilities averaged with a stored TF-IDF pipeline's at the
 blend weight, the model's labels, task and truncation, the blend's thresholds; mismatched halves are refused; a
-folder written before the blend predicts with the model alone."""
+checkpoint or folder without a blend record predicts with the model alone; a recorded blend's file is checked."""
 
 from __future__ import annotations
 
@@ -14,9 +14,15 @@ import pytest
 from omegaconf import OmegaConf
 
 from review_cls.errors import CheckpointError
-from review_cls.inference.blended_predictor import BlendedPredictor, blended_or_model
+from review_cls.inference.blended_predictor import (
+    BlendedPredictor,
+    checkpoint_blend,
+    exported_blend,
+    predictor_line,
+    recorded_blend,
+)
 from review_cls.inference.predictor import load_predictor
-from review_cls.models.blend import Blend
+from review_cls.models.blend import Blend, BlendRecord
 from review_cls.models.task import MULTI_LABEL
 from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
 from review_cls.models.tfidf_store import TFIDF_FILE, StoredTfidf, file_sha256, load_tfidf, save_tfidf
@@ -78,17 +84,34 @@ def test_a_multilabel_blend_carries_its_own_thresholds(model, stored_tfidf):
         BlendedPredictor(multilabel_model, multilabel_tfidf, Blend(0.5, "f1"))
 
 
-def test_a_folder_from_before_the_blend_predicts_with_the_model_alone(model, tmp_path, caplog):
+def test_a_checkpoint_without_a_blend_record_predicts_with_the_model_alone(model, tiny_checkpoint, caplog):
     with caplog.at_level(logging.WARNING):
-        assert blended_or_model(model, tmp_path / TFIDF_FILE, None) is model
-    assert "predicting with the model alone" in caplog.text and str(tmp_path) in caplog.text
+        assert checkpoint_blend(model, {}, tiny_checkpoint) is model
+    assert "predicting with the model alone" in caplog.text and str(tiny_checkpoint) in caplog.text
+    assert predictor_line(model) == "the model alone (no blend with TF-IDF)"
+
+
+def test_an_export_from_before_the_blend_predicts_with_the_model_alone(model, tmp_path, caplog):
+    (tmp_path / "config.json").write_text("{}")
+    with caplog.at_level(logging.WARNING):
+        assert exported_blend(model, tmp_path) is model
+    assert "holds no TF-IDF part" in caplog.text and str(tmp_path) in caplog.text
+    (tmp_path / TFIDF_FILE).write_bytes(b"a stray file")
+    with pytest.raises(CheckpointError, match=r"tfidf.npz' is there but .*config.json' records no blend"):
+        exported_blend(model, tmp_path)
 
 
 def test_a_recorded_blend_loads_its_file_checked_against_its_digest(model, stored_tfidf, tmp_path):
     chosen = Blend(0.6, "log_loss")
-    blended = blended_or_model(model, stored_tfidf, chosen, sha256=file_sha256(stored_tfidf))
+    record = BlendRecord(chosen, TFIDF_FILE, file_sha256(stored_tfidf)).to_dict()
+    blended = recorded_blend(model, record, stored_tfidf.parent, tmp_path / "model.ckpt", "keep it")
     assert isinstance(blended, BlendedPredictor) and blended.blend == chosen
-    with pytest.raises(CheckpointError, match="changed after it was written"):
-        blended_or_model(model, stored_tfidf, chosen, sha256="0" * 64)
-    with pytest.raises(CheckpointError, match="missing"):
-        blended_or_model(model, tmp_path / TFIDF_FILE, chosen)
+    assert predictor_line(blended) == "the model blended with its TF-IDF baseline (0.60 model + 0.40 TF-IDF, rule log_loss)"
+    with pytest.raises(CheckpointError, match="changed after it was written.*model.ckpt' ships the model blended with "
+                                              "this file: keep it; or pass blend=false for the model alone"):
+        recorded_blend(model, record | {"tfidf_sha256": "0" * 64}, stored_tfidf.parent, tmp_path / "model.ckpt",
+                       "keep it")
+    with pytest.raises(CheckpointError, match="tfidf.npz' is missing.*blend=false"):
+        recorded_blend(model, record, tmp_path, tmp_path / "model.ckpt", "keep it")
+    with pytest.raises(CheckpointError, match="records a blend without its TF-IDF file"):
+        recorded_blend(model, {"weight": 0.5, "rule": "f1"}, tmp_path, tmp_path / "model.ckpt", "keep it")

@@ -32,6 +32,14 @@ def test_unknown_labels_are_listed_with_a_case_hint_or_their_rows_left_out():
     assert keep_known_labels(REVIEWS, ["Price", "bug", "refund"], False, "model.ckpt") is REVIEWS
 
 
+def test_unknown_labels_that_join_known_ones_name_the_separator_not_drop_unknown_labels():
+    joined = LabeledReviews(np.arange(3), ["a", "b", "c"], ["bug|price", "price|bug", "bug"], "labeled.csv")
+    with pytest.raises(DataError, match=r"'price\|bug' \(1 rows\)\. It knows: 'bug', 'price'\. Labels such as "
+                                        r"'bug\|price', 'price\|bug' join other labels with '\|': if a review may "
+                                        r"carry several labels, set \"data.label_separator='\|'\"\. Otherwise rename"):
+        keep_known_labels(joined, ["bug", "price"], False, "model.ckpt")
+
+
 def test_a_file_is_read_as_the_models_task_reads_it(tmp_path):
     path = write_csv(tmp_path / "labeled.csv", pd.DataFrame({"review": ["crash", "too dear"],
                                                              "category": ["bug|price", "price"]}))

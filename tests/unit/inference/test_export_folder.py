@@ -1,12 +1,13 @@
 """Where ``review_cls.export`` may write: never over the checkpoint, the working directory or the user's own files,
-and impossible format settings refused before the checkpoint is read."""
+and impossible format settings refused before the checkpoint is read; an export's config.json read back checked."""
 
 from __future__ import annotations
 
 import pytest
+from transformers import BertConfig
 
-from review_cls.errors import ConfigError
-from review_cls.inference.export_folder import checked_out_folder, export_model
+from review_cls.errors import CheckpointError, ConfigError
+from review_cls.inference.export_folder import THRESHOLDS_KEY, checked_out_folder, export_model, exported_task
 
 
 def test_a_new_or_empty_folder_is_returned_as_an_absolute_path(tmp_path, monkeypatch):
@@ -61,3 +62,34 @@ def test_an_unknown_format_or_quantizing_a_non_onnx_export_fails_before_the_chec
     with pytest.raises(ConfigError, match="quantize=int8 applies to ONNX exports only; add format=onnx"):
         export_model(missing, tmp_path / "out", export_format="hf", quantize="int8")
     assert not (tmp_path / "out").exists()
+
+
+LABELS = ["bug", "price"]
+MULTI = {"problem_type": "multi_label_classification", THRESHOLDS_KEY: {"bug": 0.4, "price": 0.6}}
+
+
+def test_an_export_config_gives_its_task_and_thresholds_in_label_order(tmp_path):
+    task, thresholds = exported_task(BertConfig(**MULTI), ["price", "bug"], tmp_path / "config.json")
+    assert task.multilabel and thresholds.tolist() == pytest.approx([0.6, 0.4])
+    task, thresholds = exported_task(BertConfig(problem_type="single_label_classification"), LABELS, tmp_path)
+    assert not task.multilabel and thresholds is None
+    task, thresholds = exported_task(BertConfig(), LABELS, tmp_path)  # written before multi-label models
+    assert not task.multilabel and thresholds is None
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    ({"problem_type": None}, "has no problem_type, but per-label thresholds"),
+    ({THRESHOLDS_KEY: None}, "multi-label model's config without its per-label thresholds"),
+    ({THRESHOLDS_KEY: {"bug": 0.4}}, "has no threshold for label(s) 'price'"),
+    ({THRESHOLDS_KEY: {"bug": 0.4, "price": "high"}}, "not numbers in [0, 1] in label_thresholds: 'price': 'high'"),
+    ({THRESHOLDS_KEY: {"bug": 0.4, "price": 7}}, "'price': 7"),
+    ({"problem_type": "single_label_classification"}, "only a multi-label model has"),
+])
+def test_an_export_config_edited_by_hand_is_refused_naming_it(tmp_path, edit, fragment):
+    config = BertConfig(**{**MULTI, **edit})
+    if edit.get(THRESHOLDS_KEY, "") is None:
+        delattr(config, THRESHOLDS_KEY)
+    with pytest.raises(CheckpointError) as caught:
+        exported_task(config, LABELS, tmp_path / "config.json")
+    assert fragment in str(caught.value) and "config.json" in str(caught.value)
+    assert "export the checkpoint again" in str(caught.value)

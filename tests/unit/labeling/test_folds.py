@@ -92,3 +92,23 @@ def test_a_class_of_one_review_is_not_told_to_lower_the_folds_below_two():
     assert "Lower audit.folds" not in str(caught.value)
     assert "'price' has 1. Add reviews of those classes, or leave them out with data.min_class_count=3" in str(
         caught.value)
+
+
+@pytest.mark.parametrize("damage", ["cut short", "a plain array", "wrong shape", "not probabilities"])
+def test_a_damaged_fold_file_is_named_with_the_advice_to_delete_it(tmp_path, damage):
+    reviews = labeled(["bug", "delivery", "price"] * 2)
+    fold = fold_of_rows(reviews.labels, folds=2, seed=0)
+    held = reviews.row_ids[fold == 0]
+    path = tmp_path / "fold_1.npz"
+    out_of_sample_probabilities(reviews, LABELS, fold, tmp_path, lambda train, part, folder: np.full((len(part), 3), 0.2))
+    if damage == "cut short":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "a plain array":
+        with open(path, "wb") as file:
+            np.save(file, np.zeros(3))
+    else:
+        values = np.zeros((len(held), 2)) if damage == "wrong shape" else np.full((len(held), 3), 7.0)
+        with open(path, "wb") as file:
+            np.savez(file, row_ids=held, labels=np.asarray(LABELS), probabilities=values)
+    with pytest.raises(DataError, match=r"Cannot read the finished fold .*fold_1.npz.*Delete it to fit that fold again"):
+        read_fold(path, held, LABELS)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -70,12 +71,55 @@ def test_a_missing_file_a_non_json_export_or_one_that_is_not_a_task_list_is_refu
         annotated_reviews(one_task)
 
 
-def test_odd_shapes_inside_a_task_are_read_as_unlabeled_or_named_not_a_crash(tmp_path):
+def test_other_controls_are_skipped_and_a_task_without_a_text_is_named(tmp_path):
     path = tmp_path / "export.json"
-    odd_result = {"data": {"text": "the app crashes"}, "annotations": [{"result": ["not a dict", {"from_name": "label",
-                                                                                               "value": "bug"}]}]}
-    path.write_text(json.dumps([odd_result]))
+    comment = {"from_name": "comment", "to_name": "text", "type": "textarea", "value": {"text": ["too vague"]}}
+    path.write_text(json.dumps([{"data": {"text": "the app crashes"}, "annotations": [{"result": [comment]}]}]))
     assert annotated_reviews(path).empty
     path.write_text(json.dumps([{"data": ["the app crashes"]}]))
     with pytest.raises(DataError, match="Task 1 in .* has no data.text"):
         annotated_reviews(path)
+
+
+@pytest.mark.parametrize("annotations, fragment", [
+    ([{"result": 5}], "an annotation's result is 5, not a list"),
+    ({"result": []}, "its annotations are {'result': []}, not a list"),
+    ([{"result": ["not a dict"]}], "result holds 'not a dict', not an object"),
+    ([{"result": [{"from_name": "label", "value": "bug"}]}], "its 'label' result has no list of choices ('bug')"),
+    ([annotation("")], "chooses '', not a label name"),
+    ([{"result": [{"from_name": "label", "value": {"choices": [{"text": "bug"}]}}]}],
+     "chooses {'text': 'bug'}, not a label name"),
+])
+def test_a_malformed_annotation_is_refused_naming_the_task(tmp_path, annotations, fragment):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([{"data": {"text": "ok"}, "annotations": [annotation("bug")]},
+                                {"data": {"text": "the app crashes"}, "annotations": annotations}]))
+    with pytest.raises(DataError, match=rf"Task 2 in .*export.json' is not a Label Studio annotation .*{re.escape(fragment)}"):
+        annotated_reviews(path)
+
+
+def test_an_annotation_choosing_two_labels_is_refused_as_multilabel(tmp_path):
+    path = tmp_path / "export.json"
+    two = {"result": [{"from_name": "label", "value": {"choices": ["bug", "price"]}}]}
+    path.write_text(json.dumps([{"data": {"text": "crashes, and too expensive"}, "annotations": [two]}]))
+    with pytest.raises(DataError, match=r"Task 1 .* chose 2 labels in one annotation \('bug', 'price'\).*"
+                                        "multi-label tasks are not supported"):
+        annotated_reviews(path)
+
+
+def test_labels_the_model_pre_selected_nowhere_are_warned_with_a_close_match(tmp_path, caplog):
+    tasks = import_tasks(["slow app", "late parcel"], ["bug", "delivery"], [0.9, 0.8], "v")
+    tasks[0]["annotations"] = [annotation("bgu")]
+    tasks[1]["annotations"] = [annotation("delivery")]
+    path = tmp_path / "export.json"
+    write_tasks(tasks, path)
+    assert annotated_reviews(path)["label"].tolist() == ["bgu", "delivery"]
+    assert "Label(s) 'bgu' (1 task(s), did you mean 'bug'?)" in caplog.text
+
+
+def test_an_export_saved_with_a_byte_order_mark_is_read(tmp_path):
+    tasks = import_tasks(["slow app"], ["bug"], [0.9], "v")
+    tasks[0]["annotations"] = [annotation("bug")]
+    path = tmp_path / "export.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(tasks).encode("utf-8"))
+    assert annotated_reviews(path).to_dict("records") == [{"text": "slow app", "label": "bug"}]

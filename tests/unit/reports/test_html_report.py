@@ -38,7 +38,8 @@ def predictions(rows: int = 300) -> pd.DataFrame:
 
 
 def report(tmp_path: Path, frame: pd.DataFrame, sample_rows: int = 1000) -> tuple[Path, InsightSummary]:
-    summary = InsightSummary(LABELS, "review", 3, "date", "rating", sample_rows)
+    summary = InsightSummary(LABELS, "review", 3, "date", "rating", sample_rows,
+                             made_by="the model blended with its TF-IDF baseline (0.50 model + 0.50 TF-IDF, rule f1)")
     for start in range(0, len(frame), 120):
         summary.update(frame.iloc[start:start + 120])
     path = tmp_path / "report.html"
@@ -60,7 +61,8 @@ def test_page_is_self_contained_and_holds_no_review_markup(tmp_path):
     assert all(attack not in page for attack in ATTACKS)
     data = json.loads(re.search(r'id="report-data" type="application/json">(.*?)</script>', page, re.S).group(1))
     assert {row["text"] for row in data["rows"]} >= set(ATTACKS)  # escaped, yet the exact text in the data
-    assert data["run"]["f1"] == {"model": None, "tfidf": None}
+    assert data["run"]["f1"] == {"model": None, "tfidf": None, "blend": None}
+    assert data["run"]["predictor"] == "the model blended with its TF-IDF baseline (0.50 model + 0.50 TF-IDF, rule f1)"
     assert {"chart-share", "chart-weekly", "chart-rating"} <= set(re.findall(r'id="(chart-[a-z]+)"', page))
 
 
@@ -120,7 +122,8 @@ def test_page_opens_with_what_changed_and_a_topics_view(tmp_path):
     assert flags[0]["by"] == "week" and weeks == sorted(weeks, reverse=True) and all(f["examples"] for f in flags)
     assert any("login" in " ".join(f["phrases"]) for f in flags)
     assert {topic["category"] for topic in data["topics"]} == {"delivery", "payment"}
-    assert data["run"]["f1"] == {"model": None, "tfidf": None}
+    assert data["run"]["f1"] == {"model": None, "tfidf": None, "blend": None}
+    assert data["run"]["predictor"] == ""  # a predictions file read by trends: no predictor made them here
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install -y chromium; .ci/run does)")

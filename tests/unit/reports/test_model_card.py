@@ -56,7 +56,12 @@ def test_card_holds_labels_per_class_scores_baseline_data_and_recipe(exported, r
         row = report[label]
         assert (f"| {label} | {row['precision']:.4f} | {row['recall']:.4f} | {row['f1-score']:.4f} | "
                 f"{int(row['support'])} |") in text
-    assert (f"| test | {metrics['test/f1_macro']:.4f} | {metrics['baseline/test_f1_macro']:.4f} |") in text
+    assert (f"| fine-tuned model alone | {metrics['val/f1_macro_best']:.4f} | {metrics['test/f1_macro']:.4f} |"
+            in text)
+    assert (f"| TF-IDF + logistic regression | {metrics['baseline/val_f1_macro']:.4f} | "
+            f"{metrics['baseline/test_f1_macro']:.4f} |") in text
+    # last.ckpt records no blend: review_cls ships the model alone from this folder, and the card says so
+    assert "| blend:" not in text and "`review_cls.predict` predicts with the fine-tuned model alone" in text
     assert (f"{len(split['train'])} train / {len(split['val'])} validation / {len(split['test'])} test reviews "
             "after cleaning") in text
     assert "reviews.csv" in text
@@ -71,7 +76,7 @@ def test_card_of_a_run_without_hydra_config_names_it(tiny_checkpoint, small_revi
     text = (export_model(tiny_checkpoint, tmp_path / "model") / "README.md").read_text()
     assert "## Missing information" in text and ".hydra/config.yaml" in text
     assert f"- file: `{small_reviews_csv}`" in text  # split.json still names the data file
-    assert "- resampling: unknown (no run config)" in text and "| test | 0." in text
+    assert "- resampling: unknown (no run config)" in text and "| fine-tuned model alone | 0." in text
 
 
 def test_card_without_its_run_folder_says_what_is_missing(tiny_checkpoint, tmp_path):
@@ -80,7 +85,7 @@ def test_card_without_its_run_folder_says_what_is_missing(tiny_checkpoint, tmp_p
     shutil.copy(tiny_checkpoint, moved)
     text = (export_model(moved, tmp_path / "model") / "README.md").read_text()
     assert "## Missing information" in text and "metrics.json" in text and "classification_report.json" in text
-    assert "| test | n/a | n/a |" in text
+    assert "| fine-tuned model alone | n/a | n/a |" in text and "| TF-IDF + logistic regression | n/a | n/a |" in text
     assert "Per-class test scores: not available" in text and "row counts not available" in text
     assert "- loss: cross-entropy" in text  # the checkpoint's own settings are still there
     assert "model-index" not in text  # no eval results without numbers

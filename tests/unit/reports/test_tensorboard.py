@@ -50,6 +50,10 @@ def test_hparam_metrics_picks_the_final_test_numbers_and_best_validation_f1_unde
     assert hparam_metrics(metrics, best_val_f1=0.65) == {
         "hparams/best_val_f1_macro": 0.65, "hparams/test_f1_macro": 0.7, "hparams/test_acc": 0.8}
     assert hparam_metrics({}, best_val_f1=None) == {}
+    blended = metrics | {"blend/test_f1_macro": 0.75, "blend/weight": 0.45, "blend/val_f1_macro": 0.7}
+    assert hparam_metrics(blended, best_val_f1=None) == {
+        "hparams/test_f1_macro": 0.7, "hparams/test_acc": 0.8, "hparams/blend_test_f1_macro": 0.75,
+        "hparams/blend_weight": 0.45}
 
 
 def test_tensorboard_loggers_keeps_only_tensorboard_ones(tmp_path):

@@ -80,3 +80,19 @@ def test_a_single_label_sweep_has_no_multilabel_columns_in_its_table(tmp_path):
     fake_job(tmp_path, "0_default", ["model.lr=1"], ok_record(0.2, 0.2, 0.1))
     write_sweep_summary(tmp_path)
     assert "hamming" not in (tmp_path / SUMMARY_MD).read_text()
+    assert "blend" not in (tmp_path / SUMMARY_MD).read_text()  # runs without a blend: no column
+
+
+def test_the_blend_predict_ships_is_listed_beside_the_models_test_score(tmp_path):
+    blended = ok_record(0.74, 0.70, 0.5)
+    blended["metrics"] |= {"blend/test_f1_macro": 0.76, "blend/weight": 0.45}
+    fake_job(tmp_path, "0_default", ["model.lr=1"], blended)
+    fake_job(tmp_path, "1_default", ["model.lr=2", "blend=null"], ok_record(0.6, 0.6, 0.3))
+    write_sweep_summary(tmp_path)
+    table = pd.read_csv(tmp_path / SUMMARY_CSV)
+    assert table.loc[0, ["test_f1_macro", "blend_test_f1_macro", "blend_weight"]].tolist() == [0.70, 0.76, 0.45]
+    assert table.loc[1, "blend_test_f1_macro"] != table.loc[1, "blend_test_f1_macro"]  # NaN: blend=null
+    markdown = (tmp_path / SUMMARY_MD).read_text()
+    assert "| test macro-F1 | blend test macro-F1 (model share) |" in markdown
+    assert "| 0.7400 | 0.7000 | 0.7600 (0.45) | rare (3) |" in markdown
+    assert "| 0.6000 | 0.6000 |  | rare (3) |" in markdown

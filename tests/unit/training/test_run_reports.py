@@ -17,6 +17,7 @@ from review_cls.inference.checkpoints import load_classifier
 from review_cls.inference.predictor import predict_probabilities
 from review_cls.jobs.train import run_training
 from review_cls.reports.curves import best_epoch
+from review_cls.training.run_reports import training_facts
 
 SUMMARIES: dict = {}
 
@@ -125,7 +126,9 @@ def test_tensorboard_holds_report_images_and_real_hparams(tiny_run):
         events.SummaryMetadata("_hparams_/experiment").plugin_data.content).experiment
     metric_tags = {info.name.tag for info in experiment.metric_infos}
     assert metric_tags == {"hparams/best_val_f1_macro", "hparams/test_f1_macro", "hparams/test_f1_weighted",
-                           "hparams/test_acc"}
+                           "hparams/test_acc", "hparams/blend_test_f1_macro", "hparams/blend_weight"}
+    assert events.Scalars("hparams/blend_test_f1_macro")[-1].value == pytest.approx(metrics["blend/test_f1_macro"])
+    assert events.Scalars("blend/weight")[-1].value == pytest.approx(metrics["blend/weight"])  # the scalars too
     assert events.Scalars("hparams/test_f1_macro")[-1].value == pytest.approx(metrics["test/f1_macro"], abs=1e-6)
     history = pd.read_csv(out / "history.csv")
     best_val = history["val/f1_macro"].max()
@@ -164,5 +167,27 @@ def test_summary_names_best_epoch_scores_artifacts_and_tensorboard(tiny_run):
         row = next(line for line in shown.splitlines() if f" {label} " in line)
         assert f"{report[label]['f1-score']:.3f}" in row and str(int(report[label]["support"])) in row
     assert "test_predictions.csv" in shown.replace("\n", "") and "tensorboard --logdir" in shown
-    if "baseline/test_f1_macro" in metrics:  # the TF-IDF baseline (cfg.baseline) is shown beside the model
-        assert f"(TF-IDF baseline {metrics['baseline/test_f1_macro']:.4f})" in shown
+    # three rows: the model, the TF-IDF baseline, and their blend (what predict ships) with its weight and rule
+    rows = " ".join(shown.replace("│", " ").split())
+    assert f"model val macro-F1 {history['val/f1_macro'].max():.4f} test macro-F1 {metrics['test/f1_macro']:.4f}" in rows
+    assert (f"TF-IDF val macro-F1 {metrics['baseline/val_f1_macro']:.4f} test macro-F1 "
+            f"{metrics['baseline/test_f1_macro']:.4f}") in rows
+    assert (f"blend val macro-F1 {metrics['blend/val_f1_macro']:.4f} test macro-F1 {metrics['blend/test_f1_macro']:.4f} "
+            f"(model share {metrics['blend/weight']:.2f}, rule f1): what review_cls.predict ships") in rows
+
+
+@pytest.mark.parametrize("reason", ["blend=null", "baseline=false: no TF-IDF baseline to blend with", "test=false"])
+def test_a_run_without_a_blend_says_so_in_one_line(reason):
+    metrics = {"test/f1_macro": 0.8, "baseline/val_f1_macro": 0.7, "baseline/test_f1_macro": 0.75}
+    facts = training_facts(metrics, None, None, "val/f1_macro", 0.81, reason)
+    assert facts["blend"] == f"none ({reason}): review_cls.predict ships the model alone"
+    assert facts["model"] == "val macro-F1 0.8100   test macro-F1 0.8000"
+    assert facts["TF-IDF"] == "val macro-F1 0.7000   test macro-F1 0.7500"
+
+
+def test_a_multilabel_blend_row_adds_its_micro_and_samples_f1():
+    metrics = {"blend/val_f1_macro": 0.6, "blend/test_f1_macro": 0.62, "blend/weight": 0.35,
+               "blend/test_f1_micro": 0.7, "blend/test_f1_samples": 0.71}
+    assert training_facts(metrics, None, None, "val/f1_macro", None, "log_loss")["blend"] == (
+        "val macro-F1 0.6000   test macro-F1 0.6200   test micro-F1 0.7000   test samples-F1 0.7100   (model share "
+        "0.35, rule log_loss): what review_cls.predict ships")

@@ -21,7 +21,7 @@ def test_the_runs_test_and_predict_read_the_averaged_weights_of_the_best_checkpo
     weights = [name for name in averaged if name.endswith(".weight")]
     assert any(not torch.equal(averaged[name], trained[name]) for name in weights)
 
-    predictor = load_predictor(best, device="cpu")
+    predictor = load_predictor(best, device="cpu", blend=False)  # the model itself, not its blend with TF-IDF
     assert all(torch.equal(predictor.model.state_dict()[name], averaged[name]) for name in weights)
     tested = pd.read_csv(tmp_path / "run" / "test_predictions.csv")
     probabilities = [f"prob_{label}" for label in predictor.labels]
