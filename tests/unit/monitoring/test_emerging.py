@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from review_cls.monitoring.emerging import CATEGORY, FLAG_COLUMNS, PHRASE, Window, find_emerging, timeline
+from review_cls.monitoring import emerging
+from review_cls.monitoring.emerging import (
+    CATEGORY,
+    FLAG_COLUMNS,
+    PHRASE,
+    Window,
+    find_emerging,
+    timeline,
+)
 from tests.unit.monitoring.streams import PLANTED, counted, stream
 
 
@@ -54,6 +62,22 @@ def test_flags_are_newest_first_and_hold_no_nan_text():
     assert not flags[["phrases", "examples"]].isna().any().any()
     assert np.isfinite(flags["ratio"]).all()
 
+
+def test_every_test_is_counted_but_only_those_below_alpha_are_kept():
+    tests = emerging.Tests(alpha=0.01)
+    tests.add("date", "delivery", 5, np.array([-1, 4, 7]), np.array([30, 6, 5]), 40, np.array([10.0, 1.0, 1.0]),
+              np.array([1e-5, 0.2, 0.009]))
+    assert tests.made == 3 and [test.phrase for test in tests.kept] == [-1, 7]
+
+
+def test_flags_are_those_of_a_correction_over_every_test(monkeypatch):
+    """Dropping the tests at or above alpha changes no flag and no p-value: the correction still counts them."""
+    frame = stream(weeks=12, planted_week=9, planted=50)
+    kept = find_emerging(counted(frame)).flags
+    every_test = emerging.Tests
+    monkeypatch.setattr(emerging, "Tests", lambda alpha: every_test(alpha=2.0))  # keeps every test
+    every = find_emerging(counted(frame)).flags
+    assert len(kept) and kept.equals(every)
 
 
 def test_a_windows_rising_phrases_do_not_change_when_later_windows_arrive():
