@@ -12,7 +12,7 @@ Matching a word of a flag's phrases (stop words left out) with a key word of a c
 ``stem``, or (``--cosine``, 0.6 unless set) their all-MiniLM-L6-v2 word vectors (the packaged encoder, mean-pooled,
 one word a text) have a cosine of at least 0.6. 0.6 is IDEA's own threshold on its word2vec similarity; for MiniLM it
 was fixed before any score was computed, from the vectors alone: 0.09% of random pairs of the stream's 2,000
-commonest content words reach it (0.5: 0.36%, 0.7: 0.03%), while inflections reach 0.8-0.92 (crash/crashing,
+commonest content words reach it (0.5: 0.35%, 0.7: 0.03%), while inflections reach 0.8-0.92 (crash/crashing,
 reply/replies) and related words 0.6-0.65 (comment/reply, login/account). A flag is mentioned when one of its words
 matches a key word of one of the changes; a change is covered when one of its key words matches a word.
 
