@@ -15,7 +15,7 @@ from review_cls.inference.prediction_files import insights_folder
 from review_cls.jobs.predict import run_prediction
 from review_cls.jobs.trends import run_trends
 from review_cls.monitoring.prediction_stream import ALL_REVIEWS
-from tests.helpers import CONF_DIR, DEMO_CSV, REPO_ROOT, SHARED_DATA
+from tests.helpers import CONF_DIR, DEMO_CSV, SHARED_DATA
 from tests.unit.monitoring.streams import PLANTED, stream
 
 YOUTUBE = SHARED_DATA / "idea_youtube" / "youtube_ios_reviews.csv"
@@ -24,12 +24,6 @@ YOUTUBE = SHARED_DATA / "idea_youtube" / "youtube_ios_reviews.csv"
 def compose_trends(*overrides: str) -> DictConfig:
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
         return compose(config_name="trends", overrides=["chunk_size=50", "device=cpu", *overrides])
-
-
-def test_the_worktree_package_is_tested():
-    import review_cls
-
-    assert Path(review_cls.__file__).resolve().parent == REPO_ROOT / "review_cls"
 
 
 @pytest.fixture(scope="module")
