@@ -15,6 +15,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from review_cls.data.prepare import LabeledReviews, drop_rare_classes, read_labeled
+from review_cls.errors import ConfigError
 from review_cls.labeling.folds import FitPredict, check_fold_counts, fold_of_rows, out_of_sample_probabilities
 from review_cls.labeling.issues import (
     ISSUES_CSV,
@@ -26,9 +27,12 @@ from review_cls.labeling.issues import (
 )
 from review_cls.models.blend import FIXED_WEIGHT, blend
 from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
+from review_cls.utils.atomic import refuse_writing_over_inputs
 
 log = logging.getLogger(__name__)
 MODES = ("tfidf", "finetune")
+# the run folder's subfolder of finished folds, one folder per mode
+FOLDS = "folds"
 
 
 def audit_labels(cfg: DictConfig) -> dict[str, Any]:
@@ -37,6 +41,7 @@ def audit_labels(cfg: DictConfig) -> dict[str, Any]:
     output_dir = Path(cfg.paths.output_dir)
     folds, mode = int(cfg.audit.folds), str(cfg.audit.model)
     data = cfg.data
+    check_run_folder(output_dir, data.path)
     reviews = read_labeled(data.path, data.text_column, data.label_column, data.sheet_name, data.encoding,
                            data.get("sep"))
     if data.min_class_count:
@@ -47,7 +52,7 @@ def audit_labels(cfg: DictConfig) -> dict[str, Any]:
     blended = mode == "finetune" and bool(cfg.audit.blend)
     fit_predict = tfidf_fold(cfg, labels) if mode == "tfidf" else finetune_fold(cfg, labels, blended)
     # blended and unblended folds are kept apart, so a resumed audit never mixes the two
-    folder = output_dir / "folds" / (f"{mode}_blend" if blended else mode)
+    folder = output_dir / FOLDS / (f"{mode}_blend" if blended else mode)
     probabilities = out_of_sample_probabilities(reviews, labels, fold, folder, fit_predict)
     issues = rank_label_issues(reviews, labels, probabilities, fold, str(cfg.audit.filter_by))
     write_issue_table(issues, output_dir / ISSUES_CSV)
@@ -57,6 +62,20 @@ def audit_labels(cfg: DictConfig) -> dict[str, Any]:
     log.info("%d of %d reviews look mislabeled -> %s", len(issues), len(reviews), output_dir / ISSUES_CSV)
     print(f"audit: {len(issues)} suspected label errors in {len(reviews)} reviews -> {output_dir / ISSUES_CSV}")
     return {"reviews": len(reviews), "issues": len(issues), "output": str(output_dir / ISSUES_CSV)}
+
+
+def check_run_folder(output_dir: Path, data_path: str) -> None:
+    """Nothing the audit writes replaces a file of the user's: not the data it reads, and not a ``label_issues``
+    file in a run folder (``hydra.run.dir``) that holds no audit's ``folds/`` (a rerun of an audit replaces its
+    own)."""
+    refuse_writing_over_inputs({"data.path": data_path},
+                               [("hydra.run.dir", output_dir / name) for name in (ISSUES_CSV, ISSUES_MD)],
+                               [("hydra.run.dir", output_dir / FOLDS)])
+    found = [name for name in (ISSUES_CSV, ISSUES_MD) if (output_dir / name).exists()]
+    if found and not (output_dir / FOLDS).is_dir():
+        raise ConfigError(f"'{output_dir}' (hydra.run.dir) holds {' and '.join(found)} but no audit's {FOLDS}/ "
+                          "folder: files of yours that the audit would replace. Move them, or set hydra.run.dir to "
+                          "a new folder.")
 
 
 def tfidf_fold(cfg: DictConfig, labels: list[str]) -> FitPredict:

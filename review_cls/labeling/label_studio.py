@@ -44,7 +44,7 @@ def write_tasks(tasks: list[dict[str, Any]], path: Path) -> None:
 def write_labeled_table(export: Path, output: Path, overwrite: bool) -> dict[str, Any]:
     """A Label Studio JSON export's annotated tasks -> ``output`` (text,label): ready for ``data=file data.path=...``
     once joined to the training table, and for ``select.labeled=...``."""
-    check_output_locations(output, export, False, overwrite)
+    check_output_locations(output, {"select.from_label_studio": export}, False, overwrite, "select.labeled_output")
     reviews = annotated_reviews(export)
     if reviews.empty:
         raise DataError(f"No task in '{export}' has an annotation choosing a label; nothing to write.")

@@ -34,8 +34,9 @@ def select_for_labeling(cfg: DictConfig) -> dict[str, Any]:
     output = Path(str(cfg.output)).expanduser()
     output_format(output)
     tasks_path = label_studio_file(output)
+    read = {"input": source, "select.labeled": cfg.select.labeled, "ckpt_path": cfg.ckpt_path}
     for target in (output, tasks_path):
-        check_output_locations(target, source, False, cfg.overwrite)
+        check_output_locations(target, read, False, cfg.overwrite)
     pool, texts = pool_reviews(cfg, source)
     predictor = load_predictor(cfg.ckpt_path, device=cfg.device, blend=cfg.blend)
     log.info("Scoring the pool with %s.", predictor_line(predictor))

@@ -194,3 +194,15 @@ def test_an_unknown_mode_is_refused(planted_csv, tmp_path):
 def test_an_unknown_cleanlab_filter_is_refused(planted_csv, tmp_path):
     with pytest.raises(ConfigError, match="audit.filter_by=newest is not one of cleanlab's filters: prune_by_noise_rate"):
         run_audit(compose_audit(planted_csv[0], tmp_path, "audit.filter_by=newest"))
+
+
+def test_the_audit_never_writes_over_its_data_or_a_users_file_in_its_run_folder(planted_csv, tmp_path):
+    path, _ = planted_csv
+    data = tmp_path / "label_issues.csv"  # the issue table of an earlier audit, fixed by hand and audited again
+    data.write_bytes(path.read_bytes())
+    with pytest.raises(ConfigError, match=r"data.path='.*label_issues.csv' is the file written as .*\(hydra.run.dir\)"):
+        run_audit(compose_audit(data, tmp_path))
+    assert data.read_bytes() == path.read_bytes()
+    with pytest.raises(ConfigError, match=r"holds label_issues.csv but no audit's folds/ folder: files of yours"):
+        run_audit(compose_audit(path, tmp_path))
+    assert data.read_bytes() == path.read_bytes() and not (tmp_path / "folds").exists()

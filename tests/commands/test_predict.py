@@ -236,7 +236,7 @@ def test_explicit_date_and_rating_columns(tiny_checkpoint, reviews, tmp_path):
         ({"ckpt_path": "CORRUPT"}, CheckpointError, "cannot be read"),
         ({"ckpt_path": "EMPTY_DIR"}, CheckpointError, "not an exported model"),
         ({"date_column": "when"}, DataError, "date_column='when' is not a column"),
-        ({"output": "SAME"}, ConfigError, "is the input file"),
+        ({"output": "SAME"}, ConfigError, "is the file written as"),
         ({"chunk_size": "0"}, ConfigError, "chunk_size must be a whole number >= 1"),
     ],
 )

@@ -124,3 +124,15 @@ def test_youtube_incident_is_flagged_in_its_first_week(tmp_path):
     incident = flags[flags["phrases"].fillna("").str.contains("something go wrong|tap to retry")
                      & (flags["by"] == "week")]
     assert incident["window"].min() == "2016-12-19"  # the first week with more than 1% of such reviews
+
+
+def test_an_input_inside_the_output_folder_is_refused_as_it_would_be_lost(tmp_path):
+    folder = tmp_path / "reviews_trends"
+    folder.mkdir()
+    path = folder / "topics.csv"  # a name trends writes there, so the folder check alone would let it be replaced
+    stream(weeks=4).drop(columns="predicted_label").to_csv(path, index=False)
+    before = path.read_bytes()
+    with pytest.raises(ConfigError, match=r"input='.*topics.csv' lies in '.*reviews_trends', a folder this command "
+                                          "writes as a whole"):
+        run_trends(compose_trends(f"input={path}", f"output={folder}", "overwrite=true"))
+    assert path.read_bytes() == before
