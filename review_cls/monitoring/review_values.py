@@ -39,7 +39,8 @@ def usable_ratings(values: pd.Series, rating_range: tuple[float, float] | None =
 
 @dataclass
 class LeftOut:
-    """The values of one column that were there but unusable: how many, and the first few as the file holds them."""
+    """The values of one column that were there but unusable: how many, and the first few distinct ones as the file
+    holds them."""
 
     count: int = 0
     examples: list[str] = field(default_factory=list)
@@ -49,4 +50,6 @@ class LeftOut:
         given = raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
         bad = raw.to_numpy()[given & np.asarray(unusable, dtype=bool)]
         self.count += len(bad)
-        self.examples.extend(str(value) for value in bad[: EXAMPLES - len(self.examples)])
+        for value in dict.fromkeys(map(str, bad)):
+            if len(self.examples) < EXAMPLES and value not in self.examples:
+                self.examples.append(value)

@@ -112,7 +112,8 @@ def test_unparsable_dates_and_one_window_get_notes_in_the_page(tmp_path):
     frame.to_csv(path, index=False)
     run_trends(compose_trends(f"input={path}"))
     page = (tmp_path / "reviews_trends" / "report.html").read_text(encoding="utf-8")
-    assert "5 reviews have no usable date in &#x27;date&#x27;" in page
+    assert "5 reviews have no usable date in 'date' (unreadable, or not from 1990-01-01 to 2099-12-31), e.g. 'soon';" \
+        in page  # one example of each value
     assert "Not enough history by week" in page
 
 
