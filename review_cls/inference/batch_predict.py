@@ -61,7 +61,8 @@ def predict_file(cfg: DictConfig) -> dict[str, Any]:
     if summary.empty:
         log.warning("%d of %d rows have an empty '%s' and got no prediction.", summary.empty, rows, cfg.text_column)
     log.info("Predicted %d reviews -> %s%s", summary.predicted, output,
-             f" (insights: {insights_folder(output)})" if cfg.insights else "")
+             f" (insights: {insights_folder(output)})" if cfg.insights else
+             " (insights=false: no insights folder and no report page, whatever report says)")
     return {"rows": rows, "predicted": summary.predicted, "empty": summary.empty, "output": str(output)}
 
 
