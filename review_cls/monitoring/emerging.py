@@ -22,6 +22,7 @@ import pandas as pd
 
 from review_cls.monitoring.counts import DATE, VERSION, Cell, Sampled, TrendCounts
 from review_cls.monitoring.phrases import distinct_phrases, phrases_of, rising_z
+from review_cls.monitoring.review_values import DATE_RANGE
 from review_cls.monitoring.significance import benjamini_hochberg, count_rise_p, share_rise_p
 from review_cls.monitoring.windows import version_key, window_start
 
@@ -132,13 +133,14 @@ def input_notes(counts: TrendCounts) -> list[str]:
         notes.append("No date or version column: emerging issues need one (set date_column=... or "
                      "version_column=...).")
     if counts.undated:
-        examples = ", ".join(repr(value) for value in counts.bad_dates)
-        notes.append(f"{counts.undated:,} reviews have no readable date in '{counts.date_column}'"
-                     + (f" (e.g. {examples})" if examples else "") + "; they are left out of the windows.")
-    if counts.bad_ratings:
+        examples = ", ".join(repr(value) for value in counts.bad_dates.examples)
+        notes.append(f"{counts.undated:,} reviews have no usable date in '{counts.date_column}' (unreadable, or not "
+                     f"{DATE_RANGE})" + (f", e.g. {examples}" if examples else "") + "; they are left out of the "
+                     "windows.")
+    if counts.bad_ratings.count:
         low, high = counts.settings.rating_range
-        notes.append(f"{counts.bad_ratings:,} ratings in '{counts.rating_column}' outside [{low:g}, {high:g}] "
-                     f"(e.g. {counts.bad_rating_example}) are left out of the mean ratings.")
+        notes.append(f"{counts.bad_ratings.count:,} ratings in '{counts.rating_column}' outside [{low:g}, {high:g}] "
+                     f"(e.g. {', '.join(counts.bad_ratings.examples)}) are left out of the mean ratings.")
     return notes
 
 

@@ -106,7 +106,8 @@ def test_unparsable_dates_and_one_window_get_notes_in_the_page(tmp_path):
     frame.to_csv(path, index=False)
     run_trends(compose_trends(f"input={path}"))
     page = (tmp_path / "reviews_trends" / "report.html").read_text(encoding="utf-8")
-    assert "5 reviews have no readable date in &#x27;date&#x27;" in page or "5 reviews have no readable date" in page
+    assert "5 reviews have no usable date in 'date' (unreadable, or not from 1990-01-01 to 2099-12-31), e.g. 'soon';" \
+        in page  # one example of each value
     assert "Not enough history by week" in page
 
 
@@ -118,3 +119,15 @@ def test_youtube_incident_is_flagged_in_its_first_week(tmp_path):
     incident = flags[flags["phrases"].fillna("").str.contains("something go wrong|tap to retry")
                      & (flags["by"] == "week")]
     assert incident["window"].min() == "2016-12-19"  # the first week with more than 1% of such reviews
+
+
+def test_an_input_inside_the_output_folder_is_refused_as_it_would_be_lost(tmp_path):
+    folder = tmp_path / "reviews_trends"
+    folder.mkdir()
+    path = folder / "topics.csv"  # a name trends writes there, so the folder check alone would let it be replaced
+    stream(weeks=4).drop(columns="predicted_label").to_csv(path, index=False)
+    before = path.read_bytes()
+    with pytest.raises(ConfigError, match=r"input='.*topics.csv' lies in '.*reviews_trends', a folder this command "
+                                          "writes as a whole"):
+        run_trends(compose_trends(f"input={path}", f"output={folder}", "overwrite=true"))
+    assert path.read_bytes() == before
