@@ -24,10 +24,10 @@ import pandas as pd
 from transformers import AutoModel, AutoTokenizer
 
 from bench.common import CLAP, GOOGLE_PLAY, MINILM, machine, require, save_result
+from review_cls.models.pretrained import resolve_pretrained
 from review_cls.monitoring.embeddings import mean_pooled
 from review_cls.monitoring.phrases import phrases_of
 from review_cls.monitoring.topics import category_topics, npmi, tfidf_vectors
-from review_cls.models.pretrained import resolve_pretrained
 
 SETS = {"google_play": (GOOGLE_PLAY, "label"), "clap": (CLAP, "category")}
 TOPIC_DEFAULTS = {"wanted": None, "max_topics": 8, "min_size": 10, "words": 6, "examples": 2}

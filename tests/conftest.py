@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from omegaconf import DictConfig, open_dict
 
-from tests.helpers import DEMO_CSV, tiny_train_cfg, write_tiny_bert
+from tests.helpers import DEMO_CSV, multilabel_cfg, multilabel_frame, tiny_train_cfg, write_tiny_bert
 
 
 @pytest.fixture(scope="session")
@@ -61,3 +61,22 @@ def blended_checkpoint(tiny_checkpoint: Path) -> Path:
     """The tested best checkpoint of the :func:`tiny_checkpoint` run: it records the blend with the run's TF-IDF
     baseline (``baseline/tfidf.npz`` of the same run folder; treat it as read-only)."""
     return next(tiny_checkpoint.parent.glob("best-epoch*.ckpt"))
+
+
+@pytest.fixture(scope="session")
+def multilabel_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`tests.helpers.multilabel_frame` as a user's CSV file (``review``, ``category`` joined with '|')."""
+    path = tmp_path_factory.mktemp("ml_data") / "multilabel.csv"
+    multilabel_frame().to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def multilabel_run(tiny_bert_dir: Path, multilabel_csv: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A 1-epoch multi-label tiny-BERT run on ``multilabel_csv``, trained once per session: its metrics, its run
+    folder and its best checkpoint (treat them as read-only)."""
+    from review_cls.jobs.train import run_training
+
+    out = tmp_path_factory.mktemp("ml_run")
+    metrics = run_training(multilabel_cfg(tiny_bert_dir, multilabel_csv, out))
+    return metrics, out, next((out / "checkpoints").glob("best-epoch*.ckpt"))

@@ -83,6 +83,18 @@ def tiny_train_cfg(tiny_bert_dir: Path, data_path: Path, out_dir: Path, *overrid
         return compose(config_name="train", overrides=[*tiny_overrides(tiny_bert_dir, data_path, out_dir), *overrides])
 
 
+def multilabel_cfg(tiny_bert_dir: Path, data_path: Path, out: Path, *overrides: str):
+    """``conf/train.yaml`` on a multi-label file (``review``, ``category`` split on '|', :func:`multilabel_frame`)
+    for one epoch on the tiny model."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        return compose(config_name="train", overrides=[
+            *tiny_overrides(tiny_bert_dir, data_path, out), "data=file", f"data.path={data_path}",
+            "data.text_column=review", "data.label_column=category", "data.label_separator='|'",
+            "trainer.max_epochs=1", "model.alpha=auto", *overrides])
+
+
 def hydra_like_run(cfg) -> Path:
     """What Hydra has written into a run folder before the job starts: the resolved config and the log file."""
     run_dir = Path(cfg.paths.output_dir)

@@ -223,12 +223,14 @@ def _text_without_nul(source: TableSource) -> Iterator[_NulFreeText]:
 
 
 def _read_json(source: TableSource, chunk_size: int | None = None) -> pd.DataFrame | Iterator[pd.DataFrame]:
-    """JSON Lines, chunked when ``chunk_size`` is given; a JSON array (one object per review) is read whole."""
+    """JSON Lines, chunked when ``chunk_size`` is given; a JSON array (one object per review) is read whole. Values
+    keep the types JSON gives them (``dtype=False``): a date stays the text it was, a label code "002" stays "002"."""
     if is_json_array(source.path, source.encoding):
         log.info("'%s' is a JSON array, not JSON Lines: reading it whole.", source.path)
-        frame = pd.read_json(source.path, orient="records", encoding=source.encoding, convert_axes=False)
+        frame = pd.read_json(source.path, orient="records", encoding=source.encoding, convert_axes=False, dtype=False)
         return frame if chunk_size is None else _slices(frame, chunk_size)
-    return pd.read_json(source.path, lines=True, encoding=source.encoding, chunksize=chunk_size, convert_axes=False)
+    return pd.read_json(source.path, lines=True, encoding=source.encoding, chunksize=chunk_size, convert_axes=False,
+                        dtype=False)
 
 
 def _slices(frame: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:

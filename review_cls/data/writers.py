@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 WRITERS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".parquet": "parquet", ".xlsx": "excel"}
 EXCEL_MAX_ROWS = 1_048_575  # one sheet's rows, less the header
+EXCEL_MAX_CHARACTERS = 32_767  # one cell's text: Excel cuts or refuses a longer one
 
 
 def output_format(path: Path) -> str:
@@ -58,6 +59,7 @@ class TableWriter:
         self.output = output or path
         self.rows = 0
         self.cleaned_cells = 0
+        self.cut_cells = 0  # Excel: texts longer than a cell holds, cut to EXCEL_MAX_CHARACTERS
         self._sink: Any = None
 
     def __enter__(self) -> TableWriter:
@@ -127,15 +129,21 @@ class TableWriter:
             self._sheet.append([self._excel_text(cell) if isinstance(cell, str) else cell for cell in row])
 
     def _excel_text(self, text: str) -> str:
-        """``text`` without the control characters an Excel cell cannot hold (openpyxl refuses them), counted."""
+        """``text`` without the control characters an Excel cell cannot hold (openpyxl refuses them) and cut to the
+        characters it holds, both counted."""
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         cleaned = ILLEGAL_CHARACTERS_RE.sub("", text)
         self.cleaned_cells += cleaned != text
-        return cleaned
+        self.cut_cells += len(cleaned) > EXCEL_MAX_CHARACTERS
+        return cleaned[:EXCEL_MAX_CHARACTERS]
 
     def _report_cleaned_cells(self) -> None:
         if self.cleaned_cells:
             log.warning("%d cell(s) held control characters (such as \\x01 or \\x1b) an Excel cell cannot store: "
                         "removed them in '%s'. Write .csv, .jsonl or .parquet to keep them.", self.cleaned_cells,
                         self.output)
+        if self.cut_cells:
+            log.warning("%d cell(s) held more than the %s characters an Excel cell can store: cut there in '%s'. "
+                        "Write .csv, .jsonl or .parquet to keep the whole texts.", self.cut_cells,
+                        f"{EXCEL_MAX_CHARACTERS:,}", self.output)

@@ -45,7 +45,7 @@ def predict_file(cfg: DictConfig) -> dict[str, Any]:
     source = existing_table(cfg.input, "input")
     table_format(source)
     output = Path(str(cfg.output)).expanduser()
-    check_output_locations(output, source, cfg.insights, cfg.overwrite)
+    check_output_locations(output, {"input": source, "ckpt_path": cfg.ckpt_path}, cfg.insights, cfg.overwrite)
     kind = output_format(output)
     for stale in remove_stale_temporaries(output):
         log.info("Removed %s, left by an earlier predict run that was killed.", stale)
@@ -61,7 +61,8 @@ def predict_file(cfg: DictConfig) -> dict[str, Any]:
     if summary.empty:
         log.warning("%d of %d rows have an empty '%s' and got no prediction.", summary.empty, rows, cfg.text_column)
     log.info("Predicted %d reviews -> %s%s", summary.predicted, output,
-             f" (insights: {insights_folder(output)})" if cfg.insights else "")
+             f" (insights: {insights_folder(output)})" if cfg.insights else
+             " (insights=false: no insights folder and no report page, whatever report says)")
     return {"rows": rows, "predicted": summary.predicted, "empty": summary.empty, "output": str(output)}
 
 

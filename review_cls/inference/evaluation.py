@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from dataclasses import replace
+from dataclasses import astuple, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from review_cls.inference.blended_predictor import predictor_line
 from review_cls.inference.predictor import Predictor, load_predictor
 from review_cls.reports.console_summary import print_summary
 from review_cls.reports.predictions import ReportPaths, write_prediction_reports
+from review_cls.utils.atomic import refuse_writing_over_inputs
 
 log = logging.getLogger(__name__)
 TITLE = "eval"
@@ -30,6 +31,8 @@ def evaluate_model(model_path: str, data: DictConfig, device: str, drop_unknown:
     """Score what ``model_path`` ships (``blend``: its blend with TF-IDF when it records one; else the model alone)
     on every row of the file the ``data`` group names; the reports go to ``output_dir``. Returns ``eval/acc``,
     ``eval/f1_macro``, ... (see write_prediction_reports)."""
+    refuse_writing_over_inputs({"data.path": data.path, "ckpt_path": model_path},
+                               [("hydra.run.dir", path) for path in astuple(ReportPaths.of(output_dir, TITLE))])
     predictor = load_predictor(model_path, device=device, blend=blend)
     reviews = read_for_model(data, predictor, model_path)
     total = len(reviews)

@@ -3,12 +3,14 @@ lost, an earlier run's files are replaced only with ``overwrite``, and the text 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from review_cls.errors import ConfigError, DataError
 from review_cls.reports.insights import INSIGHT_FILES
+from review_cls.utils.atomic import refuse_writing_over_inputs
 
 NUMBER = r"[-+]?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?"
 
@@ -18,17 +20,21 @@ def insights_folder(output: Path) -> Path:
     return output.with_name(f"{output.stem}_insights")
 
 
-def check_output_locations(output: Path, source: Path, insights: bool, overwrite: bool) -> None:
-    """Every place predict writes, checked before the first review is predicted: nothing the user has is lost, and
-    an earlier run's output and insights are replaced only with ``overwrite``."""
-    if output.resolve() == source.resolve():
-        raise ConfigError(f"output='{output}' is the input file; write the predictions to a new file.")
+def check_output_locations(output: Path, read: Mapping[str, str | Path | None], insights: bool, overwrite: bool,
+                           setting: str = "output") -> None:
+    """Every place predict (or select) writes, checked before the first review is predicted: nothing the user has
+    is lost (no file of ``read``, the files the command reads by setting, is written over or inside the insights
+    folder), and an earlier run's output and insights are replaced only with ``overwrite``. ``setting`` names
+    ``output`` in messages."""
+    folder = insights_folder(output)
+    replaced = [(setting, folder)] if insights else []
+    refuse_writing_over_inputs(read, [(setting, output)], replaced)
     if output.is_dir():
-        raise ConfigError(f"output='{output}' is a folder; name a file in it, e.g. output={output / 'predictions.csv'}.")
+        raise ConfigError(f"{setting}='{output}' is a folder; name a file in it, e.g. "
+                          f"{setting}={output / 'predictions.csv'}.")
     blocking = next((parent for parent in output.parents if parent.exists() and not parent.is_dir()), None)
     if blocking is not None:
-        raise ConfigError(f"output='{output}' cannot be written: '{blocking}' is a file, not a folder.")
-    folder = insights_folder(output)
+        raise ConfigError(f"{setting}='{output}' cannot be written: '{blocking}' is a file, not a folder.")
     if insights and folder.exists():
         check_insights_folder(folder, output)
     earlier = [path for path in (output, folder) if path.exists() and (insights or path == output)]

@@ -8,9 +8,10 @@ from typing import Any
 from omegaconf import DictConfig
 
 from review_cls.data.data_settings import DataSettings
+from review_cls.data.label_sets import LabelSpec
 from review_cls.errors import ConfigError
 from review_cls.labeling.issues import FILTERS
-from review_cls.labeling.label_audit import MODES, audit_labels
+from review_cls.labeling.label_audit import MODES, audit_labels, check_single_label
 from review_cls.models.tfidf import check_tfidf_settings
 from review_cls.training.preflight import check_encoder_settings
 from review_cls.utils.settings import flag, whole_number
@@ -25,6 +26,7 @@ def check_audit_settings(cfg: DictConfig) -> None:
         raise ConfigError(f"audit.filter_by={cfg.audit.filter_by} is not one of cleanlab's filters: {', '.join(FILTERS)}.")
     whole_number(cfg.audit, "examples", 0, "audit.")
     blended = flag(cfg.audit, "blend", "audit.")
+    check_single_label(LabelSpec.of(cfg.data))
     if cfg.audit.model == "tfidf":
         DataSettings.from_config(cfg.data)  # the data group checked before any file is read
     else:

@@ -7,14 +7,12 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from review_cls.data.io import check_encoding, checked_sep
 from review_cls.errors import ConfigError
 from review_cls.inference.batch_predict import predict_file
 from review_cls.inference.prediction_columns import multilabel_settings
 from review_cls.inference.predictor import check_runtime
-from review_cls.monitoring.settings import trend_settings
-from review_cls.utils.hardware import resolve_device
-from review_cls.utils.settings import column_name, flag, path_value, require_settings, whole_number
+from review_cls.monitoring.settings import check_stream_settings
+from review_cls.utils.settings import flag, path_value, require_settings, whole_number
 
 USAGE = "python -m review_cls.predict ckpt_path=best.ckpt input=reviews.csv output=predictions.csv"
 
@@ -30,16 +28,10 @@ def check_predict_settings(cfg: DictConfig) -> None:
     whole_number(cfg, "report_rows", 1)
     for key in ("progress", "insights", "overwrite", "report", "blend"):
         flag(cfg, key)
-    column_name(cfg, "text_column")
-    for key in ("date_column", "rating_column", "version_column"):
-        column_name(cfg, key, optional=True)
-    trend_settings(cfg.trends)
+    check_stream_settings(cfg)
     sheet = cfg.get("sheet_name")
     if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
         raise ConfigError(f"sheet_name must be a sheet's name or number, got {sheet!r}.")
-    check_encoding(str(cfg.encoding), "encoding")
-    checked_sep(cfg.get("sep"), "sep")
-    resolve_device(cfg.device)
     check_runtime(cfg.runtime)
 
 

@@ -8,15 +8,15 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from review_cls.data.io import check_encoding, checked_sep, existing_table, iter_table_chunks, table_format
+from review_cls.data.io import existing_table, iter_table_chunks, table_format
 from review_cls.inference.predictor import load_predictor
 from review_cls.monitoring.embeddings import model_embedder
 from review_cls.monitoring.prediction_stream import output_folder, read_predictions
-from review_cls.monitoring.settings import trend_settings
+from review_cls.monitoring.settings import check_stream_settings
 from review_cls.reports.html_report import write_report
 from review_cls.utils.atomic import atomic_dir
 from review_cls.utils.hardware import resolve_device
-from review_cls.utils.settings import column_name, flag, path_value, require_settings, whole_number
+from review_cls.utils.settings import flag, path_value, require_settings, whole_number
 
 log = logging.getLogger(__name__)
 USAGE = "python -m review_cls.trends input=predictions.csv [output=<folder>]"
@@ -32,13 +32,7 @@ def check_settings(cfg: DictConfig) -> None:
         whole_number(cfg, key, minimum)
     for key in ("report", "overwrite"):
         flag(cfg, key)
-    column_name(cfg, "text_column")
-    for key in ("date_column", "rating_column", "version_column"):
-        column_name(cfg, key, optional=True)
-    check_encoding(str(cfg.encoding), "encoding")
-    checked_sep(cfg.get("sep"), "sep")
-    resolve_device(cfg.device)
-    trend_settings(cfg.trends)
+    check_stream_settings(cfg)
 
 
 def interrupted_note(cfg: DictConfig) -> str:

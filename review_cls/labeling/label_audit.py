@@ -14,7 +14,15 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from review_cls.data.prepare import LabeledReviews, drop_rare_classes, read_labeled
+from review_cls.data.label_sets import LabelSpec
+from review_cls.data.prepare import (
+    LABEL_CONFLICTS,
+    LabeledReviews,
+    drop_rare_classes,
+    read_labeled,
+    write_label_conflicts,
+)
+from review_cls.errors import ConfigError, DataError
 from review_cls.labeling.folds import FitPredict, check_fold_counts, fold_of_rows, out_of_sample_probabilities
 from review_cls.labeling.issues import (
     ISSUES_CSV,
@@ -26,9 +34,16 @@ from review_cls.labeling.issues import (
 )
 from review_cls.models.blend import FIXED_WEIGHT, blend
 from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
+from review_cls.utils.atomic import refuse_writing_over_inputs
 
 log = logging.getLogger(__name__)
 MODES = ("tfidf", "finetune")
+# the run folder's subfolder of finished folds, one folder per mode
+FOLDS = "folds"
+# the files an audit writes into its run folder, beside the folds
+RUN_FILES = (ISSUES_CSV, ISSUES_MD, LABEL_CONFLICTS)
+AUDIT_IS_SINGLE_LABEL = ("audit ranks one label per review (cleanlab's single-label ranking); multi-label data is "
+                         "not supported.")
 
 
 def audit_labels(cfg: DictConfig) -> dict[str, Any]:
@@ -37,8 +52,17 @@ def audit_labels(cfg: DictConfig) -> dict[str, Any]:
     output_dir = Path(cfg.paths.output_dir)
     folds, mode = int(cfg.audit.folds), str(cfg.audit.model)
     data = cfg.data
+    check_run_folder(output_dir, data.path)
     reviews = read_labeled(data.path, data.text_column, data.label_column, data.sheet_name, data.encoding,
-                           data.get("sep"))
+                           data.get("sep"), LabelSpec.of(data))
+    if reviews.multilabel:
+        raise DataError(f"'{data.path}' reads as multi-label data (data.task=auto: several labels on many of its "
+                        f"texts), but {AUDIT_IS_SINGLE_LABEL} Set data.task=single to audit it as one label per text "
+                        "(each text keeps its first label).")
+    if write_label_conflicts([reviews], output_dir) is not None:
+        log.warning("%d text(s) of '%s' are filed under different labels: the clearest label errors, listed in %s "
+                    "apart from the ranking (each text is audited with its first label).", len(reviews.conflicts),
+                    data.path, output_dir / LABEL_CONFLICTS)
     if data.min_class_count:
         reviews = drop_rare_classes(reviews, int(data.min_class_count))
     check_fold_counts(reviews, folds)
@@ -47,7 +71,7 @@ def audit_labels(cfg: DictConfig) -> dict[str, Any]:
     blended = mode == "finetune" and bool(cfg.audit.blend)
     fit_predict = tfidf_fold(cfg, labels) if mode == "tfidf" else finetune_fold(cfg, labels, blended)
     # blended and unblended folds are kept apart, so a resumed audit never mixes the two
-    folder = output_dir / "folds" / (f"{mode}_blend" if blended else mode)
+    folder = output_dir / FOLDS / (f"{mode}_blend" if blended else mode)
     probabilities = out_of_sample_probabilities(reviews, labels, fold, folder, fit_predict)
     issues = rank_label_issues(reviews, labels, probabilities, fold, str(cfg.audit.filter_by))
     write_issue_table(issues, output_dir / ISSUES_CSV)
@@ -57,6 +81,31 @@ def audit_labels(cfg: DictConfig) -> dict[str, Any]:
     log.info("%d of %d reviews look mislabeled -> %s", len(issues), len(reviews), output_dir / ISSUES_CSV)
     print(f"audit: {len(issues)} suspected label errors in {len(reviews)} reviews -> {output_dir / ISSUES_CSV}")
     return {"reviews": len(reviews), "issues": len(issues), "output": str(output_dir / ISSUES_CSV)}
+
+
+def check_single_label(spec: LabelSpec) -> None:
+    """The audit ranks one given label per review against a model's probabilities: multi-label data is refused
+    before it is read."""
+    if spec.multilabel_before_reading:
+        given = ("data.task=multilabel" if spec.task == "multilabel" and not spec.gives_sets
+                 else f"data.label_separator={spec.separator!r}" if spec.separator
+                 else f"data.label_columns={list(spec.columns)}")
+        raise ConfigError(f"{given} makes the data multi-label, but {AUDIT_IS_SINGLE_LABEL} Audit a single-label "
+                          "file, or check a multi-label model's errors with evaluate (per label).")
+
+
+def check_run_folder(output_dir: Path, data_path: str) -> None:
+    """Nothing the audit writes replaces a file of the user's: not the data it reads, and not a ``label_issues``
+    file in a run folder (``hydra.run.dir``) that holds no audit's ``folds/`` (a rerun of an audit replaces its
+    own)."""
+    refuse_writing_over_inputs({"data.path": data_path},
+                               [("hydra.run.dir", output_dir / name) for name in RUN_FILES],
+                               [("hydra.run.dir", output_dir / FOLDS)])
+    found = [name for name in RUN_FILES if (output_dir / name).exists()]
+    if found and not (output_dir / FOLDS).is_dir():
+        raise ConfigError(f"'{output_dir}' (hydra.run.dir) holds {' and '.join(found)} but no audit's {FOLDS}/ "
+                          "folder: files of yours that the audit would replace. Move them, or set hydra.run.dir to "
+                          "a new folder.")
 
 
 def tfidf_fold(cfg: DictConfig, labels: list[str]) -> FitPredict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from html import escape
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,18 +23,30 @@ from review_cls.utils.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 FROM_NAME, TO_NAME = "label", "text"
+# a multi-label model's tasks say so in their data (Label Studio exports a task's data as it was imported), and the
+# table read back joins each review's labels with this separator (train it with data.label_separator='|')
+MULTILABEL_KEY, LABEL_SEPARATOR = "multilabel", "|"
 
 
-def import_tasks(texts: Sequence[str], predicted: Sequence[str], confidence: Sequence[float],
-                 model_version: str) -> list[dict[str, Any]]:
-    """One task per review; the prediction pre-selects the model's label, its score is the model's confidence."""
+def import_tasks(texts: Sequence[str], labels: Sequence[Sequence[str]], scores: Sequence[float], model_version: str,
+                 multilabel: bool = False) -> list[dict[str, Any]]:
+    """One task per review; the prediction pre-selects the model's labels (one, or a multi-label model's every
+    label, maybe none), its score is how sure the model is."""
     return [
-        {"data": {TO_NAME: text},
+        {"data": {TO_NAME: text, **({MULTILABEL_KEY: True} if multilabel else {})},
          "predictions": [{"model_version": model_version, "score": float(score),
                           "result": [{"from_name": FROM_NAME, "to_name": TO_NAME, "type": "choices",
-                                      "value": {"choices": [label]}}]}]}
-        for text, label, score in zip(texts, predicted, confidence)
+                                      "value": {"choices": list(chosen)}}] if chosen else []}]}
+        for text, chosen, score in zip(texts, labels, scores)
     ]
+
+
+def labeling_config(labels: Sequence[str], multilabel: bool) -> str:
+    """The Label Studio labeling config the tasks fit: one choice per label, several per review when
+    ``multilabel``."""
+    choices = "".join(f'<Choice value="{escape(label, quote=True)}"/>' for label in labels)
+    return (f'<View><Text name="{TO_NAME}" value="${TO_NAME}"/><Choices name="{FROM_NAME}" toName="{TO_NAME}" '
+            f'choice="{"multiple" if multilabel else "single"}">{choices}</Choices></View>')
 
 
 def write_tasks(tasks: list[dict[str, Any]], path: Path) -> None:
@@ -43,23 +56,30 @@ def write_tasks(tasks: list[dict[str, Any]], path: Path) -> None:
 
 def write_labeled_table(export: Path, output: Path, overwrite: bool) -> dict[str, Any]:
     """A Label Studio JSON export's annotated tasks -> ``output`` (text,label): ready for ``data=file data.path=...``
-    once joined to the training table, and for ``select.labeled=...``."""
-    check_output_locations(output, export, False, overwrite)
-    reviews = annotated_reviews(export)
+    once joined to the training table, and for ``select.labeled=...``. A multi-label project's labels are joined
+    with ``|`` in one cell (``data.label_separator='|'``)."""
+    check_output_locations(output, {"select.from_label_studio": export}, False, overwrite, "select.labeled_output")
+    reviews, multilabel = annotated_reviews(export)
     if reviews.empty:
         raise DataError(f"No task in '{export}' has an annotation choosing a label; nothing to write.")
     with atomic_file(output) as temporary, TableWriter(temporary, output_format(output), output) as writer:
         writer.write(reviews)
-    log.info("%d labeled review(s) from '%s' -> %s", len(reviews), export, output)
-    return {"labeled": len(reviews), "output": str(output)}
+    log.info("%d labeled review(s) from '%s' -> %s%s", len(reviews), export, output,
+             f" (multi-label: train with \"data.label_separator='{LABEL_SEPARATOR}'\")" if multilabel else "")
+    return {"labeled": len(reviews), "output": str(output), "multilabel": multilabel}
 
 
-def annotated_reviews(path: Path) -> pd.DataFrame:
+def annotated_reviews(path: Path) -> tuple[pd.DataFrame, bool]:
     """``text`` and ``label`` of every task in a Label Studio JSON export that has an annotation choosing a label
-    (the latest one that was not cancelled); tasks nobody labeled are left out and counted in the log. A task whose
-    annotation is malformed (a result that is not a list, a choice that is not a label name) or chooses several
-    labels is refused naming it; labels the model pre-selected in none of the tasks are named in a warning."""
+    (the latest one that was not cancelled), and whether the project is multi-label (its tasks were written for a
+    multi-label model). Multi-label, ``label`` joins the annotation's labels with ``|``, and a submitted annotation
+    that chooses none says no label applies (an empty cell). Tasks nobody labeled are left out and counted in the
+    log. A task whose annotation is malformed (a result that is not a list, a choice that is not a label name), or
+    chooses several labels in a single-label project, is refused naming it; labels the model pre-selected in none
+    of the tasks are named in a warning."""
     tasks = _export_tasks(path)
+    multilabel = any(isinstance(task, dict) and isinstance(task.get("data"), dict)
+                     and task["data"].get(MULTILABEL_KEY) is True for task in tasks)
     rows, unlabeled = [], 0
     for number, task in enumerate(tasks, start=1):
         data = task.get("data") if isinstance(task, dict) else None
@@ -67,17 +87,18 @@ def annotated_reviews(path: Path) -> pd.DataFrame:
         if not isinstance(text, str):
             raise DataError(f"Task {number} in '{path}' has no data.{TO_NAME}: is this an export of the tasks "
                             "`python -m review_cls.select` wrote?")
-        label = _chosen_label(task.get("annotations") or [], f"Task {number} in '{path}'")
-        if label is None:
+        labels = _chosen_labels(task.get("annotations") or [], f"Task {number} in '{path}'", multilabel)
+        if labels is None:
             unlabeled += 1
         else:
-            rows.append((text, label))
+            rows.append((text, labels))
     if unlabeled:
         log.warning("%d of %d task(s) in '%s' have no annotation choosing a label; left out.", unlabeled, len(tasks),
                     path)
-    reviews = pd.DataFrame(rows, columns=["text", "label"])
-    _warn_unknown_labels(reviews["label"], _preselected_labels(tasks), path)
-    return reviews
+    chosen = [label for _, labels in rows for label in labels]
+    _warn_unknown_labels(pd.Series(chosen, dtype=object), _preselected_labels(tasks), path)
+    reviews = pd.DataFrame([(text, LABEL_SEPARATOR.join(labels)) for text, labels in rows], columns=["text", "label"])
+    return reviews, multilabel
 
 
 def _export_tasks(path: Path) -> list[Any]:
@@ -93,21 +114,26 @@ def _export_tasks(path: Path) -> list[Any]:
     return tasks
 
 
-def _chosen_label(annotations: Any, task: str) -> str | None:
-    """The label of the latest annotation that was not cancelled and chose one; ``None`` when none did."""
+def _chosen_labels(annotations: Any, task: str, multilabel: bool) -> tuple[str, ...] | None:
+    """The labels of the latest annotation that was not cancelled and chose one (multi-label: the latest that was
+    not cancelled, which may choose none); ``None`` when there is none."""
     if not isinstance(annotations, list):
         raise _malformed(task, f"its annotations are {annotations!r}, not a list")
     for annotation in reversed(annotations):
         if not isinstance(annotation, dict) or annotation.get("was_cancelled"):
             continue
         choices = _annotation_choices(annotation.get("result") or [], task)
-        if len(choices) > 1:
-            raise DataError(f"{task} chose {len(choices)} labels in one annotation ({', '.join(map(repr, choices))}): "
-                            "the tables select writes hold one label per review, and multi-label tasks are not "
-                            "supported. Keep one choice per review (a single-choice `<Choices>` in the labeling "
-                            "config), then export again.")
-        if choices:
-            return choices[0]
+        if len(choices) > 1 and not multilabel:
+            raise DataError(f"{task} chose {len(choices)} labels in one annotation ({', '.join(map(repr, choices))}), "
+                            "but its tasks were written for a single-label model (one label per review). Keep one "
+                            "choice per review (choice=\"single\" in the labeling config), then export again; tasks "
+                            "select writes for a multi-label model are read with all their labels.")
+        joined = [choice for choice in choices if LABEL_SEPARATOR in choice]
+        if multilabel and joined:
+            raise _malformed(task, f"its label {joined[0]!r} holds '{LABEL_SEPARATOR}', which joins the labels of a "
+                                   "multi-label review in the table")
+        if choices or multilabel:
+            return tuple(choices)
     return None
 
 

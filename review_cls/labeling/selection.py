@@ -1,6 +1,6 @@
 """The next reviews to label: a trained model scores an unlabeled pool (each text once, none already labeled), the
 strategy picks (uncertainty, optional k-means spread, per-class quota), and the picks are written as a table and as
-Label Studio tasks with the model's guess pre-selected."""
+Label Studio tasks with the model's guess pre-selected (a multi-label model's every label)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,15 @@ from review_cls.errors import ConfigError, DataError
 from review_cls.inference.prediction_files import check_output_locations, check_texts_are_words
 from review_cls.inference.blended_predictor import predictor_line
 from review_cls.inference.predictor import load_predictor
-from review_cls.labeling.label_studio import import_tasks, write_tasks
-from review_cls.labeling.strategies import cluster_representatives, pick, preference_order, uncertainty
-from review_cls.reports.insights import CONFIDENCE, PREDICTED
+from review_cls.labeling.label_studio import LABEL_SEPARATOR, import_tasks, labeling_config, write_tasks
+from review_cls.labeling.strategies import (
+    cluster_representatives,
+    pick,
+    predicted_labels,
+    preference_order,
+    uncertainty,
+)
+from review_cls.reports.insights import CONFIDENCE, LABELS, PREDICTED
 from review_cls.utils.atomic import atomic_file
 
 log = logging.getLogger(__name__)
@@ -34,25 +40,36 @@ def select_for_labeling(cfg: DictConfig) -> dict[str, Any]:
     output = Path(str(cfg.output)).expanduser()
     output_format(output)
     tasks_path = label_studio_file(output)
+    read = {"input": source, "select.labeled": cfg.select.labeled, "ckpt_path": cfg.ckpt_path}
     for target in (output, tasks_path):
-        check_output_locations(target, source, False, cfg.overwrite)
+        check_output_locations(target, read, False, cfg.overwrite)
     pool, texts = pool_reviews(cfg, source)
     predictor = load_predictor(cfg.ckpt_path, device=cfg.device, blend=cfg.blend)
     log.info("Scoring the pool with %s.", predictor_line(predictor))
     check_pool_size(cfg, len(pool), len(predictor.labels))
     probabilities = predictor.predict_probabilities(texts, int(cfg.batch_size))
-    picks, scores, clusters = choose(cfg, probabilities)
-    labels = np.asarray(predictor.labels, dtype=object)
-    chosen = pool.iloc[picks].assign(**{PREDICTED: labels[probabilities[picks].argmax(axis=1)],
-                                        CONFIDENCE: probabilities[picks].max(axis=1), UNCERTAINTY: scores[picks]})
+    thresholds = predictor.thresholds if predictor.task.multilabel else None
+    picks, scores, clusters = choose(cfg, probabilities, thresholds)
+    given = [[label for label, on in zip(predictor.labels, row) if on]
+             for row in predicted_labels(probabilities[picks], thresholds)]
+    if thresholds is None:  # one label each, and the model's confidence in it
+        confidence = probabilities[picks].max(axis=1)
+        chosen = pool.iloc[picks].assign(**{PREDICTED: [labels[0] for labels in given], CONFIDENCE: confidence})
+    else:  # every label at or above its threshold, maybe none; Label Studio's score is how sure the closest call is
+        confidence = 1.0 - uncertainty(probabilities[picks], "margin", int(cfg.seed), thresholds)
+        chosen = pool.iloc[picks].assign(**{LABELS: [LABEL_SEPARATOR.join(labels) for labels in given]})
+    chosen[UNCERTAINTY] = scores[picks]
     if clusters is not None:
         chosen[CLUSTER] = clusters[picks]
     with atomic_file(output) as temporary, TableWriter(temporary, output_format(output), output) as writer:
         writer.write(chosen)
-    write_tasks(import_tasks([texts[i] for i in picks], chosen[PREDICTED].tolist(), chosen[CONFIDENCE].tolist(),
-                             str(cfg.ckpt_path)), tasks_path)
+    write_tasks(import_tasks([texts[i] for i in picks], given, confidence.tolist(), str(cfg.ckpt_path),
+                             multilabel=thresholds is not None), tasks_path)
     log.info("Picked %d of %d reviews (%s%s) -> %s and %s", len(picks), len(pool), cfg.select.strategy,
              ", diverse" if cfg.select.diverse else "", output, tasks_path)
+    log.info("The Label Studio labeling config these tasks fit%s: %s",
+             " (a multi-label model: several choices per review)" if thresholds is not None else "",
+             labeling_config(predictor.labels, multilabel=thresholds is not None))
     return {"pool": len(pool), "picked": len(picks), "output": str(output), "label_studio": str(tasks_path)}
 
 
@@ -90,9 +107,13 @@ def text_column_of(frame: pd.DataFrame, column: str, source: Path, setting: str)
 
 
 def check_pool_size(cfg: DictConfig, pool: int, classes: int) -> None:
-    """``n`` must fit the pool, and the per-class quotas must fit ``n``."""
+    """The pool must hold a review to pick, ``n`` must fit it, and the per-class quotas must fit ``n``."""
+    left_out = " after leaving out select.labeled's texts" if cfg.select.labeled is not None else ""
+    if pool == 0:
+        raise DataError(f"'{cfg.input}' has no review left to pick{left_out}: every text in it is empty, repeated"
+                        + (" or labeled already" if left_out else "") + ". Give input a pool of reviews not "
+                        "labeled yet.")
     if cfg.n > pool:
-        left_out = " after leaving out select.labeled's texts" if cfg.select.labeled is not None else ""
         raise ConfigError(f"n={cfg.n} is larger than the pool: '{cfg.input}' has {pool} review(s) to pick from"
                           f"{left_out}. Lower n to {pool} or less.")
     quota = int(cfg.select.per_class_quota)
@@ -101,11 +122,14 @@ def check_pool_size(cfg: DictConfig, pool: int, classes: int) -> None:
                           f"more than n={cfg.n}. Raise n or lower the quota.")
 
 
-def choose(cfg: DictConfig, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Positions of the picks in choosing order, every review's uncertainty, and its k-means cluster (diverse)."""
-    scores = uncertainty(probabilities, cfg.select.strategy, int(cfg.seed))
+def choose(cfg: DictConfig, probabilities: np.ndarray,
+           thresholds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Positions of the picks in choosing order, every review's uncertainty, and its k-means cluster (diverse);
+    ``thresholds``: a multi-label model's, one per label."""
+    scores = uncertainty(probabilities, cfg.select.strategy, int(cfg.seed), thresholds)
     clusters, first = None, None
     if cfg.select.diverse:
         clusters, first = cluster_representatives(probabilities, scores, int(cfg.n), int(cfg.seed))
     order = preference_order(scores, first)
-    return pick(order, probabilities.argmax(axis=1), int(cfg.n), int(cfg.select.per_class_quota)), scores, clusters
+    predicted = predicted_labels(probabilities, thresholds)
+    return pick(order, predicted, int(cfg.n), int(cfg.select.per_class_quota)), scores, clusters

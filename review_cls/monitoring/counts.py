@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import sparse
 
 from review_cls.monitoring.phrases import phrases_of
+from review_cls.monitoring.review_values import LeftOut, usable_ratings
 from review_cls.monitoring.settings import TrendSettings
 from review_cls.monitoring.windows import NO_WINDOW, date_windows, version_values
 
@@ -55,11 +56,10 @@ class TrendCounts:
     samples: dict[Cell, list[Sampled]] = field(default_factory=dict)
     topic_samples: dict[str, list[Sampled]] = field(default_factory=dict)
     category_reviews: Counter = field(default_factory=Counter)
-    undated: int = 0
+    undated: int = 0  # reviews without a usable date (a blank cell included)
     unversioned: int = 0
-    bad_dates: list[str] = field(default_factory=list)  # a few unreadable dates, for the note
-    bad_ratings: int = 0
-    bad_rating_example: str | None = None
+    bad_dates: LeftOut = field(default_factory=LeftOut)  # dates given but not usable
+    bad_ratings: LeftOut = field(default_factory=LeftOut)
     vocabulary: dict[str, int] = field(default_factory=dict)
     cells: dict[Cell, int] = field(default_factory=dict)  # Cell -> row of ``matrix``
     matrix: sparse.csr_matrix = field(default_factory=lambda: sparse.csr_matrix((0, 0), dtype=np.int32))
@@ -96,13 +96,8 @@ class TrendCounts:
     def _ratings(self, rows: pd.DataFrame) -> np.ndarray:
         if not self.rating_column:
             return np.full(len(rows), np.nan)
-        values = pd.to_numeric(rows[self.rating_column], errors="coerce").to_numpy(dtype=np.float64, copy=True)
-        low, high = self.settings.rating_range
-        bad = ~np.isnan(values) & ~((values >= low) & (values <= high))
-        if bad.any():
-            self.bad_ratings += int(bad.sum())
-            self.bad_rating_example = self.bad_rating_example or str(rows[self.rating_column].to_numpy()[bad][0])
-            values[bad] = np.nan
+        values = usable_ratings(rows[self.rating_column], self.settings.rating_range)
+        self.bad_ratings.add(rows[self.rating_column], np.isnan(values))
         return values
 
     def _windows(self, axis: str, rows: pd.DataFrame, versions: np.ndarray) -> np.ndarray:
@@ -112,10 +107,8 @@ class TrendCounts:
             return versions
         ordinals = date_windows(rows[self.date_column], self.settings.period)
         missing = ordinals == NO_WINDOW
-        if missing.any():
-            self.undated += int(missing.sum())
-            raw = rows[self.date_column].to_numpy()[missing]
-            self.bad_dates.extend(str(v) for v in raw[pd.notna(raw)][: 3 - len(self.bad_dates)])
+        self.undated += int(missing.sum())
+        self.bad_dates.add(rows[self.date_column], missing)
         return np.where(missing, None, ordinals.astype(object))
 
     def _phrase_matrix(self, texts: np.ndarray) -> sparse.csr_matrix:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from review_cls.monitoring.counts import DATE, VERSION, Cell, Sampled, TrendCounts
 from review_cls.monitoring.phrases import distinct_phrases, phrases_of, rising_z
+from review_cls.monitoring.review_values import DATE_RANGE
 from review_cls.monitoring.significance import benjamini_hochberg, count_rise_p, share_rise_p
 from review_cls.monitoring.windows import version_key, window_start
 
@@ -61,6 +62,28 @@ class Test:
         return self.count / self.expected if self.expected > 0 else float("inf")
 
 
+@dataclass
+class Tests:
+    """The tests of a run that could be flagged, and how many were made in all.
+
+    Benjamini-Hochberg needs the number of tests but only the small p-values: a test at or above ``alpha`` can
+    neither be flagged nor lower another's adjusted p-value, so it is counted and dropped. A million-row file makes
+    a test for every phrase of every window (hundreds of thousands); keeping them all grew the memory with the file.
+    """
+
+    alpha: float
+    kept: list[Test] = field(default_factory=list)
+    made: int = 0
+
+    def add(self, axis: str, category: str, position: int, phrases: np.ndarray, found: np.ndarray, reviews: int,
+            expected: np.ndarray, p_values: np.ndarray) -> None:
+        """One test per phrase (-1: the category itself) of one window."""
+        self.made += len(phrases)
+        for at in np.flatnonzero(np.asarray(p_values) < self.alpha):
+            self.kept.append(Test(axis, category, position, int(phrases[at]), int(found[at]), reviews,
+                                  float(expected[at]), float(p_values[at])))
+
+
 @dataclass(frozen=True)
 class Timeline:
     """The windows of one axis in order: position of each window (a date's period number, a version's rank)."""
@@ -87,15 +110,13 @@ def timeline(counts: TrendCounts, axis: str) -> Timeline:
 def find_emerging(counts: TrendCounts) -> Emerging:
     """Every flag of the run and the notes on what could not be tested."""
     notes = input_notes(counts)
-    tests: list[Test] = []
-    timelines = {axis: timeline(counts, axis) for axis in counts.axes}
-    for axis, line in timelines.items():
-        axis_tests, axis_notes = window_tests(counts, line)
-        tests += axis_tests
-        notes += axis_notes
-    adjusted = benjamini_hochberg(np.array([test.p_value for test in tests]))
     settings = counts.settings
-    flagged = [(test, float(q)) for test, q in zip(tests, adjusted)
+    tests = Tests(settings.alpha)
+    timelines = {axis: timeline(counts, axis) for axis in counts.axes}
+    for line in timelines.values():
+        notes += window_tests(counts, line, tests)
+    adjusted = benjamini_hochberg(np.array([test.p_value for test in tests.kept]), tests.made)
+    flagged = [(test, float(q)) for test, q in zip(tests.kept, adjusted)
                if q < settings.alpha and test.ratio >= settings.min_ratio]
     rows = flag_rows(counts, timelines, flagged)
     flags = pd.DataFrame(rows, columns=[*FLAG_COLUMNS, "_axis", "_order"])
@@ -112,36 +133,36 @@ def input_notes(counts: TrendCounts) -> list[str]:
         notes.append("No date or version column: emerging issues need one (set date_column=... or "
                      "version_column=...).")
     if counts.undated:
-        examples = ", ".join(repr(value) for value in counts.bad_dates)
-        notes.append(f"{counts.undated:,} reviews have no readable date in '{counts.date_column}'"
-                     + (f" (e.g. {examples})" if examples else "") + "; they are left out of the windows.")
-    if counts.bad_ratings:
+        examples = ", ".join(repr(value) for value in counts.bad_dates.examples)
+        notes.append(f"{counts.undated:,} reviews have no usable date in '{counts.date_column}' (unreadable, or not "
+                     f"{DATE_RANGE})" + (f", e.g. {examples}" if examples else "") + "; they are left out of the "
+                     "windows.")
+    if counts.bad_ratings.count:
         low, high = counts.settings.rating_range
-        notes.append(f"{counts.bad_ratings:,} ratings in '{counts.rating_column}' outside [{low:g}, {high:g}] "
-                     f"(e.g. {counts.bad_rating_example}) are left out of the mean ratings.")
+        notes.append(f"{counts.bad_ratings.count:,} ratings in '{counts.rating_column}' outside [{low:g}, {high:g}] "
+                     f"(e.g. {', '.join(counts.bad_ratings.examples)}) are left out of the mean ratings.")
     return notes
 
 
-def window_tests(counts: TrendCounts, line: Timeline) -> tuple[list[Test], list[str]]:
-    """The tests of every window of one axis that has enough reviews and history, and notes on the rest."""
+def window_tests(counts: TrendCounts, line: Timeline, tests: Tests) -> list[str]:
+    """Test every window of one axis that has enough reviews and history; notes on the rest."""
     settings = counts.settings
     unit = line.unit(settings.window)
     positions = sorted(line.windows.values())
     notes = []
     if len(positions) <= settings.min_history:
         first = min(line.windows, key=line.windows.__getitem__)
-        return [], [f"Not enough history by {unit}: the reviews cover {len(positions)} {unit}(s) (from "
+        return [f"Not enough history by {unit}: the reviews cover {len(positions)} {unit}(s) (from "
                     f"{line.label(first)}); a {unit} is tested once {settings.min_history} {unit}s before it have "
                     "reviews."]
     by_position = {position: window for window, position in line.windows.items()}
     totals = {position: counts.totals[(line.axis, window)] for window, position in line.windows.items()}
     categories = sorted({cell[1] for cell in counts.reviews if cell[0] == line.axis})
-    tests: list[Test] = []
     for category in categories:
         cells = {line.windows[cell[2]]: cell for cell in counts.reviews if cell[0] == line.axis and cell[1] == category}
-        found = category_tests(counts, line, category, cells, totals, len(categories) > 1, positions[0])
-        tests += found
-        if not found:
+        made = tests.made
+        category_tests(counts, line, category, cells, totals, len(categories) > 1, positions[0], tests)
+        if tests.made == made:
             notes.append(f"Not enough history for '{category}' by {unit}: no {unit} holds {settings.min_reviews} of "
                          f"its reviews with {settings.min_reviews} more in the {settings.history} {unit}s before "
                          "it, so none was tested.")
@@ -150,14 +171,13 @@ def window_tests(counts: TrendCounts, line: Timeline) -> tuple[list[Test], list[
            and line.windows[cell[2]] == latest) < settings.min_reviews:
         notes.append(f"The latest {unit} ({line.label(by_position[latest])}) holds {totals[latest]:,} reviews: "
                      f"too few to test (min_reviews {settings.min_reviews}).")
-    return tests, notes
+    return notes
 
 
 def category_tests(counts: TrendCounts, line: Timeline, category: str, cells: dict[int, Cell],
-                   totals: dict[int, int], shares: bool, first: int) -> list[Test]:
+                   totals: dict[int, int], shares: bool, first: int, tests: Tests) -> None:
     """The category test and the phrase tests of each of one category's windows that can be tested."""
     settings = counts.settings
-    tests = []
     for position, cell in sorted(cells.items()):
         reviews = counts.reviews[cell]
         before = range(max(position - settings.history, first), position)
@@ -176,23 +196,22 @@ def category_tests(counts: TrendCounts, line: Timeline, category: str, cells: di
         else:
             p_value = float(count_rise_p(reviews, history_reviews, len(before)))
             expected = history_reviews / len(before)
-        tests.append(Test(line.axis, category, position, -1, reviews, reviews, expected, p_value))
-        tests += phrase_tests(counts, line.axis, category, position, cell, history, reviews, history_reviews)
-    return tests
+        tests.add(line.axis, category, position, np.array([-1]), np.array([reviews]), reviews, np.array([expected]),
+                  np.array([p_value]))
+        phrase_tests(counts, line.axis, category, position, cell, history, reviews, history_reviews, tests)
 
 
 def phrase_tests(counts: TrendCounts, axis: str, category: str, position: int, cell: Cell, history: list[Cell],
-                 reviews: int, history_reviews: int) -> list[Test]:
+                 reviews: int, history_reviews: int, tests: Tests) -> None:
     """One test per phrase held by ``min_phrase_reviews`` of the window's reviews of the category."""
     now = counts.matrix[counts.cells[cell]].toarray().ravel()
     candidates = np.flatnonzero(now >= counts.settings.min_phrase_reviews)
     if not candidates.size:
-        return []
+        return
     before = history_counts(counts, history)[candidates]
     p_values = share_rise_p(now[candidates], reviews, before, history_reviews)
-    expected = reviews * (before + 1) / (history_reviews + 1)
-    return [Test(axis, category, position, int(phrase), int(now[phrase]), reviews, float(e), float(p))
-            for phrase, e, p in zip(candidates, expected, p_values)]
+    tests.add(axis, category, position, candidates, now[candidates], reviews,
+              reviews * (before + 1) / (history_reviews + 1), p_values)
 
 
 def history_counts(counts: TrendCounts, cells: list[Cell]) -> np.ndarray:
@@ -225,12 +244,18 @@ class Window:
                 if start <= p < self.position and (self.line.axis, self.category, w) in self.counts.cells]
 
     def rising(self) -> np.ndarray:
-        """Log-odds z of every phrase in this window against its history (prior: the category's own counts)."""
-        counts = self.counts
-        now = counts.matrix[counts.cells[self.cell]].toarray().ravel()
-        everywhere = history_counts(counts, [c for c in counts.cells if c[0] == self.line.axis
-                                             and c[1] == self.category])
-        return rising_z(now, history_counts(counts, self.history()), everywhere)
+        """Log-odds z of every phrase in this window against its history (prior: the two together)."""
+        now = self.counts.matrix[self.counts.cells[self.cell]].toarray().ravel()
+        return rising_z(now, history_counts(self.counts, self.history()))
+
+    def rising_phrases(self, z: np.ndarray, limit: int | None = None) -> list[str]:
+        """The window's most-rising phrases (``z`` from :meth:`rising`, above 0), each held by
+        ``min_phrase_reviews`` of its reviews, up to ``limit`` (``phrases``) of them: what names a category flag."""
+        settings = self.counts.settings
+        held = self.counts.matrix[self.counts.cells[self.cell]].toarray().ravel()
+        rising = np.flatnonzero((z > 0) & (held >= settings.min_phrase_reviews))
+        return distinct_phrases(self.counts.phrase_names()[rising[np.argsort(-z[rising])]].tolist(),
+                                limit or settings.phrases)
 
 
 def flag_rows(counts: TrendCounts, timelines: dict[str, Timeline], flagged: list[tuple[Test, float]]) -> list[dict]:
@@ -246,9 +271,7 @@ def flag_rows(counts: TrendCounts, timelines: dict[str, Timeline], flagged: list
         z = window.rising()
         for test, q in found:
             if test.phrase < 0:
-                held = counts.matrix[counts.cells[window.cell]].toarray().ravel()
-                rising = np.flatnonzero((z > 0) & (held >= counts.settings.min_phrase_reviews))
-                phrases = distinct_phrases(names[rising[np.argsort(-z[rising])]].tolist(), counts.settings.phrases)
+                phrases = window.rising_phrases(z)
                 since = since_position(by_window, axis, category, position, lambda key: any(
                     t.phrase < 0 for t, _ in by_window[key]))
                 rows.append(flag_row(window, test, q, phrases, since, CATEGORY))

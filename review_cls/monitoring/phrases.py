@@ -57,14 +57,20 @@ def _add_words(words: list[str], found: dict[str, None]) -> None:
                 found[" ".join(words[i:i + n])] = None
 
 
-def rising_z(window: np.ndarray, history: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """Log-odds ratio of each phrase in the window against its history, with an informative Dirichlet prior (the
-    phrase's count over all windows), as a z-score (Monroe, Colaresi and Quinn 2008): large when a phrase is used
-    more now than before, shrunk towards 0 for rare phrases, so three mentions never outrank thirty."""
-    window, history, prior = (np.asarray(a, dtype=np.float64) for a in (window, history, prior))
+def rising_z(window: np.ndarray, history: np.ndarray) -> np.ndarray:
+    """Log-odds ratio of each phrase in the window against its history, with an informative Dirichlet prior, as a
+    z-score (Monroe, Colaresi and Quinn 2008): large when a phrase is used more now than before, shrunk towards 0 for
+    rare phrases, so three mentions never outrank thirty.
+
+    The prior is the phrase's count in the window and its history together, the reviews being compared: a phrase
+    used at one rate in both gets 0 whatever their sizes, and windows after this one never change its score (a prior
+    from every window would count a later incident's phrases as rising long before it, and common phrases as
+    rising in any window smaller than its history)."""
+    window, history = np.asarray(window, dtype=np.float64), np.asarray(history, dtype=np.float64)
+    prior = window + history
     prior_total, window_total, history_total = prior.sum(), window.sum(), history.sum()
     z = np.zeros_like(prior)
-    seen = prior > 0  # a phrase never counted on this axis (only in reviews without a window) has no odds
+    seen = prior > 0  # a phrase in neither has no odds
     window, history, prior = window[seen], history[seen], prior[seen]
     now = np.log(window + prior) - np.log(window_total + prior_total - window - prior)
     before = np.log(history + prior) - np.log(history_total + prior_total - history - prior)

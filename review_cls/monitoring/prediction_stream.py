@@ -24,6 +24,7 @@ from review_cls.reports.insights import (
     InsightSummary,
     pick_column,
 )
+from review_cls.utils.atomic import refuse_writing_over_inputs
 
 log = logging.getLogger(__name__)
 # the one category of a review file without predictions
@@ -85,6 +86,7 @@ def read_predictions(chunks: Iterable[pd.DataFrame], cfg: DictConfig, source: Pa
 def output_folder(cfg: DictConfig, source: Path) -> Path:
     """``output``, or ``<input stem>_trends/`` beside the input; an earlier one is replaced only with overwrite."""
     folder = Path(str(cfg.output)).expanduser() if cfg.output else source.with_name(f"{source.stem}_trends")
+    refuse_writing_over_inputs({"input": source, "ckpt_path": cfg.ckpt_path}, [], [("output", folder)])
     if folder.exists():
         check_insights_folder(folder, source)
         if not cfg.overwrite:

@@ -9,7 +9,10 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from review_cls.data.io import check_encoding, checked_sep
 from review_cls.errors import ConfigError
+from review_cls.utils.hardware import resolve_device
+from review_cls.utils.settings import column_name
 
 # window name -> the pandas period it counts dates in (weeks start on Monday, as the weekly chart's)
 WINDOWS = {"day": "D", "week": "W-SUN", "month": "M"}
@@ -99,3 +102,15 @@ def _topics(values: Mapping[str, Any], prefix: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{prefix}topics must be auto or a whole number >= 1, got {value!r}.")
     return value
+
+
+def check_stream_settings(cfg: DictConfig) -> None:
+    """The settings ``predict`` and ``trends`` share: the review table's columns, how it is read, the device and
+    the ``trends`` group, checked before the table is opened."""
+    column_name(cfg, "text_column")
+    for key in ("date_column", "rating_column", "version_column"):
+        column_name(cfg, key, optional=True)
+    check_encoding(str(cfg.encoding), "encoding")
+    checked_sep(cfg.get("sep"), "sep")
+    resolve_device(cfg.device)
+    trend_settings(cfg.trends)

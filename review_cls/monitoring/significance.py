@@ -12,7 +12,7 @@ Poisson test against a fixed history rate is, and flags noise):
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import binom, false_discovery_control, hypergeom
+from scipy.stats import binom, hypergeom
 
 
 def share_rise_p(count: np.ndarray, total: np.ndarray, history_count: np.ndarray,
@@ -31,12 +31,22 @@ def count_rise_p(count: np.ndarray, history_count: np.ndarray, history_windows: 
     return binom.sf(count - 1, count + history_count, 1.0 / (np.asarray(history_windows, dtype=np.float64) + 1.0))
 
 
-def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
-    """Adjusted p-values controlling the false discovery rate over all of ``p_values`` (scipy's
-    ``false_discovery_control``).
+def benjamini_hochberg(p_values: np.ndarray, tests: int | None = None) -> np.ndarray:
+    """Adjusted p-values controlling the false discovery rate: p x tests / rank, then the smallest of those at
+    this rank or above (scipy's ``false_discovery_control`` when ``p_values`` are all the tests).
+
+    ``tests``: how many tests were made when ``p_values`` holds only those below alpha (the rest, at or above alpha,
+    can neither be flagged nor lower these: every adjusted value they would give is at least alpha), so a run
+    need not keep a p-value per test; scipy takes no such count, hence these few lines.
 
     Benjamini-Hochberg rather than Holm: a run makes thousands of tests (every phrase of every window), where Holm's
     family-wise bound misses real rises; when nothing has changed the two bound the same thing (the chance of any
     false flag)."""
     p_values = np.asarray(p_values, dtype=np.float64)
-    return false_discovery_control(p_values, method="bh") if p_values.size else p_values
+    if not p_values.size:
+        return p_values
+    order = np.argsort(p_values, kind="stable")
+    scaled = p_values[order] * (p_values.size if tests is None else tests) / np.arange(1, p_values.size + 1)
+    adjusted = np.empty_like(p_values)
+    adjusted[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return adjusted

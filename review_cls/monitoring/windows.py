@@ -8,16 +8,18 @@ import re
 import numpy as np
 import pandas as pd
 
+from review_cls.monitoring.review_values import usable_dates
+
 # period numbers of unreadable or missing dates and versions
 NO_WINDOW = np.iinfo(np.int64).min
 VERSION_PART = re.compile(r"\d+|[^\d.\-_ ]+")
 
 
 def date_windows(values: pd.Series, period: str) -> np.ndarray:
-    """Each value's window as a period number (``pd.Period.ordinal`` of ``period``); unreadable dates, and dates
-    pandas cannot hold (before 1677 or after 2262), become :data:`NO_WINDOW`. Time zones are converted to UTC."""
-    # format="mixed": each value parsed on its own (one format guessed from the first value would drop the others)
-    stamps = pd.to_datetime(values, errors="coerce", utc=True, format="mixed").dt.tz_convert(None)
+    """Each value's window as a period number (``pd.Period.ordinal`` of ``period``); a date that is not usable
+    (unreadable, or out of range: review_cls/monitoring/review_values.py) becomes :data:`NO_WINDOW`. Time zones are
+    converted to UTC."""
+    stamps = usable_dates(values)
     ordinals = np.full(len(values), NO_WINDOW, dtype=np.int64)
     known = stamps.notna().to_numpy()
     if known.any():

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 
-from review_cls.errors import DataError
+from review_cls.errors import ConfigError, DataError
+from review_cls.monitoring.review_values import DATE_RANGE, LeftOut, usable_dates, usable_ratings
 from review_cls.reports.figures import new_figure, save_png
 
 if TYPE_CHECKING:
@@ -49,11 +50,9 @@ def pick_column(columns: Sequence[str], wanted: str | None, candidates: Sequence
 
 
 def week_starts(values: pd.Series) -> pd.Series:
-    """Monday of each value's week (naive dates; time zones converted to UTC); unparseable values become NaT."""
-    # format="mixed": each value parsed on its own; a format guessed from the first value would turn dates of any
-    # other format (in one column, or in a later chunk) into NaT
-    stamps = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
-    return stamps.dt.tz_convert(None).dt.to_period("W-SUN").dt.start_time
+    """Monday of each value's week (naive dates; time zones converted to UTC); values that are not a usable date
+    (review_cls/monitoring/review_values.py) become NaT."""
+    return usable_dates(values).dt.to_period("W-SUN").dt.start_time
 
 
 def label_rows(chunk: pd.DataFrame, labels: Sequence[str], separator: str) -> pd.DataFrame:
@@ -72,13 +71,17 @@ def label_rows(chunk: pd.DataFrame, labels: Sequence[str], separator: str) -> pd
 class InsightSummary:
     """Running per-category statistics over prediction chunks (columns ``predicted_label`` and ``confidence``, or
     a multi-label model's ``labels`` and ``prob_<label>`` when ``label_separator`` is given). With ``trends``, the
-    counts for emerging issues and topics are fed too (``write`` then adds ``emerging.csv`` and ``topics.csv``)."""
+    counts for emerging issues and topics are fed too (``write`` then adds ``emerging.csv`` and ``topics.csv``).
+    Ratings that are not finite numbers (with ``trends``: not within ``trends.rating_range``) and dates no review
+    carries are left out and counted.
+    """
 
     def __init__(
         self, labels: Sequence[str], text_column: str, top_k: int, date_column: str | None, rating_column: str | None,
         sample_rows: int = 0, label_separator: str | None = None, trends: TrendCounts | None = None,
         made_by: str = "",
     ) -> None:
+        check_label_separator(labels, label_separator)
         self.labels = list(labels)
         # which predictor made the predictions (the blend with TF-IDF or the model alone), one line for the reports
         self.made_by = made_by
@@ -92,6 +95,9 @@ class InsightSummary:
         self.counts: Counter[str] = Counter()
         self.empty = 0
         self.undated = 0
+        # dates and ratings given but not usable, left out of the weeks and the means
+        self.bad_dates, self.bad_ratings = LeftOut(), LeftOut()
+        self.rating_range = trends.settings.rating_range if trends is not None else None
         self.weekly: Counter[tuple[pd.Timestamp, str]] = Counter()
         self.rating_sum: Counter[str] = Counter()
         self.rating_count: Counter[str] = Counter()
@@ -126,14 +132,18 @@ class InsightSummary:
                 for row, key, text in zip(picked.index, picked["key"], picked[self.text_column]):
                     _push(heaps[label], (float(key), -int(row), str(text)), self.top_k)
         self._update_sample(predicted, labels)
+        # a multi-label review counts once in what was left out, though it is a row under each of its labels
+        first = ~predicted.index.duplicated()
         if self.date_column:
             weeks = week_starts(predicted[self.date_column])
             dated = weeks.notna()
-            self.undated += int((~dated).sum())
+            self.undated += int((~dated & first).sum())
+            self.bad_dates.add(predicted.loc[first, self.date_column], (~dated)[first].to_numpy())
             self.weekly.update(pd.DataFrame({"week": weeks[dated], "label": labels[dated]}).value_counts().to_dict())
         if self.rating_column:
-            ratings = pd.to_numeric(predicted[self.rating_column], errors="coerce")
+            ratings = pd.Series(usable_ratings(predicted[self.rating_column], self.rating_range), index=predicted.index)
             rated = ratings.notna()
+            self.bad_ratings.add(predicted.loc[first, self.rating_column], (~rated)[first].to_numpy())
             totals = ratings[rated].groupby(labels[rated]).agg(["sum", "count"])
             self.rating_sum.update(totals["sum"].to_dict())
             self.rating_count.update(totals["count"].to_dict())
@@ -242,10 +252,15 @@ class InsightSummary:
         ]
         if weekly is not None:
             lines += [f"## Per week (`{self.date_column}`)", "",
-                      f"{len(weekly)} weeks in `weekly_counts.csv`; {self.undated:,} reviews without a readable date.",
-                      ""]
+                      f"{len(weekly)} weeks in `weekly_counts.csv`; {self.undated:,} reviews without a usable date "
+                      f"(none, unreadable, or not {DATE_RANGE})" + _examples(self.bad_dates) + ".", ""]
             if len(weekly):
                 lines += ["![reviews per week](weekly_counts.png)", ""]
+        if self.bad_ratings.count:
+            lines += [f"{self.bad_ratings.count:,} ratings in `{self.rating_column}` are left out of the mean ratings: "
+                      "not numbers"
+                      + (f" from {self.rating_range[0]:g} to {self.rating_range[1]:g}" if self.rating_range else "")
+                      + _examples(self.bad_ratings) + ".", ""]
         if self.trend_results is not None:
             from review_cls.monitoring.results import trend_markdown
 
@@ -258,6 +273,20 @@ class InsightSummary:
                           index=False)]
             lines.append("")
         return "\n".join(lines)
+
+
+def check_label_separator(labels: Sequence[str], separator: str | None) -> None:
+    """A multi-label file's labels are split on ``separator``: no label may hold it."""
+    holding = [label for label in labels if separator and separator in label]
+    if holding:
+        free = next((mark for mark in "|;/+" if not any(mark in label for label in labels)), None)
+        raise ConfigError(f"label_separator={separator!r} occurs in the label {holding[0]!r} of the model, so a "
+                          "review's labels could not be told apart; choose a separator no label holds"
+                          + (f", e.g. label_separator='{free}'." if free else "."))
+
+
+def _examples(left_out: LeftOut) -> str:
+    return f", e.g. {', '.join(map(repr, left_out.examples))}" if left_out.examples else ""
 
 
 def _push(heap: list, item: tuple, limit: int) -> None:

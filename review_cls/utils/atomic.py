@@ -6,9 +6,11 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+
+from review_cls.errors import ConfigError
 
 try:
     import fcntl
@@ -94,6 +96,46 @@ def atomic_dir(path: str | Path, replace: bool = True) -> Iterator[Path]:
             os.replace(temporary, target)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
+
+
+def same_file(first: str | Path, second: str | Path) -> bool:
+    """The two paths name one file: equal once ``~``, symbolic links and ``..`` are resolved, or hard links to one
+    file (``os.path.samefile``)."""
+    first, second = Path(first).expanduser(), Path(second).expanduser()
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # either is missing (an output not written yet) or unreadable: not one file
+        return False
+
+
+def refuse_writing_over_inputs(read: Mapping[str, str | Path | None], written: Iterable[tuple[str, str | Path]],
+                               replaced_folders: Iterable[tuple[str, str | Path]] = ()) -> None:
+    """No command writes over a file it reads, whatever ``overwrite`` says: every file it writes (``written``: the
+    setting that places it, and its path) is compared with every file it reads (``read``: path by setting; ``None``
+    when not set), and no file it reads may lie in a folder it replaces as a whole (``replaced_folders``, as
+    ``written``). Checked before any work."""
+    inputs = {setting: Path(path).expanduser() for setting, path in read.items() if path is not None}
+    for out_setting, output in written:
+        for in_setting, source in inputs.items():
+            if same_file(output, source):
+                raise ConfigError(
+                    f"{in_setting}='{source}' is the file written as '{output}' ({out_setting}): writing it would "
+                    f"replace what is being read, whatever overwrite says. Set {out_setting} to write elsewhere.")
+    for out_setting, folder in replaced_folders:
+        for in_setting, source in inputs.items():
+            if _inside(source, Path(folder).expanduser()):
+                raise ConfigError(
+                    f"{in_setting}='{source}' lies in '{folder}', a folder this command writes as a whole (where "
+                    f"{out_setting} puts it): the file would be lost. Move it out of that folder, or change "
+                    f"{out_setting}.")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """``path`` is ``folder`` or lies in it (links resolved; a hard link elsewhere keeps the file when the folder is
+    replaced, so it does not count)."""
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def file_in_the_way(path: str | Path) -> Path | None:

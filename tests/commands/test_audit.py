@@ -3,6 +3,7 @@ each fold's TF-IDF by default), resume, bad settings."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from review_cls.cli import run_command
 from review_cls.errors import ConfigError, DataError
 from review_cls.jobs.audit import interrupted_note, run_audit
 from review_cls.models.tfidf import build_tfidf_pipeline, full_probabilities
-from tests.helpers import CONF_DIR, DEMO_CSV, write_csv
+from tests.helpers import CONF_DIR, DEMO_CSV, multilabel_frame, write_csv
 
 # one review of each class moved to the next class: the errors the audit must find
 PLANTED = 6
@@ -194,3 +195,43 @@ def test_an_unknown_mode_is_refused(planted_csv, tmp_path):
 def test_an_unknown_cleanlab_filter_is_refused(planted_csv, tmp_path):
     with pytest.raises(ConfigError, match="audit.filter_by=newest is not one of cleanlab's filters: prune_by_noise_rate"):
         run_audit(compose_audit(planted_csv[0], tmp_path, "audit.filter_by=newest"))
+
+
+def test_the_audit_never_writes_over_its_data_or_a_users_file_in_its_run_folder(planted_csv, tmp_path):
+    path, _ = planted_csv
+    data = tmp_path / "label_issues.csv"  # the issue table of an earlier audit, fixed by hand and audited again
+    data.write_bytes(path.read_bytes())
+    with pytest.raises(ConfigError, match=r"data.path='.*label_issues.csv' is the file written as .*\(hydra.run.dir\)"):
+        run_audit(compose_audit(data, tmp_path))
+    assert data.read_bytes() == path.read_bytes()
+    with pytest.raises(ConfigError, match=r"holds label_issues.csv but no audit's folds/ folder: files of yours"):
+        run_audit(compose_audit(path, tmp_path))
+    assert data.read_bytes() == path.read_bytes() and not (tmp_path / "folds").exists()
+
+
+@pytest.mark.parametrize("override, given", [("data.label_separator='|'", "data.label_separator='|'"),
+                                             ("data.task=multilabel", "data.task=multilabel")])
+def test_multi_label_data_is_refused_before_it_is_read(planted_csv, tmp_path, override, given):
+    with pytest.raises(ConfigError, match=rf"{re.escape(given)} makes the data multi-label, but audit ranks one label "
+                                          "per review.*multi-label data is not supported"):
+        run_audit(compose_audit(tmp_path / "not_read.csv", tmp_path, override))
+
+
+def test_a_file_auto_read_as_multi_label_is_refused(tmp_path):
+    path = write_csv(tmp_path / "ml.csv", multilabel_frame().assign(category=lambda f: f["category"].str.split("|"))
+                     .explode("category").dropna().query("category != ''"))  # one row per label: texts repeated
+    with pytest.raises(DataError, match=r"reads as multi-label data \(data.task=auto.*Set data.task=single"):
+        run_audit(compose_audit(path, tmp_path / "run"))
+
+
+def test_texts_filed_under_different_labels_are_listed_apart(planted_csv, tmp_path, caplog):
+    path, _ = planted_csv
+    frame = pd.read_csv(path)
+    other = next(label for label in frame["category"].unique() if label != frame["category"].iloc[0])
+    copy = frame.iloc[[0]].assign(category=other)  # the first text again, filed under another label
+    noisy = write_csv(tmp_path / "noisy.csv", pd.concat([frame, copy], ignore_index=True))
+    run_audit(compose_audit(noisy, tmp_path / "run"))
+    conflicts = pd.read_csv(tmp_path / "run" / "label_conflicts.csv")
+    assert conflicts["text"].tolist() == [frame["review"].iloc[0]]
+    assert conflicts["file_lines"].tolist() == [f"2 {len(frame) + 2}"]
+    assert "1 text(s) of" in caplog.text and "the clearest label errors" in caplog.text

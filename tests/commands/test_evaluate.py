@@ -140,3 +140,12 @@ def test_evaluate_scores_what_predict_ships_by_default_and_says_which(blended_ch
         f1_score(predictions["true_label"], predictions["predicted_label"], average="macro", zero_division=0))
     panel = " ".join(capsys.readouterr().out.replace("│", " ").split())
     assert f"predicted by {predictor_line(shipped)}" in panel
+
+
+def test_evaluate_never_writes_its_reports_over_the_file_it_scores(tiny_checkpoint, small_reviews_csv, tmp_path):
+    data = tmp_path / "eval_predictions.csv"  # an earlier evaluation's predictions, in the run folder given again
+    data.write_bytes(small_reviews_csv.read_bytes())
+    with pytest.raises(ConfigError, match=r"data.path='.*eval_predictions.csv' is the file written as .*"
+                                          r"\(hydra.run.dir\)"):
+        run_evaluation(evaluate_cfg(tmp_path, f"ckpt_path={tiny_checkpoint}", f"data.path={data}"))
+    assert data.read_bytes() == small_reviews_csv.read_bytes()

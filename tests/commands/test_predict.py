@@ -214,6 +214,15 @@ def test_rerun_replaces_the_insights_folder(tiny_checkpoint, reviews, tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "p.csv", "p_insights"]
 
 
+def test_without_insights_predict_says_no_report_page_is_written(tiny_checkpoint, reviews, tmp_path, caplog):
+    source = write_table(reviews.head(5), tmp_path / "in.csv")
+    with caplog.at_level(logging.INFO, logger="review_cls.inference.batch_predict"):
+        run_prediction(compose_predict(f"ckpt_path={tiny_checkpoint}", f"input={source}",
+                                       f"output={tmp_path / 'p.csv'}", "insights=false", "report=true"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "p.csv"]
+    assert "insights=false: no insights folder and no report page, whatever report says" in caplog.text
+
+
 def test_explicit_date_and_rating_columns(tiny_checkpoint, reviews, tmp_path):
     frame = reviews.head(40).rename(columns={"date": "posted", "rating": "stars_given"})
     source = write_table(frame, tmp_path / "in.csv")
@@ -236,7 +245,7 @@ def test_explicit_date_and_rating_columns(tiny_checkpoint, reviews, tmp_path):
         ({"ckpt_path": "CORRUPT"}, CheckpointError, "cannot be read"),
         ({"ckpt_path": "EMPTY_DIR"}, CheckpointError, "not an exported model"),
         ({"date_column": "when"}, DataError, "date_column='when' is not a column"),
-        ({"output": "SAME"}, ConfigError, "is the input file"),
+        ({"output": "SAME"}, ConfigError, "is the file written as"),
         ({"chunk_size": "0"}, ConfigError, "chunk_size must be a whole number >= 1"),
     ],
 )

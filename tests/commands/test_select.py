@@ -171,3 +171,65 @@ def test_select_ranks_by_what_predict_ships_unless_blend_is_false(blended_checkp
     by_text = dict(zip(pool["review"], scores))
     np.testing.assert_allclose(picked["uncertainty"], [by_text[text] for text in picked["review"]], atol=1e-6)
     assert picked["uncertainty"].min() >= np.sort(scores)[-N] - 1e-6  # the N most uncertain under that predictor
+
+
+@pytest.mark.parametrize("place", ["same", "symlink", "hard_link", "dot_dot"])
+def test_no_file_select_reads_is_written_over_even_with_overwrite(tiny_checkpoint, small_reviews_csv, tmp_path, place):
+    labeled = write_csv(tmp_path / "labeled.csv", pd.read_csv(small_reviews_csv).head(150))
+    before = labeled.read_bytes()
+    (tmp_path / "sub").mkdir()
+    output = {"same": labeled, "symlink": tmp_path / "link.csv", "hard_link": tmp_path / "hard.csv",
+              "dot_dot": tmp_path / "sub" / ".." / "labeled.csv"}[place]
+    if place == "symlink":
+        output.symlink_to(labeled)
+    if place == "hard_link":
+        output.hardlink_to(labeled)
+    with pytest.raises(ConfigError, match=r"select.labeled='.*labeled.csv' is the file written as .*\(output\).*"
+                                          "whatever overwrite says"):
+        run_selection(compose_select(f"ckpt_path={tiny_checkpoint}", f"input={small_reviews_csv}", f"n={N}",
+                                     f"select.labeled={labeled}", f"output={output}", "overwrite=true"))
+    assert labeled.read_bytes() == before
+    with pytest.raises(ConfigError, match=r"input='.*reviews.csv' is the file written as"):
+        select(tiny_checkpoint, small_reviews_csv, tmp_path, f"output={small_reviews_csv}", "overwrite=true")
+
+
+def test_a_label_studio_export_is_never_written_over(tmp_path):
+    export = tmp_path / "export.json"
+    export.write_text("[]")
+    with pytest.raises(ConfigError, match="select.from_label_studio='.*export.json' is the file written as .*"
+                                          r"\(select.labeled_output\)"):
+        run_selection(compose_select(f"select.from_label_studio={export}", f"select.labeled_output={export}",
+                                     "overwrite=true"))
+    assert export.read_text() == "[]"
+
+
+def test_a_pool_whose_every_text_is_labeled_already_says_so(tiny_checkpoint, small_reviews_csv, tmp_path):
+    with pytest.raises(DataError, match=r"has no review left to pick after leaving out select.labeled's texts: "
+                                        "every text in it is empty, repeated or labeled already"):
+        select(tiny_checkpoint, small_reviews_csv, tmp_path / "out", f"select.labeled={small_reviews_csv}")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_multi_label_model_picks_by_its_closest_call_and_pre_selects_every_label(multilabel_run, multilabel_csv,
+                                                                                 tmp_path):
+    _, _, checkpoint = multilabel_run
+    predictor = load_predictor(checkpoint)
+    pool = pd.read_csv(multilabel_csv)
+    sigmoids = predictor.predict_probabilities(pool["review"].tolist(), 64)
+    picked = select(checkpoint, multilabel_csv, tmp_path, "n=10")
+    thresholds = predictor.thresholds
+    # each label's distance to its threshold as a share of the way to 0 or 1: the closest call decides
+    share = np.abs(sigmoids - thresholds) / np.where(sigmoids >= thresholds, 1 - thresholds, thresholds)
+    closest_call = share.min(axis=1)
+    expected = pool["review"].to_numpy()[np.argsort(closest_call, kind="stable")[:10]]
+    assert picked["review"].tolist() == expected.tolist()
+    assert picked["uncertainty"].to_numpy() == pytest.approx(1 - np.sort(closest_call)[:10], abs=1e-6)
+    assert "predicted_label" not in picked and "labels" in picked
+    tasks = json.loads((tmp_path / "to_label_label_studio.json").read_text())
+    at = {text: i for i, text in enumerate(pool["review"])}
+    for task, row in zip(tasks, picked.itertuples()):
+        given = [label for label, p, t in zip(predictor.labels, sigmoids[at[row.review]], predictor.thresholds)
+                 if p >= t]
+        assert task["data"]["multilabel"] is True
+        chosen = task["predictions"][0]["result"][0]["value"]["choices"] if given else []
+        assert sorted(chosen) == sorted(given) == sorted(filter(None, str(row.labels).split("|")))

@@ -5,7 +5,6 @@ blend's own thresholds; then predict, evaluate and export on it."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,30 +14,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import open_dict
 
 from review_cls.errors import ConfigError, DataError
-from review_cls.jobs.train import run_training
-from tests.helpers import CONF_DIR, fails, multilabel_frame, tiny_overrides
-
-
-def multilabel_cfg(tiny_bert_dir: Path, data_path: Path, out: Path, *overrides: str):
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        return compose(config_name="train", overrides=[
-            *tiny_overrides(tiny_bert_dir, data_path, out), "data=file", f"data.path={data_path}",
-            "data.text_column=review", "data.label_column=category", "data.label_separator='|'",
-            "trainer.max_epochs=1", "model.alpha=auto", *overrides])
-
-
-@pytest.fixture(scope="module")
-def multilabel_csv(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("ml_data") / "multilabel.csv"
-    multilabel_frame().to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def multilabel_run(tiny_bert_dir, multilabel_csv, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ml_run")
-    metrics = run_training(multilabel_cfg(tiny_bert_dir, multilabel_csv, out))
-    return metrics, out, next((out / "checkpoints").glob("best-epoch*.ckpt"))
+from tests.helpers import CONF_DIR, fails, multilabel_cfg, multilabel_frame
 
 
 def test_the_blend_is_chosen_with_its_own_thresholds_on_validation(multilabel_run):

@@ -15,7 +15,7 @@ from review_cls.inference.prediction_files import insights_folder
 from review_cls.jobs.predict import run_prediction
 from review_cls.jobs.trends import run_trends
 from review_cls.monitoring.prediction_stream import ALL_REVIEWS
-from tests.helpers import CONF_DIR, DEMO_CSV, REPO_ROOT, SHARED_DATA
+from tests.helpers import CONF_DIR, DEMO_CSV, SHARED_DATA
 from tests.unit.monitoring.streams import PLANTED, stream
 
 YOUTUBE = SHARED_DATA / "idea_youtube" / "youtube_ios_reviews.csv"
@@ -24,12 +24,6 @@ YOUTUBE = SHARED_DATA / "idea_youtube" / "youtube_ios_reviews.csv"
 def compose_trends(*overrides: str) -> DictConfig:
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
         return compose(config_name="trends", overrides=["chunk_size=50", "device=cpu", *overrides])
-
-
-def test_the_worktree_package_is_tested():
-    import review_cls
-
-    assert Path(review_cls.__file__).resolve().parent == REPO_ROOT / "review_cls"
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +106,8 @@ def test_unparsable_dates_and_one_window_get_notes_in_the_page(tmp_path):
     frame.to_csv(path, index=False)
     run_trends(compose_trends(f"input={path}"))
     page = (tmp_path / "reviews_trends" / "report.html").read_text(encoding="utf-8")
-    assert "5 reviews have no readable date in &#x27;date&#x27;" in page or "5 reviews have no readable date" in page
+    assert "5 reviews have no usable date in 'date' (unreadable, or not from 1990-01-01 to 2099-12-31), e.g. 'soon';" \
+        in page  # one example of each value
     assert "Not enough history by week" in page
 
 
@@ -124,3 +119,15 @@ def test_youtube_incident_is_flagged_in_its_first_week(tmp_path):
     incident = flags[flags["phrases"].fillna("").str.contains("something go wrong|tap to retry")
                      & (flags["by"] == "week")]
     assert incident["window"].min() == "2016-12-19"  # the first week with more than 1% of such reviews
+
+
+def test_an_input_inside_the_output_folder_is_refused_as_it_would_be_lost(tmp_path):
+    folder = tmp_path / "reviews_trends"
+    folder.mkdir()
+    path = folder / "topics.csv"  # a name trends writes there, so the folder check alone would let it be replaced
+    stream(weeks=4).drop(columns="predicted_label").to_csv(path, index=False)
+    before = path.read_bytes()
+    with pytest.raises(ConfigError, match=r"input='.*topics.csv' lies in '.*reviews_trends', a folder this command "
+                                          "writes as a whole"):
+        run_trends(compose_trends(f"input={path}", f"output={folder}", "overwrite=true"))
+    assert path.read_bytes() == before

@@ -48,3 +48,12 @@ def test_header_only_file(compose_train_cfg, tmp_path, suffix):
     frame = pd.DataFrame({"review": pd.Series(dtype=str), "category": pd.Series(dtype=str)})
     {".csv": frame.to_csv, ".xlsx": frame.to_excel, ".parquet": frame.to_parquet}[suffix](path, index=False)
     fails(compose_train_cfg(data_path=path), DataError, path.name, "has no rows")
+
+
+def test_json_lines_keep_their_dates_and_label_codes_as_written(tmp_path):
+    path = tmp_path / "reviews.jsonl"
+    path.write_text('{"review": "late", "label": "002", "date": "2024-03-04"}\n'
+                    '{"review": "ok", "label": "3", "date": "04/03/2024", "rating": 4}\n', encoding="utf-8")
+    frame = read_table(path)
+    assert frame["label"].tolist() == ["002", "3"] and frame["date"].tolist() == ["2024-03-04", "04/03/2024"]
+    assert frame["rating"].iloc[1] == 4

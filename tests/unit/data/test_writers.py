@@ -23,6 +23,16 @@ def test_xlsx_output_drops_control_characters_and_counts_the_cells(tmp_path, cap
     assert "2 cell(s) held control characters" in caplog.text and str(output) in caplog.text
 
 
+
+def test_xlsx_output_cuts_a_text_longer_than_a_cell_holds_and_says_so(tmp_path, caplog):
+    long_review = "slow " * 10_000  # 50,000 characters
+    with caplog.at_level(logging.WARNING, logger="review_cls.data.writers"):
+        with TableWriter(tmp_path / "out.xlsx", "excel") as writer:
+            writer.write(pd.DataFrame({"review": [long_review, "fine"]}))
+    back = pd.read_excel(tmp_path / "out.xlsx")
+    assert back["review"].tolist() == [long_review[:32_767], "fine"]
+    assert "1 cell(s) held more than the 32,767 characters an Excel cell can store" in caplog.text
+
 @pytest.mark.parametrize("kind", ["csv", "tsv"])
 def test_text_output_keeps_carriage_returns_inside_cells(tmp_path, kind):
     frame = pd.DataFrame({"review": ["old mac line\rbreak", "tab\there", "plain"], "label": ["a", "b", "c"]})

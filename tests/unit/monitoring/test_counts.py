@@ -48,8 +48,10 @@ def test_bad_ratings_and_dates_are_left_out_and_counted():
     frame["rating"] = ["5", "inf", "1e300", "-3", "abc", "4", "2", ""]
     frame["date"] = ["2025-01-06", "never", "2025-01-07", "1677-09-22", "2262-04-10", None, "2025-01-08", "2025-01-09"]
     counts = counted(frame)
-    assert counts.bad_ratings == 3 and counts.bad_rating_example == "inf"
-    assert counts.undated == 2 and counts.bad_dates == ["never"]
+    assert counts.bad_ratings.count == 4 and counts.bad_ratings.examples == ["inf", "1e300", "-3"]  # and "abc"
+    # pandas holds 1677-09-22 and 2262-04-10, but no review is dated so: left out, not a window each
+    assert counts.undated == 4 and counts.bad_dates.count == 3
+    assert counts.bad_dates.examples == ["never", "1677-09-22", "2262-04-10"]
     by_axis = {axis: sum(counts.rating_sum[c] for c in counts.rating_sum if c[0] == axis) for axis in (DATE, VERSION)}
     assert by_axis == {DATE: 5 + 2, VERSION: 5 + 4 + 2}  # the undated "4" counts by version only
     assert all(np.isfinite(value) for value in counts.rating_sum.values())

@@ -23,9 +23,15 @@ def test_chinese_runs_give_character_pairs_and_triples():
 def test_rising_z_ranks_the_phrase_that_rose_first_and_shrinks_rare_ones():
     window = np.array([30, 3, 10, 0])
     history = np.array([2, 0, 80, 5])
-    z = rising_z(window, history, window + history)
+    z = rising_z(window, history)
     assert z.argmax() == 0 and z[0] > z[1] > 0 > z[2]
-    assert rising_z(window, history, np.array([32, 0, 90, 5]))[1] == 0  # never counted: no odds
+    assert rising_z(np.array([0, 4, 3]), np.array([0, 9, 5]))[0] == 0  # never counted: no odds
+
+
+def test_rising_z_is_zero_for_a_phrase_used_at_one_rate_before_and_now_whatever_the_sizes():
+    history = np.array([40, 120, 840])  # shares 4%, 12%, 84%
+    for window in (np.array([2, 6, 42]), np.array([400, 1200, 8400])):
+        assert np.allclose(rising_z(window, history), 0)
 
 
 def test_distinct_phrases_keep_the_longer_phrase_in_the_shorter_ones_place():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import fisher_exact
+from scipy.stats import false_discovery_control, fisher_exact
 
 from review_cls.monitoring.significance import benjamini_hochberg, count_rise_p, share_rise_p
 
@@ -23,3 +23,14 @@ def test_benjamini_hochberg_adjusts_by_rank_and_keeps_order():
     # sorted 0.01, 0.03, 0.04, 0.5 -> p * 4 / rank 0.04, 0.06, 0.0533, 0.5 -> running minimum from the top
     assert np.allclose(benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5])), [0.04, 0.16 / 3, 0.16 / 3, 0.5])
     assert benjamini_hochberg(np.array([])).size == 0
+
+
+def test_benjamini_hochberg_of_the_small_p_values_and_the_count_of_all_tests_matches_all_of_them():
+    p_values = np.random.default_rng(0).beta(0.3, 1.0, 5000)
+    full = false_discovery_control(p_values, method="bh")
+    assert np.allclose(benjamini_hochberg(p_values), full)
+    small = p_values < 0.01
+    kept = benjamini_hochberg(p_values[small], tests=p_values.size)
+    assert small.sum() < 0.5 * p_values.size and (full[small] < 0.01).any()
+    assert np.allclose(kept[kept < 0.01], full[small][kept < 0.01])
+    assert ((kept < 0.01) == (full[small] < 0.01)).all()

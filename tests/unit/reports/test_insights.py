@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from review_cls.errors import DataError
+from review_cls.errors import ConfigError, DataError
 from review_cls.reports.insights import InsightSummary, pick_column, week_starts
 
 LABELS = ["billing", "delivery", "quality"]
@@ -80,7 +80,9 @@ def test_write_puts_tables_charts_and_a_summary_naming_the_counts_in_the_folder(
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert summary.startswith("# Review insights: reviews.csv")
     assert "4 reviews classified; 1 rows with an empty text got no prediction." in summary
-    assert "3 weeks in `weekly_counts.csv`; 0 reviews without a readable date." in summary
+    assert "3 weeks in `weekly_counts.csv`; 0 reviews without a usable date (none, unreadable, or not from " \
+           "1990-01-01 to 2099-12-31)." in summary
+    assert "1 ratings in `rating` are left out of the mean ratings: not numbers, e.g. 'n/a'." in summary
     assert "1. (0.950, row 4) parcel lost" in summary
     assert list(pd.read_csv(tmp_path / "categories.csv")["count"]) == [3, 1, 0]
     weekly = pd.read_csv(tmp_path / "weekly_counts.csv")
@@ -93,3 +95,35 @@ def test_dates_of_several_formats_in_one_column_each_find_their_week():
     weeks = week_starts(pd.Series(["2024-03-06", "2024-03-10T23:30:00-02:00", "not a date", "03/12/2024"]))
     assert weeks.tolist()[:2] == [pd.Timestamp("2024-03-04"), pd.Timestamp("2024-03-11")]
     assert pd.isna(weeks.iloc[2]) and weeks.iloc[3] == pd.Timestamp("2024-03-11")
+
+
+def test_ratings_and_dates_no_review_carries_are_left_out_and_counted_not_plotted(tmp_path):
+    from review_cls.monitoring.counts import TrendCounts
+    from review_cls.monitoring.settings import trend_settings
+    from tests.helpers import group_settings
+
+    trends = TrendCounts(trend_settings(group_settings("trends", "default")), "text", "date", None, "rating")
+    summary = InsightSummary(LABELS, text_column="text", top_k=2, date_column="date", rating_column="rating",
+                             trends=trends)
+    summary.update(pd.DataFrame({
+        "text": ["a", "b", "c", "d", "e", "f"], "predicted_label": ["billing"] * 6, "confidence": [0.9] * 6,
+        "date": ["2024-03-04", "1677-09-22", "2262-04-10", "2024-03-05", None, "2024-03-12"],
+        "rating": [4, "inf", 1e300, 300, 2, None],
+    }))
+    assert summary.category_table()["mean_rating"].iloc[0] == pytest.approx(3.0)  # 4 and 2 of the range [0, 10]
+    assert summary.bad_ratings.count == 3 and summary.bad_dates.count == 2
+    summary.write(tmp_path, source="reviews.csv")
+    assert len(pd.read_csv(tmp_path / "weekly_counts.csv")) == 2  # 2024-03-04 and 2024-03-11, not 30,000 weeks
+    page = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "3 reviews without a usable date (none, unreadable, or not from 1990-01-01 to 2099-12-31), e.g. " \
+           "'1677-09-22', '2262-04-10'." in page
+    assert "3 ratings in `rating` are left out of the mean ratings: not numbers from 0 to 10, e.g. 'inf', " \
+           "'1e+300', '300'." in page
+
+
+def test_a_label_separator_found_inside_a_label_is_refused_naming_both():
+    with pytest.raises(ConfigError, match=r"label_separator='_' occurs in the label 'bug_report' of the model.*"
+                                          r"e.g. label_separator='\|'"):
+        InsightSummary(["bug_report", "price"], text_column="text", top_k=2, date_column=None, rating_column=None,
+                       label_separator="_")
+    InsightSummary(["bug_report"], text_column="text", top_k=2, date_column=None, rating_column=None)  # single-label
