@@ -159,9 +159,10 @@ def evaluation_lines(facts: RunFacts, labels: list[str], blend: BlendRecord | No
 
 
 def blend_weights(blend: BlendRecord) -> str:
-    """``0.50 model + 0.50 TF-IDF, weight chosen on validation by rule f1``."""
-    weight = blend.blend.weight
-    return f"{weight:.2f} model + {1 - weight:.2f} TF-IDF, weight chosen on validation by rule {blend.blend.rule}"
+    """``0.50 model + 0.50 TF-IDF, a fixed share (rule fixed)`` or ``..., weight chosen on validation by rule f1``."""
+    weight, rule = blend.blend.weight, blend.blend.rule
+    how = "a fixed share" if rule == "fixed" else "weight chosen on validation by"
+    return f"{weight:.2f} model + {1 - weight:.2f} TF-IDF, {how} rule {rule}"
 
 
 def shipped_lines(blend: BlendRecord | None) -> list[str]:

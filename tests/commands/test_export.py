@@ -233,5 +233,6 @@ def test_the_model_card_says_what_review_cls_predict_ships(blended_export, blend
     assert "`transformers.pipeline()` and `AutoModelForSequenceClassification` give the fine-tuned model alone" in card
     assert f"| fine-tuned model alone | " in card and f"| {scores['model']:.4f} |" in card
     assert f"| TF-IDF + logistic regression | " in card and f"| {scores['tfidf']:.4f} |" in card
-    assert (f"| blend: {weight:.2f} model + {1 - weight:.2f} TF-IDF, weight chosen on validation by rule f1 (what "
+    how = "a fixed share" if recorded["rule"] == "fixed" else "weight chosen on validation by"
+    assert (f"| blend: {weight:.2f} model + {1 - weight:.2f} TF-IDF, {how} rule {recorded['rule']} (what "
             f"`review_cls.predict` ships) | ") in card and f"| {scores['blend']:.4f} |" in card

@@ -173,7 +173,7 @@ def test_summary_names_best_epoch_scores_artifacts_and_tensorboard(tiny_run):
     assert (f"TF-IDF val macro-F1 {metrics['baseline/val_f1_macro']:.4f} test macro-F1 "
             f"{metrics['baseline/test_f1_macro']:.4f}") in rows
     assert (f"blend val macro-F1 {metrics['blend/val_f1_macro']:.4f} test macro-F1 {metrics['blend/test_f1_macro']:.4f} "
-            f"(model share {metrics['blend/weight']:.2f}, rule f1): what review_cls.predict ships") in rows
+            f"(model share {metrics['blend/weight']:.2f}, rule {cfg.blend.rule}): what review_cls.predict ships") in rows
 
 
 @pytest.mark.parametrize("reason", ["blend=null", "baseline=false: no TF-IDF baseline to blend with", "test=false"])
