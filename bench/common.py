@@ -163,7 +163,7 @@ def trend_counts(frame: pd.DataFrame, labels: pd.Series, text_column: str = "rev
     from omegaconf import OmegaConf
 
     from review_cls.monitoring.counts import TrendCounts
-    from review_cls.monitoring.settings import trend_settings
+    from review_cls.monitoring.trend_settings import trend_settings
 
     defaults = OmegaConf.to_container(OmegaConf.load(Path("conf/trends/default.yaml")))
     counts = TrendCounts(trend_settings({**defaults, **settings}), text_column, date_column, version_column,

@@ -11,7 +11,7 @@ from review_cls.errors import ConfigError
 from review_cls.inference.batch_predict import predict_file
 from review_cls.inference.prediction_columns import multilabel_settings
 from review_cls.inference.predictor import check_runtime
-from review_cls.monitoring.settings import check_stream_settings
+from review_cls.monitoring.trend_settings import check_stream_settings
 from review_cls.utils.settings import flag, path_value, require_settings, whole_number
 
 USAGE = "python -m review_cls.predict ckpt_path=best.ckpt input=reviews.csv output=predictions.csv"

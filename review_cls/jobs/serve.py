@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 from review_cls.errors import ConfigError
 from review_cls.inference.blended_predictor import predictor_line
 from review_cls.inference.predictor import load_predictor
-from review_cls.serving.settings import ServeSettings
+from review_cls.serving.serve_settings import ServeSettings
 from review_cls.utils.settings import require_settings
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from review_cls.data.io import existing_table, iter_table_chunks, table_format
 from review_cls.inference.predictor import load_predictor
 from review_cls.monitoring.embeddings import model_embedder
 from review_cls.monitoring.prediction_stream import output_folder, read_predictions
-from review_cls.monitoring.settings import check_stream_settings
+from review_cls.monitoring.trend_settings import check_stream_settings
 from review_cls.reports.html_report import write_report
 from review_cls.utils.atomic import atomic_dir
 from review_cls.utils.hardware import resolve_device

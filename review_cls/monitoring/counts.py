@@ -16,7 +16,7 @@ from scipy import sparse
 
 from review_cls.monitoring.phrases import phrases_of
 from review_cls.monitoring.review_values import LeftOut, usable_ratings
-from review_cls.monitoring.settings import TrendSettings
+from review_cls.monitoring.trend_settings import TrendSettings
 from review_cls.monitoring.windows import NO_WINDOW, date_windows, version_values
 
 log = logging.getLogger(__name__)

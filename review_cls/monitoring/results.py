@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 
 from review_cls.monitoring.counts import TrendCounts
 from review_cls.monitoring.emerging import Emerging, find_emerging
-from review_cls.monitoring.settings import trend_settings
+from review_cls.monitoring.trend_settings import trend_settings
 from review_cls.monitoring.topics import Embed, find_topics
 from review_cls.reports.insights import pick_column
 

@@ -15,7 +15,7 @@ from litserve import LitAPI
 from review_cls.inference.prediction_columns import predict_chunk
 from review_cls.inference.predictor import load_predictor
 from review_cls.serving.requests import PREDICT_PATH, PredictRequest
-from review_cls.serving.settings import ServeSettings
+from review_cls.serving.serve_settings import ServeSettings
 
 TEXT = "text"
 

@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from review_cls.serving.settings import RequestLimits
+from review_cls.serving.serve_settings import RequestLimits
 
 PREDICT_PATH = "/predict"
 

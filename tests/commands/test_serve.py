@@ -25,7 +25,7 @@ from review_cls.errors import CheckpointError, ConfigError
 from review_cls.inference.prediction_columns import predict_chunk
 from review_cls.inference.predictor import load_predictor
 from review_cls.jobs.serve import run_server
-from review_cls.serving.settings import RequestLimits
+from review_cls.serving.serve_settings import RequestLimits
 from tests.guarantees.test_faults import finish, start
 from tests.helpers import CONF_DIR
 

@@ -7,7 +7,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from review_cls.monitoring.counts import TrendCounts
-from review_cls.monitoring.settings import trend_settings
+from review_cls.monitoring.trend_settings import trend_settings
 from tests.helpers import CONF_DIR
 
 TOPICS = {"delivery": ["the parcel came late again", "courier lost my order", "delivery took two weeks"],

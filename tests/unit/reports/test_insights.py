@@ -99,7 +99,7 @@ def test_dates_of_several_formats_in_one_column_each_find_their_week():
 
 def test_ratings_and_dates_no_review_carries_are_left_out_and_counted_not_plotted(tmp_path):
     from review_cls.monitoring.counts import TrendCounts
-    from review_cls.monitoring.settings import trend_settings
+    from review_cls.monitoring.trend_settings import trend_settings
     from tests.helpers import group_settings
 
     trends = TrendCounts(trend_settings(group_settings("trends", "default")), "text", "date", None, "rating")

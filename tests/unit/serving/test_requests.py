@@ -8,7 +8,7 @@ import json
 import pytest
 
 from review_cls.serving.requests import PredictRequest, RequestCheck, field_name, request_problem
-from review_cls.serving.settings import RequestLimits
+from review_cls.serving.serve_settings import RequestLimits
 
 httpx = pytest.importorskip("httpx")
 
