@@ -3,11 +3,13 @@ each finished fold is saved at once, so a stopped audit resumes after its last f
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +47,45 @@ def fold_of_rows(labels: list[str], folds: int, seed: int) -> np.ndarray:
     for fold, (_, held) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
         assignment[held] = fold
     return assignment
+
+
+# beside the fold files: the settings their models were fitted with
+FOLD_SETTINGS = "settings.json"
+
+
+def check_fold_settings(folder: Path, settings: Mapping[str, Any]) -> None:
+    """Finished folds are read back only by an audit with the settings they were fitted with: the first fold
+    records them (``settings.json``), and a rerun with other settings is refused naming what changed, since fold
+    models fitted two ways would be ranked as one."""
+    record = folder / FOLD_SETTINGS
+    current = json.loads(json.dumps(settings, sort_keys=True, default=str))
+    if not record.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_file(record) as temporary:
+            temporary.write_text(json.dumps(current, indent=1, sort_keys=True), encoding="utf-8")
+        return
+    try:
+        recorded = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"Cannot read '{record}': {exc}. Delete the folder '{folder}' to fit its folds again.") from exc
+    changed = sorted(key for key in set(flat(recorded)) | set(flat(current))
+                     if flat(recorded).get(key) != flat(current).get(key))
+    if changed:
+        shown = ", ".join(f"{key}: {flat(recorded).get(key)!r} -> {flat(current).get(key)!r}" for key in changed[:5])
+        raise ConfigError(f"The finished folds in '{folder}' were fitted with other settings ({shown}"
+                          f"{', ...' if len(changed) > 5 else ''}). Rerun with the settings of that audit, delete "
+                          "the folder to fit its folds again, or set hydra.run.dir to a new folder.")
+
+
+def flat(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"model": {"lr": 2e-5}}`` as ``{"model.lr": 2e-5}``."""
+    found: dict[str, Any] = {}
+    for key, value in settings.items():
+        if isinstance(value, Mapping):
+            found.update(flat(value, f"{prefix}{key}."))
+        else:
+            found[f"{prefix}{key}"] = value
+    return found
 
 
 def out_of_sample_probabilities(reviews: LabeledReviews, labels: list[str], fold: np.ndarray, folder: Path,

@@ -23,7 +23,13 @@ from review_cls.data.prepare import (
     write_label_conflicts,
 )
 from review_cls.errors import ConfigError, DataError
-from review_cls.labeling.folds import FitPredict, check_fold_counts, fold_of_rows, out_of_sample_probabilities
+from review_cls.labeling.folds import (
+    FitPredict,
+    check_fold_counts,
+    check_fold_settings,
+    fold_of_rows,
+    out_of_sample_probabilities,
+)
 from review_cls.labeling.issues import (
     ISSUES_CSV,
     ISSUES_MD,
@@ -72,6 +78,7 @@ def audit_labels(cfg: DictConfig) -> dict[str, Any]:
     fit_predict = tfidf_fold(cfg, labels) if mode == "tfidf" else finetune_fold(cfg, labels, blended)
     # blended and unblended folds are kept apart, so a resumed audit never mixes the two
     folder = output_dir / FOLDS / (f"{mode}_blend" if blended else mode)
+    check_fold_settings(folder, fold_settings(cfg, mode, blended))
     probabilities = out_of_sample_probabilities(reviews, labels, fold, folder, fit_predict)
     issues = rank_label_issues(reviews, labels, probabilities, fold, str(cfg.audit.filter_by))
     write_issue_table(issues, output_dir / ISSUES_CSV)
@@ -81,6 +88,16 @@ def audit_labels(cfg: DictConfig) -> dict[str, Any]:
     log.info("%d of %d reviews look mislabeled -> %s", len(issues), len(reviews), output_dir / ISSUES_CSV)
     print(f"audit: {len(issues)} suspected label errors in {len(reviews)} reviews -> {output_dir / ISSUES_CSV}")
     return {"reviews": len(reviews), "issues": len(issues), "output": str(output_dir / ISSUES_CSV)}
+
+
+def fold_settings(cfg: DictConfig, mode: str, blended: bool) -> dict[str, Any]:
+    """The settings a fold model of ``mode`` is fitted with (the data as read, the TF-IDF, and for the fine-tuned
+    folds the model and trainer groups), which a resumed audit must share."""
+    groups = ["data", "tfidf", "seed"] + (["model", "trainer"] if mode == "finetune" else [])
+    if mode == "finetune" and not blended:
+        groups.remove("tfidf")
+    return {group: OmegaConf.to_container(cfg[group], resolve=True) if isinstance(cfg[group], DictConfig)
+            else cfg[group] for group in groups}
 
 
 def check_single_label(spec: LabelSpec) -> None:

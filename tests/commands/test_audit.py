@@ -130,6 +130,15 @@ def test_rerun_in_the_same_folder_skips_finished_folds(planted_csv, tmp_path, mo
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "label_issues.csv"), first)
 
 
+def test_a_rerun_with_other_model_settings_never_mixes_in_the_finished_folds(planted_csv, tmp_path):
+    path, _ = planted_csv
+    run_audit(compose_audit(path, tmp_path, "audit.folds=3"))
+    (tmp_path / "folds" / "tfidf" / "fold_3.npz").unlink()
+    with pytest.raises(ConfigError, match=r"fitted with other settings \(tfidf.C: 10.0 -> 1.0\)"):
+        run_audit(compose_audit(path, tmp_path, "audit.folds=3", "tfidf.C=1.0"))
+    assert sorted(p.name for p in (tmp_path / "folds" / "tfidf").glob("*.npz")) == ["fold_1.npz", "fold_2.npz"]
+
+
 def test_ctrl_c_keeps_the_finished_folds_and_says_how_to_resume(planted_csv, tmp_path, monkeypatch, capsys):
     path, _ = planted_csv
     fitted = []
@@ -145,7 +154,7 @@ def test_ctrl_c_keeps_the_finished_folds_and_says_how_to_resume(planted_csv, tmp
     with pytest.raises(SystemExit, match="130"):  # as the audit command starts it
         run_command(run_audit, compose_audit(path, tmp_path, "audit.folds=3"), run_folder=True,
                     interrupted=interrupted_note)
-    assert sorted(p.name for p in (tmp_path / "folds" / "tfidf").iterdir()) == ["fold_1.npz"]
+    assert sorted(p.name for p in (tmp_path / "folds" / "tfidf").iterdir()) == ["fold_1.npz", "settings.json"]
     assert f"hydra.run.dir={tmp_path} to go on from there" in capsys.readouterr().err
     assert not (tmp_path / "label_issues.csv").exists()
 
@@ -153,7 +162,7 @@ def test_ctrl_c_keeps_the_finished_folds_and_says_how_to_resume(planted_csv, tmp
 def test_a_finished_fold_of_other_settings_is_refused(planted_csv, tmp_path):
     path, _ = planted_csv
     run_audit(compose_audit(path, tmp_path, "audit.folds=3"))
-    with pytest.raises(ConfigError, match="fold_1.npz' was written by an audit of other"):
+    with pytest.raises(ConfigError, match=r"fitted with other settings \(data.seed: 42 -> 7, seed: 42 -> 7\)"):
         run_audit(compose_audit(path, tmp_path, "audit.folds=3", "seed=7"))
 
 

@@ -3,12 +3,21 @@ saw it, and finished folds read back instead of fitted again."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from review_cls.data.prepare import LabeledReviews
 from review_cls.errors import ConfigError, DataError
-from review_cls.labeling.folds import check_fold_counts, fold_of_rows, out_of_sample_probabilities, read_fold
+from review_cls.labeling.folds import (
+    FOLD_SETTINGS,
+    check_fold_counts,
+    check_fold_settings,
+    fold_of_rows,
+    out_of_sample_probabilities,
+    read_fold,
+)
 
 LABELS = ["bug", "delivery", "price"]
 
@@ -112,3 +121,16 @@ def test_a_damaged_fold_file_is_named_with_the_advice_to_delete_it(tmp_path, dam
             np.savez(file, row_ids=held, labels=np.asarray(LABELS), probabilities=values)
     with pytest.raises(DataError, match=r"Cannot read the finished fold .*fold_1.npz.*Delete it to fit that fold again"):
         read_fold(path, held, LABELS)
+
+
+def test_finished_folds_are_read_back_only_with_the_settings_they_were_fitted_with(tmp_path):
+    fitted = {"model": {"lr": 2e-5, "pooling": "cls"}, "trainer": {"max_epochs": 3}, "seed": 42}
+    check_fold_settings(tmp_path / "finetune", fitted)
+    assert json.loads((tmp_path / "finetune" / FOLD_SETTINGS).read_text()) == fitted
+    check_fold_settings(tmp_path / "finetune", fitted)  # a resume with the same settings goes on
+    changed = {**fitted, "model": {"lr": 3e-5, "pooling": "cls"}}
+    with pytest.raises(ConfigError, match=r"other settings \(model.lr: 2e-05 -> 3e-05\).*delete the folder"):
+        check_fold_settings(tmp_path / "finetune", changed)
+    (tmp_path / "finetune" / FOLD_SETTINGS).write_text("{cut")
+    with pytest.raises(DataError, match=r"Cannot read .*settings.json"):
+        check_fold_settings(tmp_path / "finetune", fitted)
