@@ -330,8 +330,9 @@ def test_predict_ships_the_checkpoints_blend_and_blend_false_the_model_alone(ble
     expected = weight * model + (1 - weight) * tfidf if blend == "true" else model
     np.testing.assert_allclose(result[[f"prob_{label}" for label in labels]], expected, atol=1e-6)
     assert result["predicted_label"].tolist() == [labels[i] for i in expected.argmax(axis=1)]
+    rule = torch.load(blended_checkpoint, weights_only=True)["blend"]["rule"]
     said = (f"Predicted by the model blended with its TF-IDF baseline ({weight:.2f} model + {1 - weight:.2f} TF-IDF, "
-            "rule f1)." if blend == "true" else "Predicted by the model alone (no blend with TF-IDF).")
+            f"rule {rule})." if blend == "true" else "Predicted by the model alone (no blend with TF-IDF).")
     assert said in (insights_folder(output) / "summary.md").read_text()
     assert said.removeprefix("Predicted by ").removesuffix(".") in (insights_folder(output) / "report.html").read_text()
 

@@ -53,7 +53,7 @@ def trained_run(tiny_bert_dir, small_reviews_csv, tmp_path_factory):
 
 
 def test_the_panel_prints_model_tfidf_and_blend_rows_and_metrics_json_holds_the_blend(trained_run):
-    _, metrics, out = trained_run
+    cfg, metrics, out = trained_run
     record = json.loads((out / "metrics.json").read_text())["metrics"]
     for name in ("blend/weight", "blend/val_f1_macro", "blend/test_f1_macro"):
         assert record[name] == pytest.approx(metrics[name]) and 0.0 <= record[name] <= 1.0, name
@@ -61,14 +61,14 @@ def test_the_panel_prints_model_tfidf_and_blend_rows_and_metrics_json_holds_the_
     assert f"model val macro-F1 {record['val/f1_macro_best']:.4f} test macro-F1 {record['test/f1_macro']:.4f}" in panel
     assert f"TF-IDF val macro-F1 {record['baseline/val_f1_macro']:.4f}" in panel
     assert (f"blend val macro-F1 {record['blend/val_f1_macro']:.4f} test macro-F1 {record['blend/test_f1_macro']:.4f} "
-            f"(model share {record['blend/weight']:.2f}, rule f1): what review_cls.predict ships") in panel
+            f"(model share {record['blend/weight']:.2f}, rule {cfg.blend.rule}): what review_cls.predict ships") in panel
 
 
 def test_the_best_checkpoint_records_the_blend_in_plain_values_and_ships_it(trained_run):
-    _, metrics, out = trained_run
+    cfg, metrics, out = trained_run
     best = next((out / "checkpoints").glob("best-epoch*.ckpt"))
     record = torch.load(best, map_location="cpu", weights_only=True)["blend"]  # plain values: a weights-only load
-    assert record == {"weight": metrics["blend/weight"], "rule": "f1", "thresholds": None,
+    assert record == {"weight": metrics["blend/weight"], "rule": cfg.blend.rule, "thresholds": None,
                       "tfidf_file": "baseline/tfidf.npz", "tfidf_sha256": file_sha256(out / "baseline" / "tfidf.npz"),
                       "test_f1_macro": {"model": pytest.approx(metrics["test/f1_macro"]),
                                         "tfidf": pytest.approx(metrics["baseline/test_f1_macro"]),

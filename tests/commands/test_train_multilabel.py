@@ -24,8 +24,8 @@ def test_the_blend_is_chosen_with_its_own_thresholds_on_validation(multilabel_ru
     metrics, out, best = multilabel_run
     val = read_run_predictions(out, "val")
     assert val.targets.shape == (len(val.texts), 6)
-    expected = fit_blend(val.model, val.tfidf, val.targets, "f1")
     record = torch.load(best, weights_only=True)["blend"]
+    expected = fit_blend(val.model, val.tfidf, val.targets, record["rule"])
     assert record["weight"] == expected.weight == metrics["blend/weight"]
     np.testing.assert_allclose(record["thresholds"], expected.thresholds)
     for name in ("blend/test_f1_macro", "blend/test_f1_micro", "blend/test_f1_samples"):
