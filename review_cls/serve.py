@@ -16,7 +16,7 @@ from review_cls.cli import command, run_command
 def main(cfg: DictConfig) -> float | None:
     from review_cls.jobs.serve import run_server
 
-    # SIGTERM is the server's own: it drains the requests in flight and exits 0 (review_cls/jobs/serve.py)
+    # SIGTERM is the server's own: it drains the requests in flight and exits 0 (review_cls/serving/server.py)
     return run_command(run_server, cfg, sigterm=False)
 
 
