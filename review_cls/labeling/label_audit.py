@@ -144,6 +144,7 @@ def finetune_fold(cfg: DictConfig, labels: list[str], blended: bool) -> FitPredi
     has no validation split to choose the weight on, and the held-out labels are the ones audited: the fixed rule)."""
     from review_cls.inference.predictor import predict_probabilities
     from review_cls.training.builders import build_datamodule, build_model, build_trainer
+    from review_cls.training.interrupts import fit_or_raise_interrupt
 
     tfidf = tfidf_fold(cfg, labels) if blended else None
 
@@ -153,7 +154,7 @@ def finetune_fold(cfg: DictConfig, labels: list[str], blended: bool) -> FitPredi
         trainer = build_trainer(fold_cfg, [], [])
         datamodule = build_datamodule(fold_cfg)
         model = build_model(fold_cfg, datamodule)
-        trainer.fit(model, datamodule=datamodule)
+        fit_or_raise_interrupt(trainer, model, datamodule)
         # Lightning hands the model back on the CPU after fit: score the held-out reviews where it trained
         model = model.eval().to(trainer.strategy.root_device)
         found = predict_probabilities(model, datamodule.tokenizer, held.texts, datamodule.settings.max_length,

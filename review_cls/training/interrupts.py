@@ -56,6 +56,18 @@ def fit_or_interrupt(
     return name, code
 
 
+def fit_or_raise_interrupt(trainer: L.Trainer, model: L.LightningModule, datamodule: Any) -> None:
+    """``trainer.fit`` for a job with nothing to test after a stop (an audit's fold): Lightning's ``sys.exit(1)``
+    after Ctrl+C is turned back into the ``KeyboardInterrupt`` the command reports (one ``interrupted:`` line saying
+    what was kept, exit code 130)."""
+    try:
+        trainer.fit(model, datamodule=datamodule)
+    except SystemExit:
+        if trainer.interrupted and not trainer.received_sigterm:
+            raise KeyboardInterrupt from None
+        raise
+
+
 def best_checkpoint(trainer: L.Trainer) -> str:
     """Path of the best checkpoint so far, ``""`` when none was written."""
     return trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from review_cls.errors import INTERRUPTED_EXIT_CODE
-from review_cls.training.interrupts import fit_or_interrupt, stop_after_interrupt
+from review_cls.training.interrupts import fit_or_interrupt, fit_or_raise_interrupt, stop_after_interrupt
 
 
 class FakeTrainer:
@@ -70,3 +70,11 @@ def test_after_the_report_the_command_exits_130_naming_how_to_resume(capsys):
         stop_after_interrupt(FakeTrainer(None, True, "best.ckpt"), "runs/x", ("Ctrl+C", 130))
     assert caught.value.code == 130
     assert "ckpt_path=last" in capsys.readouterr().err
+
+
+def test_a_fit_with_nothing_to_test_after_it_hands_ctrl_c_back_to_the_command():
+    fit_or_raise_interrupt(FakeTrainer(None, False, ""), None, None)
+    with pytest.raises(KeyboardInterrupt):  # the command prints its interrupted: line and exits 130
+        fit_or_raise_interrupt(FakeTrainer(1, True, ""), None, None)
+    with pytest.raises(SystemExit, match="3"):  # any other exit passes unchanged
+        fit_or_raise_interrupt(FakeTrainer(3, False, ""), None, None)
