@@ -50,16 +50,16 @@ def logger_failure(name: str, entry: DictConfig, cause: BaseException) -> str:
     return f"logger.{name} ({entry._target_}) could not start: {type(cause).__name__}: {cause}.{where}"
 
 
-def trainer_arguments(trainer_cfg: DictConfig) -> dict[str, Any]:
+def trainer_arguments(trainer_cfg: DictConfig, without_training: str = "") -> dict[str, Any]:
     """The trainer group, checked, as the Trainer's arguments: ``max_epochs`` a whole number >= 1 (-1 trains
     endlessly, 0 tests an untrained model as if trained), ``accumulate_grad_batches`` one too (0 divides by zero
-    inside Lightning), and ``precision: auto`` resolved for the hardware at hand."""
+    inside Lightning), and ``precision: auto`` resolved for the hardware at hand. ``without_training``: the
+    command's own way to skip training, named beside a ``max_epochs`` of 0."""
     arguments = OmegaConf.to_container(trainer_cfg, resolve=True)
     max_epochs = arguments.get("max_epochs")
     if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
         raise ConfigError(
-            f"trainer.max_epochs must be a whole number >= 1, got {max_epochs!r}. To test a checkpoint without "
-            "training, pass train=false ckpt_path=<checkpoint>."
+            f"trainer.max_epochs must be a whole number >= 1, got {max_epochs!r}.{without_training}"
         )
     if arguments.get("accumulate_grad_batches") is not None:
         whole_number(arguments, "accumulate_grad_batches", 1, "trainer.")
@@ -69,7 +69,9 @@ def trainer_arguments(trainer_cfg: DictConfig) -> dict[str, Any]:
 
 def build_trainer(cfg: DictConfig, callbacks: list[L.Callback], loggers: list[Any]) -> L.Trainer:
     """The Trainer from the trainer group (:func:`trainer_arguments`), with the run's callbacks and loggers."""
-    arguments = trainer_arguments(cfg.trainer)
+    # only train has a train switch: audit's and pretrain's trainers have nothing to test without training
+    skip = " To test a checkpoint without training, pass train=false ckpt_path=<checkpoint>." if "train" in cfg else ""
+    arguments = trainer_arguments(cfg.trainer, skip)
     try:
         return instantiate(arguments, callbacks=callbacks, logger=loggers or False)
     except InstantiationException as exc:

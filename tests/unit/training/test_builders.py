@@ -7,7 +7,7 @@ import lightning as L
 import pytest
 from hydra import compose, initialize_config_dir
 from lightning.pytorch.callbacks import EarlyStopping, TQDMProgressBar
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 
 from review_cls.data.tokenizers import tokenizer_from_files
 from review_cls.errors import ConfigError
@@ -57,13 +57,22 @@ def test_each_default_trains_for_the_epochs_it_was_measured_with(experiment, epo
 
 
 @pytest.mark.parametrize(("override", "fragment"), [
-    ("trainer.max_epochs=0", "trainer.max_epochs must be a whole number >= 1, got 0"),
+    ("trainer.max_epochs=0", r"trainer.max_epochs must be a whole number >= 1, got 0. To test a checkpoint without "
+                             "training, pass train=false"),
     ("trainer.accumulate_grad_batches=0", "trainer.accumulate_grad_batches must be a whole number >= 1, got 0"),
     ("trainer.precision=banana", "The trainer settings are not usable"),
 ])
 def test_unusable_trainer_settings_are_refused_by_name(compose_train_cfg, override: str, fragment: str):
     with pytest.raises(ConfigError, match=fragment):
         build_trainer(compose_train_cfg(override), [], [])
+
+
+def test_a_command_without_a_train_switch_is_not_advised_to_use_one(compose_train_cfg):
+    cfg = compose_train_cfg("trainer.max_epochs=0")
+    with open_dict(cfg):
+        del cfg["train"]  # as audit's and pretrain's configs, which have no train switch
+    with pytest.raises(ConfigError, match=r"got 0\.$"):
+        build_trainer(cfg, [], [])
 
 
 def test_epoch_and_accumulation_counts_must_be_whole_numbers_from_one(compose_train_cfg):
