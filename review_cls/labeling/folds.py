@@ -68,10 +68,10 @@ def check_fold_settings(folder: Path, settings: Mapping[str, Any]) -> None:
         recorded = json.loads(record.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataError(f"Cannot read '{record}': {exc}. Delete the folder '{folder}' to fit its folds again.") from exc
-    changed = sorted(key for key in set(flat(recorded)) | set(flat(current))
-                     if flat(recorded).get(key) != flat(current).get(key))
+    before, now = flat(recorded), flat(current)
+    changed = sorted(key for key in before.keys() | now.keys() if before.get(key) != now.get(key))
     if changed:
-        shown = ", ".join(f"{key}: {flat(recorded).get(key)!r} -> {flat(current).get(key)!r}" for key in changed[:5])
+        shown = ", ".join(f"{key}: {before.get(key)!r} -> {now.get(key)!r}" for key in changed[:5])
         raise ConfigError(f"The finished folds in '{folder}' were fitted with other settings ({shown}"
                           f"{', ...' if len(changed) > 5 else ''}). Rerun with the settings of that audit, delete "
                           "the folder to fit its folds again, or set hydra.run.dir to a new folder.")

@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from review_cls.data.io import check_encoding, checked_sep
 from review_cls.errors import ConfigError
 from review_cls.utils.hardware import resolve_device
-from review_cls.utils.settings import column_name
+from review_cls.utils.settings import column_name, whole_number
 
 # window name -> the pandas period it counts dates in (weeks start on Monday, as the weekly chart's)
 WINDOWS = {"day": "D", "week": "W-SUN", "month": "M"}
@@ -58,7 +58,7 @@ def trend_settings(group: DictConfig | Mapping[str, Any] | None, prefix: str = "
                           f"lack {missing}") + "; see conf/trends/default.yaml.")
     if values["window"] not in WINDOWS:
         raise ConfigError(f"{prefix}window={values['window']!r} is not a window; use one of {', '.join(WINDOWS)}.")
-    whole = {key: _whole(values, key, minimum, prefix) for key, minimum in (
+    whole = {key: whole_number(values, key, minimum, prefix) for key, minimum in (
         ("history", 1), ("min_history", 1), ("min_reviews", 1), ("min_phrase_reviews", 1), ("phrases", 1),
         ("examples", 0), ("window_sample", 0), ("max_phrases", 100), ("max_topics", 2), ("min_topic_size", 2),
         ("topic_sample", 10), ("topic_words", 1), ("topic_examples", 0))}
@@ -71,13 +71,6 @@ def trend_settings(group: DictConfig | Mapping[str, Any] | None, prefix: str = "
         raise ConfigError(f"{prefix}min_ratio must be a number >= 1 (2: twice the expected count), got {ratio!r}.")
     return TrendSettings(window=values["window"], alpha=alpha, min_ratio=float(ratio),
                          rating_range=_range(values, "rating_range", prefix), topics=_topics(values, prefix), **whole)
-
-
-def _whole(values: Mapping[str, Any], key: str, minimum: int, prefix: str) -> int:
-    value = values[key]
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{prefix}{key} must be a whole number >= {minimum}, got {value!r}.")
-    return value
 
 
 def _fraction(values: Mapping[str, Any], key: str, prefix: str) -> float:
